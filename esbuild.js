@@ -1,0 +1,41 @@
+// Builds every entry point: node esbuild.js [--watch] [--production]
+const esbuild = require('esbuild');
+const { existsSync } = require('node:fs');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** Node bundles (CLI, extension, language server) and the browser bundle of the webview. */
+const targets = [
+  { entryPoints: { cli: 'src/cli/index.ts' }, platform: 'node', format: 'cjs' },
+  { entryPoints: { extension: 'src/extension/main.ts' }, platform: 'node', format: 'cjs', external: ['vscode'] },
+  { entryPoints: { server: 'src/lsp/main.ts' }, platform: 'node', format: 'cjs' },
+  { entryPoints: { 'extension-tests': 'test/exthost/index.ts' }, platform: 'node', format: 'cjs', external: ['vscode', 'mocha'] },
+  { entryPoints: { webview: 'webview/main.ts' }, platform: 'browser', format: 'iife' },
+].filter((t) => Object.values(t.entryPoints).every((p) => existsSync(p)));
+
+async function main() {
+  const contexts = await Promise.all(targets.map((t) => esbuild.context({
+    bundle: true,
+    outdir: 'dist',
+    target: t.platform === 'node' ? 'node20' : 'es2022',
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    logLevel: 'warning',
+    legalComments: 'none',
+    ...t,
+  })));
+  if (watch) {
+    await Promise.all(contexts.map((c) => c.watch()));
+    console.log('esbuild: watching');
+    return;
+  }
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});

@@ -1,0 +1,342 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { defaultProject, defaultStorePath } from '../core/config';
+import { describeError, invalid, TroveError, usageError } from '../core/errors';
+import { hashFile } from '../core/hash';
+import { diffManifests } from '../core/manifest';
+import { formatRef, parseRef, validateAlias } from '../core/names';
+import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
+import { gitProvenance } from '../core/provenance';
+import type { Registry } from '../core/registry';
+import { openRegistry } from '../sdk/backend';
+import { formatBytes, progressFor } from './progress';
+
+const HELP = `trove: version datasets and models
+
+Usage: trove <command> [options]
+
+Commands:
+  log <path> --name N --type T [--alias A]... [--description D] [--metadata JSON]
+                                  log a file or folder as the next version of an artifact
+  download <ref> [--root DIR] [--path PREFIX] [--link copy|hardlink] [--force]
+                                  write a version's files (default root artifacts/<name>-v<K>)
+  ls [PROJECT[/NAME]]             list projects, artifacts of a project, or versions of an artifact
+  show <ref>                      a version's details and files
+  alias add|rm <ref> <alias>      move a custom alias to a version, or remove it
+  diff <refA> <refB>              files added, removed, modified and renamed between two versions
+  lineage <ref> [--depth N]       runs and versions around a version (default depth 2)
+  verify <ref> [--root DIR]       check the store's copy of a version (or a downloaded folder)
+  gc [--dry-run]                  remove stored content that no version uses
+  run --job-type T [--name N] -- <command...>
+                                  run a command as one run; trove and SDK calls inside attach to it
+
+References: [project/]name[:vN|:alias], default :latest.
+Global options: --store DIR (TROVE_STORE, default ~/.trove), --project P (TROVE_PROJECT,
+default: the git repository's folder name, else the current folder's), --json, --help.
+`;
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+interface Ctx {
+  flags: Flags;
+  args: string[];
+  json: boolean;
+  project: string;
+  registry: Registry;
+  cacheDir: string;
+  out: (text: string) => void;
+}
+
+const GLOBAL: ParseArgsConfig['options'] = {
+  store: { type: 'string' },
+  project: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx: Ctx) => Promise<number | void> }> = {
+  log: { options: { name: { type: 'string' }, type: { type: 'string' }, alias: { type: 'string', multiple: true }, description: { type: 'string' }, metadata: { type: 'string' } }, run: cmdLog },
+  download: { options: { root: { type: 'string' }, path: { type: 'string' }, link: { type: 'string' }, force: { type: 'boolean' } }, run: cmdDownload },
+  ls: { options: {}, run: cmdLs },
+  show: { options: {}, run: cmdShow },
+  alias: { options: {}, run: cmdAlias },
+  diff: { options: {}, run: cmdDiff },
+  lineage: { options: { depth: { type: 'string' } }, run: cmdLineage },
+  verify: { options: { root: { type: 'string' } }, run: cmdVerify },
+  gc: { options: { 'dry-run': { type: 'boolean' } }, run: cmdGc },
+  run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    process.stdout.write('trove 0.1.0\n');
+    return 0;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) return fail(usageError(`Unknown command "${command}"; run \`trove --help\` for the list.`));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    return fail(usageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`trove --help\`.`));
+  }
+  const flags = parsed.values as Flags;
+  if (flags.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const json = !!flags.json;
+  let registry: Registry | undefined;
+  try {
+    const opened = openRegistry({ store: flags.store as string | undefined });
+    registry = opened.registry;
+    const ctx: Ctx = {
+      flags, args: parsed.positionals, json, registry, cacheDir: opened.cacheDir,
+      project: defaultProject(process.cwd(), flags.project as string | undefined),
+      out: (text) => {
+        process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+      },
+    };
+    return (await spec.run(ctx)) ?? 0;
+  } catch (e) {
+    return fail(e);
+  } finally {
+    await registry?.close();
+  }
+}
+
+function fail(e: unknown): number {
+  const message = describeError(e);
+  process.stderr.write(`trove: ${message}\n`);
+  if (process.env.TROVE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  return e instanceof TroveError && e.code === 'usage' ? 2 : 1;
+}
+
+function needArgs(ctx: Ctx, n: number, usage: string): void {
+  if (ctx.args.length !== n) throw usageError(`Expected ${usage}; run \`trove --help\`.`);
+}
+
+function str(ctx: Ctx, name: string): string | undefined {
+  return ctx.flags[name] as string | undefined;
+}
+
+/** A run of its own for one CLI action, unless `trove run` (TROVE_RUN_ID) owns one. */
+async function withRun<T>(ctx: Ctx, jobType: string, body: (runId: string) => Promise<T>): Promise<T> {
+  const attached = process.env.TROVE_RUN_ID;
+  if (attached) {
+    await ctx.registry.getRun(attached);
+    return body(attached);
+  }
+  const run = await ctx.registry.createRun({ project: ctx.project, jobType, command: `trove ${process.argv.slice(2).join(' ')}`, git: await gitProvenance(process.cwd()) });
+  try {
+    const result = await body(run.id);
+    await ctx.registry.finishRun(run.id, 'finished');
+    return result;
+  } catch (e) {
+    await ctx.registry.finishRun(run.id, 'failed').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function cmdLog(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 1, 'trove log <path> --name N --type T');
+  const name = str(ctx, 'name');
+  const type = str(ctx, 'type');
+  if (!name || !type) throw usageError('trove log needs --name and --type, for example: trove log data/ --name mnist --type dataset.');
+  let metadata: Record<string, unknown> | undefined;
+  if (str(ctx, 'metadata') !== undefined) {
+    try {
+      metadata = JSON.parse(str(ctx, 'metadata')!);
+    } catch {
+      throw invalid('--metadata must be a JSON object, for example --metadata \'{"epochs": 10}\'.');
+    }
+    if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('--metadata must be a JSON object, for example --metadata \'{"epochs": 10}\'.');
+  }
+  const aliases = (ctx.flags.alias as string[] | undefined) ?? [];
+  aliases.forEach((a) => validateAlias(a, { allowLatest: true }));
+  const path = resolve(ctx.args[0]);
+  const progress = progressFor(ctx.json);
+  const result = await withRun(ctx, 'log', (runId) =>
+    logArtifact(ctx.registry, {
+      project: ctx.project, name, type, content: { dirs: [{ absPath: path }], files: [], references: [] },
+      aliases, description: str(ctx, 'description'), metadata, runId, cacheDir: ctx.cacheDir,
+    }, { progress }),
+  ).finally(() => progress?.done());
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ ref: result.ref, version: result.version, digest: result.digest, created: result.created, files: result.files, storedFiles: result.storedFiles, size: result.size }));
+  } else if (result.created) {
+    ctx.out(`${result.ref} created: ${result.files} files, ${formatBytes(result.size)} (${result.storedFiles} new in the store)`);
+  } else {
+    ctx.out(`unchanged: same content as ${result.ref}`);
+  }
+}
+
+async function cmdDownload(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 1, 'trove download <ref>');
+  const link = str(ctx, 'link') ?? 'copy';
+  if (link !== 'copy' && link !== 'hardlink') throw usageError('--link must be copy or hardlink.');
+  const ref = parseRef(ctx.args[0], ctx.project);
+  const progress = progressFor(ctx.json);
+  const outcome = await withRun(ctx, 'download', async (runId) => {
+    const version = await ctx.registry.getVersion(ref);
+    await ctx.registry.recordUse(runId, { project: version.project, name: version.name, version: version.version });
+    const root = str(ctx, 'root') ?? `artifacts/${version.name}-v${version.version}`;
+    const result = await downloadVersion(ctx.registry, version, { root, pathPrefix: str(ctx, 'path'), link, overwrite: !!ctx.flags.force, progress });
+    return { ...result, ref: formatRef(version.project, version.name, version.version) };
+  }).finally(() => progress?.done());
+  if (ctx.json) ctx.out(JSON.stringify({ ref: outcome.ref, root: outcome.root, files: outcome.files }));
+  else ctx.out(`${outcome.ref}: ${outcome.files} files in ${outcome.root}${outcome.unchanged ? ` (${outcome.unchanged} already up to date)` : ''}`);
+}
+
+async function cmdLs(ctx: Ctx): Promise<void> {
+  if (ctx.args.length > 1) throw usageError('Expected trove ls [PROJECT[/NAME]].');
+  const target = ctx.args[0];
+  if (!target) {
+    const projects = await ctx.registry.listProjects();
+    if (ctx.json) return ctx.out(JSON.stringify(projects));
+    if (!projects.length) return ctx.out(`No artifacts yet in ${ctx.registry.location}. Log one with: trove log <folder> --name N --type dataset`);
+    return ctx.out(table(['PROJECT', 'ARTIFACTS'], projects.map((p) => [p.name, String(p.artifacts)])));
+  }
+  const [project, name, extra] = target.split('/');
+  if (extra !== undefined || !project) throw usageError('Expected trove ls [PROJECT[/NAME]].');
+  if (!name) {
+    const artifacts = await ctx.registry.listArtifacts(project);
+    if (!artifacts.length) throw new TroveError('not_found', `Project "${project}" has no artifacts in ${ctx.registry.location}; run \`trove ls\` to see the projects.`);
+    if (ctx.json) return ctx.out(JSON.stringify(artifacts.map((a) => ({ name: a.name, type: a.type, versions: a.versions, latest: a.latest }))));
+    return ctx.out(table(['NAME', 'TYPE', 'VERSIONS', 'LATEST'], artifacts.map((a) => [a.name, a.type, String(a.versions), `v${a.latest}`])));
+  }
+  const versions = await ctx.registry.listVersions(project, name);
+  if (ctx.json) return ctx.out(JSON.stringify(versions.map((v) => ({ version: v.version, aliases: v.aliases, digest: v.digest, size: v.size, files: v.files, createdAt: v.createdAt }))));
+  return ctx.out(table(['VERSION', 'ALIASES', 'FILES', 'SIZE', 'CREATED', 'DIGEST'], versions.map((v) => [`v${v.version}`, v.aliases.join(',') || '-', String(v.files), formatBytes(v.size), v.createdAt.replace('T', ' ').slice(0, 19), v.digest.slice(0, 12)])));
+}
+
+async function cmdShow(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 1, 'trove show <ref>');
+  const v = await ctx.registry.getVersion(parseRef(ctx.args[0], ctx.project));
+  const files = Object.entries(v.manifest).map(([path, e]) => ({ path, digest: e.digest, size: e.size, ...(e.ref ? { ref: e.ref } : {}) }));
+  const body = {
+    ref: formatRef(v.project, v.name, v.version), version: v.version, type: v.type, aliases: v.aliases, digest: v.digest, size: v.size,
+    files, description: v.description, metadata: v.metadata, createdBy: v.createdBy ?? null, usedBy: v.usedBy, createdAt: v.createdAt,
+  };
+  if (ctx.json) return ctx.out(JSON.stringify(body));
+  const lines = [
+    `${body.ref}  (${v.type})  aliases: ${v.aliases.join(', ') || '-'}`,
+    `digest   ${v.digest}`,
+    `size     ${formatBytes(v.size)} in ${files.length} files`,
+    `created  ${v.createdAt}${v.createdBy ? ` by run ${v.createdBy.runId} (${v.createdBy.jobType})` : ''}`,
+  ];
+  if (v.description) lines.push(`about    ${v.description}`);
+  if (Object.keys(v.metadata).length) lines.push(`metadata ${JSON.stringify(v.metadata)}`);
+  if (v.usedBy.length) lines.push(`used by  ${v.usedBy.map((u) => `${u.runId} (${u.jobType})`).join(', ')}`);
+  lines.push('', table(['PATH', 'SIZE', 'DIGEST'], files.slice(0, 200).map((f) => [f.path, formatBytes(f.size), f.digest.slice(0, 12)])));
+  if (files.length > 200) lines.push(`… and ${files.length - 200} more files (use --json for all)`);
+  ctx.out(lines.join('\n'));
+}
+
+async function cmdAlias(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 3, 'trove alias add|rm <ref> <alias>');
+  const [action, refText, alias] = ctx.args;
+  const ref = parseRef(refText, ctx.project);
+  if (action === 'add') {
+    await ctx.registry.addAlias(ref, alias);
+    const v = await ctx.registry.getVersion({ ...ref, alias });
+    ctx.out(ctx.json ? JSON.stringify({ ref: formatRef(v.project, v.name, v.version), alias }) : `${alias} -> ${formatRef(v.project, v.name, v.version)}`);
+  } else if (action === 'rm') {
+    await ctx.registry.removeAlias(ref.project, ref.name, alias);
+    ctx.out(ctx.json ? JSON.stringify({ removed: alias }) : `removed alias ${alias} from ${ref.project}/${ref.name}`);
+  } else {
+    throw usageError(`Unknown alias action "${action}"; use add or rm.`);
+  }
+}
+
+async function cmdDiff(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 2, 'trove diff <refA> <refB>');
+  const [a, b] = await Promise.all(ctx.args.map((r) => ctx.registry.getVersion(parseRef(r, ctx.project))));
+  const d = diffManifests(a.manifest, b.manifest);
+  if (ctx.json) return ctx.out(JSON.stringify(d));
+  const lines = [...d.added.map((p) => `+ ${p}`), ...d.removed.map((p) => `- ${p}`), ...d.modified.map((p) => `M ${p}`), ...d.renamed.map((r) => `R ${r.from} -> ${r.to}`)];
+  ctx.out(lines.length ? lines.join('\n') : 'no differences');
+}
+
+async function cmdLineage(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 1, 'trove lineage <ref>');
+  const depth = str(ctx, 'depth') === undefined ? 2 : Number(str(ctx, 'depth'));
+  if (!Number.isInteger(depth) || depth < 0 || depth > 50) throw usageError('--depth must be a whole number from 0 to 50.');
+  const graph = await ctx.registry.lineage(parseRef(ctx.args[0], ctx.project), depth);
+  if (ctx.json) return ctx.out(JSON.stringify({ nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label })), edges: graph.edges }));
+  const label = new Map(graph.nodes.map((n) => [n.id, n.kind === 'run' ? `[run ${n.label}]` : n.label]));
+  ctx.out(graph.edges.length ? graph.edges.map((e) => `${label.get(e.from)} -> ${label.get(e.to)}`).join('\n') : `${graph.nodes[0]?.label ?? ctx.args[0]}: no runs recorded around it`);
+}
+
+async function cmdVerify(ctx: Ctx): Promise<number> {
+  needArgs(ctx, 1, 'trove verify <ref> [--root DIR]');
+  const v = await ctx.registry.getVersion(parseRef(ctx.args[0], ctx.project));
+  const ref = formatRef(v.project, v.name, v.version);
+  const problems: string[] = [];
+  const rootFlag = str(ctx, 'root');
+  const entries = Object.entries(v.manifest);
+  if (rootFlag) {
+    const root = resolve(rootFlag);
+    for (const [path, e] of entries) {
+      const file = safeJoin(root, path);
+      const got = await hashFile(file).catch(() => undefined);
+      if (!got) problems.push(`missing ${path}`);
+      else if (got.digest !== e.digest) problems.push(`modified ${path}`);
+    }
+  } else {
+    for (const [path, e] of entries) if (!e.ref && !(await ctx.registry.verifyBlob(e.digest))) problems.push(`corrupt ${path} (blob ${e.digest.slice(0, 12)})`);
+  }
+  const where = rootFlag ? resolve(rootFlag) : ctx.registry.location;
+  if (ctx.json) ctx.out(JSON.stringify({ ref, ok: problems.length === 0, problems }));
+  if (problems.length) {
+    process.stderr.write(`trove: ${problems.length} of ${entries.length} files of ${ref} in ${where} do not match (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}); ${rootFlag ? 'download the version again' : 'log the files again to restore their content'}.\n`);
+    return 1;
+  }
+  if (!ctx.json) ctx.out(`ok: ${entries.length} files of ${ref} in ${where} match`);
+  return 0;
+}
+
+async function cmdGc(ctx: Ctx): Promise<void> {
+  const dryRun = !!ctx.flags['dry-run'];
+  const r = await ctx.registry.gc(dryRun);
+  if (ctx.json) return ctx.out(JSON.stringify(r));
+  ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatBytes(r.bytes)})`);
+}
+
+async function cmdRun(ctx: Ctx): Promise<number> {
+  const jobType = str(ctx, 'job-type');
+  if (!jobType) throw usageError('trove run needs --job-type, for example: trove run --job-type train -- python train.py');
+  if (!ctx.args.length) throw usageError('trove run needs a command after --, for example: trove run --job-type train -- python train.py');
+  const [cmd, ...cmdArgs] = ctx.args;
+  const run = await ctx.registry.createRun({ project: ctx.project, jobType, name: str(ctx, 'name'), command: ctx.args.join(' '), git: await gitProvenance(process.cwd()) });
+  if (!ctx.json) process.stderr.write(`trove: run ${run.id} (${jobType}) started\n`);
+  const env = { ...process.env, TROVE_RUN_ID: run.id, TROVE_PROJECT: ctx.project, TROVE_STORE: defaultStorePath(str(ctx, 'store')) };
+  const code = await new Promise<number>((done) => {
+    const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('error', (e) => {
+      process.stderr.write(`trove: cannot start "${cmd}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'command not found' : e.message}.\n`);
+      done(127);
+    });
+    child.on('exit', (c, sig) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      done(c ?? (sig ? 128 + 15 : 1));
+    });
+  });
+  await ctx.registry.finishRun(run.id, code === 0 ? 'finished' : 'failed');
+  if (ctx.json) ctx.out(JSON.stringify({ runId: run.id, exitCode: code }));
+  return code;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}

@@ -1,0 +1,57 @@
+/**
+ * Errors that reach a user. Each carries one sentence that says what is wrong and what to do;
+ * faces (CLI, extension, server) print `message` and never a stack trace.
+ */
+export type TroveErrorCode =
+  | 'usage'
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'io'
+  | 'integrity'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unavailable'
+  | 'cancelled';
+
+export class TroveError extends Error {
+  constructor(
+    readonly code: TroveErrorCode,
+    message: string,
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = 'TroveError';
+  }
+}
+
+export const usageError = (message: string) => new TroveError('usage', message);
+export const invalid = (message: string) => new TroveError('invalid', message);
+export const notFound = (message: string) => new TroveError('not_found', message);
+export const conflict = (message: string) => new TroveError('conflict', message);
+export const integrity = (message: string) => new TroveError('integrity', message);
+
+export function isTroveError(e: unknown): e is TroveError {
+  return e instanceof TroveError;
+}
+
+/** Turns any thrown value into one user-facing sentence. */
+export function describeError(e: unknown): string {
+  if (e instanceof TroveError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && err.path) {
+    switch (err.code) {
+      case 'ENOENT': return `${err.path} does not exist; check the path and try again.`;
+      case 'EACCES':
+      case 'EPERM': return `Permission denied on ${err.path}; check its permissions.`;
+      case 'ENOTDIR': return `${err.path} is not a folder.`;
+      case 'ENOSPC': return `No space left on the device holding ${err.path}; free some space and retry.`;
+    }
+  }
+  if (err && typeof err === 'object' && err.name === 'AbortError') return 'Cancelled.';
+  return `Unexpected error: ${err && err.message ? err.message : String(e)}`;
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
+}

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { invalid } from './errors';
+import type { Manifest, ManifestEntry, VersionDiff } from './types';
+
+const DIGEST = /^[0-9a-f]{64}$/;
+// C0, DEL and C1 control characters; a path must never smuggle them into a terminal or a listing.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A manifest path is a relative POSIX path: no leading "/", no drive letter, no backslash,
+ * no empty, "." or ".." segment, no control character. Anything else could escape the
+ * download root, so it is rejected at log time, at the server and again at download time.
+ */
+export function validateManifestPath(path: string): string {
+  const bad = (why: string) => invalid(`Invalid file path "${path.replace(CONTROL, '?')}" in the artifact: ${why}.`);
+  if (typeof path !== 'string' || path.length === 0) throw bad('it is empty');
+  if (path.length > 4096) throw bad('it is longer than 4096 characters');
+  if (CONTROL.test(path)) throw bad('it contains a control character');
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) throw bad('it is absolute; paths must be relative to the artifact root');
+  if (path.includes('\\')) throw bad('it contains a backslash; use "/" between folders');
+  for (const segment of path.split('/')) {
+    if (segment === '') throw bad('it has an empty segment');
+    if (segment === '.' || segment === '..') throw bad('it contains "." or ".." and could escape the artifact root');
+  }
+  return path;
+}
+
+export function isDigest(s: unknown): s is string {
+  return typeof s === 'string' && DIGEST.test(s);
+}
+
+/** Checks a manifest that came from a client or a file: paths, digests, sizes. */
+export function validateManifest(manifest: unknown): Manifest {
+  if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw invalid('The manifest must be an object of path -> {digest, size}.');
+  const out: Manifest = {};
+  for (const [path, raw] of Object.entries(manifest as Record<string, unknown>)) {
+    validateManifestPath(path);
+    const e = raw as ManifestEntry;
+    if (!e || typeof e !== 'object') throw invalid(`Manifest entry "${path}" must be an object.`);
+    if (!Number.isSafeInteger(e.size) || e.size < 0) throw invalid(`Manifest entry "${path}" has an invalid size.`);
+    if (e.ref === undefined) {
+      if (!isDigest(e.digest)) throw invalid(`Manifest entry "${path}" needs a SHA-256 digest (64 lowercase hex characters).`);
+    } else {
+      if (typeof e.ref !== 'string' || !/^(file|https?|s3):\/\//.test(e.ref)) throw invalid(`Manifest entry "${path}" has an unsupported reference URI.`);
+      if (typeof e.digest !== 'string' || e.digest.length === 0 || e.digest.length > 200) throw invalid(`Manifest entry "${path}" needs a checksum.`);
+    }
+    out[path] = sortedEntry(e);
+  }
+  return sortManifest(out);
+}
+
+function sortedEntry(e: ManifestEntry): ManifestEntry {
+  const out: ManifestEntry = { digest: e.digest, size: e.size };
+  if (e.ref !== undefined) out.ref = e.ref;
+  if (e.etag !== undefined) out.etag = e.etag;
+  if (e.versionId !== undefined) out.versionId = e.versionId;
+  return out;
+}
+
+const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+export function sortManifest(manifest: Manifest): Manifest {
+  const out: Manifest = {};
+  for (const path of Object.keys(manifest).sort(byUtf8)) out[path] = manifest[path];
+  return out;
+}
+
+/**
+ * The artifact digest: SHA-256 (lowercase hex) of the UTF-8 text made of one line per entry,
+ * sorted by the path's UTF-8 bytes:  `<path> TAB <digest> TAB <size in decimal> LF`.
+ * Nothing else (metadata, description, aliases, reference URIs) takes part, so equal content
+ * always yields an equal digest. Paths cannot hold TAB or LF (see validateManifestPath).
+ */
+export function artifactDigest(manifest: Manifest): string {
+  const hash = createHash('sha256');
+  for (const path of Object.keys(manifest).sort(byUtf8)) {
+    const e = manifest[path];
+    hash.update(`${path}\t${e.digest}\t${e.size}\n`, 'utf8');
+  }
+  return hash.digest('hex');
+}
+
+export function manifestSize(manifest: Manifest): number {
+  let size = 0;
+  for (const e of Object.values(manifest)) size += e.size;
+  return size;
+}
+
+/**
+ * Files added, removed, modified (same path, other digest) and renamed (a path gone from A
+ * whose digest reappears under a new path in B).
+ */
+export function diffManifests(a: Manifest, b: Manifest): VersionDiff {
+  const added: string[] = [];
+  const removed: string[] = [];
+  const modified: string[] = [];
+  for (const [path, e] of Object.entries(b)) {
+    const old = a[path];
+    if (!old) added.push(path);
+    else if (old.digest !== e.digest || old.size !== e.size) modified.push(path);
+  }
+  for (const path of Object.keys(a)) if (!b[path]) removed.push(path);
+  // Pair each removed path with an added path of the same content, first come first served.
+  const addedByDigest = new Map<string, string[]>();
+  for (const path of added) {
+    const list = addedByDigest.get(b[path].digest) ?? [];
+    list.push(path);
+    addedByDigest.set(b[path].digest, list);
+  }
+  const renamed: { from: string; to: string }[] = [];
+  const stillRemoved: string[] = [];
+  for (const path of removed) {
+    const candidates = addedByDigest.get(a[path].digest);
+    const to = candidates?.shift();
+    if (to) renamed.push({ from: path, to });
+    else stillRemoved.push(path);
+  }
+  const renamedTo = new Set(renamed.map((r) => r.to));
+  return {
+    added: added.filter((p) => !renamedTo.has(p)).sort(byUtf8),
+    removed: stillRemoved.sort(byUtf8),
+    modified: modified.sort(byUtf8),
+    renamed: renamed.sort((x, y) => byUtf8(x.from, y.from)),
+  };
+}

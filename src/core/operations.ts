@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { invalid, TroveError, throwIfAborted } from './errors';
+import { describeReference, fetchReference } from './external';
+import { forEachLimit, hashFile } from './hash';
+import { validateManifestPath } from './manifest';
+import { formatRef } from './names';
+import type { Registry } from './registry';
+import { scanFolder, type ScannedFile } from './scan';
+import { StatCache } from './statCache';
+import type { CommitResult, Manifest, TransferOptions, VersionDetail } from './types';
+
+/** What goes into a new version: folders, single files and external references. */
+export interface ArtifactContent {
+  dirs: { absPath: string; prefix?: string }[];
+  files: { absPath: string; path: string }[];
+  references: { uri: string; path: string }[];
+}
+
+export interface LogRequest {
+  project: string;
+  name: string;
+  type: string;
+  content: ArtifactContent;
+  aliases?: string[];
+  description?: string;
+  metadata?: Record<string, unknown>;
+  runId?: string;
+  /** Folder for the stat cache (`<store>/cache` for the embedded store). */
+  cacheDir: string;
+}
+
+export interface LogOutcome extends CommitResult {
+  ref: string;
+  storedFiles: number;
+}
+
+/**
+ * Logs files as the next version of an artifact: scan (digests from the stat cache where files
+ * are unchanged), store only content the backend lacks, then commit. Equal content reuses the
+ * existing version.
+ */
+export async function logArtifact(registry: Registry, req: LogRequest, options: TransferOptions = {}): Promise<LogOutcome> {
+  const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
+  const scanned: ScannedFile[] = [];
+  options.progress?.report({ phase: 'scanning' });
+  for (const dir of req.content.dirs) {
+    scanned.push(...(await scanFolder(dir.absPath, { prefix: dir.prefix, cache, signal: options.signal, onFile: (n) => options.progress?.report({ totalFiles: scanned.length + n }) })));
+  }
+  for (const f of req.content.files) {
+    const [one] = await scanFolder(f.absPath, { cache, signal: options.signal });
+    if (!one) throw invalid(`${f.absPath} is not a regular file.`);
+    scanned.push({ ...one, path: validateManifestPath(f.path) });
+  }
+  const manifest: Manifest = {};
+  const seen = new Set<string>();
+  const claim = (path: string) => {
+    if (seen.has(path)) throw invalid(`Two entries of the artifact would have the path "${path}"; give one of them another name.`);
+    seen.add(path);
+  };
+  scanned.forEach((f) => claim(f.path));
+  for (const r of req.content.references) {
+    claim(validateManifestPath(r.path));
+    manifest[r.path] = await describeReference(r.uri, options.signal);
+  }
+  if (scanned.length === 0 && req.content.references.length === 0) {
+    throw invalid('There is nothing to log: the folder holds no files. Add files or pick another folder.');
+  }
+  throwIfAborted(options.signal);
+  const stored = await registry.storeFiles(scanned, options);
+  let storedFiles = 0;
+  stored.forEach((s, i) => {
+    manifest[s.path] = { digest: s.digest, size: s.size };
+    cache.remember(scanned[i].absPath, scanned[i].key, s.digest);
+    if (s.stored) storedFiles++;
+  });
+  cache.save();
+  throwIfAborted(options.signal);
+  options.progress?.report({ phase: 'committing' });
+  const result = await registry.commitVersion({
+    project: req.project, name: req.name, type: req.type, manifest, aliases: req.aliases ?? [],
+    description: req.description, metadata: req.metadata, runId: req.runId,
+  });
+  return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles };
+}
+
+export interface DownloadOptions extends TransferOptions {
+  root: string;
+  /** Only files whose path starts with this prefix. */
+  pathPrefix?: string;
+  link?: 'copy' | 'hardlink';
+  /** Overwrite files in `root` whose content differs from the version (otherwise: refuse). */
+  overwrite?: boolean;
+}
+
+export interface DownloadOutcome {
+  root: string;
+  files: number;
+  /** Files already present with the right content. */
+  unchanged: number;
+}
+
+/** Resolves `path` under `root`, refusing anything that would land outside it. */
+export function safeJoin(root: string, path: string): string {
+  validateManifestPath(path);
+  const full = resolve(root, ...path.split('/'));
+  if (full !== root && !full.startsWith(root.endsWith(sep) ? root : root + sep)) {
+    throw invalid(`The path "${path}" would be written outside ${root}; refusing to download it.`);
+  }
+  return full;
+}
+
+/** Files of `root` that exist and differ from the version's content (what a download would overwrite). */
+export async function findConflicts(version: VersionDetail, rootIn: string, pathPrefix?: string): Promise<string[]> {
+  const root = resolve(rootIn);
+  if (!existsSync(root)) return [];
+  const conflicts: string[] = [];
+  await forEachLimit(selectPaths(version.manifest, pathPrefix), 8, async (path) => {
+    const dest = safeJoin(root, path);
+    const st = await lstat(dest).catch(() => undefined);
+    if (!st) return;
+    const e = version.manifest[path];
+    if (!st.isFile() || st.size !== e.size || (await hashFile(dest)).digest !== e.digest) conflicts.push(path);
+  });
+  return conflicts.sort();
+}
+
+function selectPaths(manifest: Manifest, pathPrefix?: string): string[] {
+  const paths = Object.keys(manifest);
+  return pathPrefix ? paths.filter((p) => p.startsWith(pathPrefix)) : paths;
+}
+
+/**
+ * Writes a version's files under `root`. Into a new folder, everything goes to a staging folder
+ * renamed into place at the end; into an existing one, each file goes to a temporary name renamed
+ * over the target. Either way a failure or a kill leaves no half-written file.
+ */
+export async function downloadVersion(registry: Registry, version: VersionDetail, options: DownloadOptions): Promise<DownloadOutcome> {
+  const root = resolve(options.root);
+  const paths = selectPaths(version.manifest, options.pathPrefix);
+  if (paths.length === 0) throw invalid(`No file of ${formatRef(version.project, version.name, version.version)} matches the path prefix "${options.pathPrefix}".`);
+  paths.forEach((p) => safeJoin(root, p)); // reject the whole version before writing anything
+  const fresh = !existsSync(root);
+  const target = fresh ? join(dirname(root), `.${basename(root)}.trove-partial-${process.pid}-${randomBytes(3).toString('hex')}`) : root;
+  if (!fresh) {
+    const conflicts = options.overwrite ? [] : await findConflicts(version, root, options.pathPrefix);
+    if (conflicts.length) {
+      throw new TroveError('conflict', `${conflicts.length} file(s) in ${root} differ from ${formatRef(version.project, version.name, version.version)} (first: ${conflicts[0]}); pass --force to overwrite them or choose another --root.`);
+    }
+  }
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    const i = p.lastIndexOf('/');
+    if (i > 0) dirs.add(p.slice(0, i));
+  }
+  mkdirSync(target, { recursive: true });
+  // Creating only the deepest folders is enough with recursive mkdir.
+  const sortedDirs = [...dirs].sort();
+  const leaves = sortedDirs.filter((d, i) => !(sortedDirs[i + 1]?.startsWith(d + '/')));
+  for (const d of leaves) mkdirSync(join(target, ...d.split('/')), { recursive: true });
+  options.progress?.report({ totalFiles: paths.length, totalBytes: paths.reduce((s, p) => s + version.manifest[p].size, 0), phase: 'downloading' });
+  let unchanged = 0;
+  let done = 0;
+  let bytes = 0;
+  try {
+    await forEachLimit(paths, 16, async (path) => {
+      const e = version.manifest[path];
+      const dest = join(target, ...path.split('/'));
+      let tmp = dest;
+      if (!fresh) {
+        const st = await lstat(dest).catch(() => undefined);
+        if (st?.isFile() && st.size === e.size && (await hashFile(dest)).digest === e.digest) {
+          unchanged++;
+          options.progress?.report({ files: ++done, bytes: (bytes += e.size) });
+          return;
+        }
+        tmp = `${dest}.trove-tmp-${process.pid}`;
+        await unlink(tmp).catch(() => undefined);
+      }
+      if (e.ref) await fetchReference(e, tmp, options.signal);
+      else await registry.fetchBlob(e.digest, tmp, { signal: options.signal, link: options.link });
+      if (tmp !== dest) await rename(tmp, dest);
+      options.progress?.report({ files: ++done, bytes: (bytes += e.size) });
+    }, options.signal);
+    if (fresh) {
+      await mkdir(dirname(root), { recursive: true });
+      await rename(target, root);
+    }
+  } catch (e) {
+    if (fresh) await rm(target, { recursive: true, force: true });
+    throw e;
+  }
+  return { root, files: paths.length, unchanged };
+}

@@ -1,0 +1,49 @@
+import type { ArtifactRef } from './names';
+import type {
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile,
+  NewRun, ProjectSummary, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail,
+  VersionKey, VersionSummary,
+} from './types';
+
+/**
+ * The one interface every face talks to. `LocalRegistry` (embedded store) and `HttpRegistry`
+ * (a `trove serve` server) implement it; the contract tests in test/integration run against both.
+ */
+export interface Registry {
+  /** Where the data lives, for people: "embedded store /home/me/.trove" or "server http://…". */
+  readonly location: string;
+
+  listProjects(): Promise<ProjectSummary[]>;
+  listArtifacts(project: string): Promise<ArtifactSummary[]>;
+  listVersions(project: string, name: string): Promise<VersionSummary[]>;
+  /** Resolves `:latest`, `:alias` or `:vN` and returns the version with its manifest. */
+  getVersion(ref: ArtifactRef): Promise<VersionDetail>;
+
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord>;
+  finishRun(id: string, status: Exclude<RunStatus, 'running'>): Promise<void>;
+  /** Records that a run consumed a version (an edge version -> run in the lineage). */
+  recordUse(runId: string, version: VersionKey): Promise<void>;
+
+  /**
+   * Puts the files' content in the store: files whose digest is unknown are hashed, and only
+   * content the store lacks is written or uploaded. Returns every file with its digest.
+   */
+  storeFiles(files: LocalFile[], options?: TransferOptions): Promise<StoredFile[]>;
+  /** Creates the next version from a manifest whose blobs are all stored (or reuses an equal one). */
+  commitVersion(request: CommitRequest): Promise<CommitResult>;
+  /** Writes one blob to `destPath` (which must not exist yet), checked against its digest. */
+  fetchBlob(digest: string, destPath: string, options?: TransferOptions & { link?: 'copy' | 'hardlink' }): Promise<void>;
+
+  addAlias(ref: ArtifactRef, alias: string): Promise<void>;
+  removeAlias(project: string, name: string, alias: string): Promise<void>;
+  lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph>;
+  /** Removes blobs that no version uses. */
+  gc(dryRun: boolean): Promise<GcResult>;
+  /** Checks a stored blob's bytes against its digest; false when corrupt or missing. */
+  verifyBlob(digest: string): Promise<boolean>;
+
+  /** Calls `listener` after a change made by this or another process; returns a disposer. */
+  onDidChange(listener: ChangeListener): () => void;
+  close(): Promise<void>;
+}

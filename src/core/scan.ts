@@ -1,0 +1,74 @@
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { invalid, throwIfAborted } from './errors';
+import { validateManifestPath } from './manifest';
+import type { StatCache, StatKey } from './statCache';
+import type { LocalFile } from './types';
+
+export interface ScannedFile extends LocalFile {
+  key: StatKey;
+}
+
+const keyOf = (st: BigIntStats): StatKey => ({ size: Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino });
+
+/**
+ * Lists the regular files under `root` (symlinks to files are followed; symlinked folders are
+ * not, so a link cannot loop or pull in a tree from elsewhere) with their artifact paths under
+ * `prefix`. Digests come from the stat cache where it still holds.
+ */
+export async function scanFolder(root: string, options: { prefix?: string; cache?: StatCache; signal?: AbortSignal; onFile?: (count: number) => void } = {}): Promise<ScannedFile[]> {
+  let top: BigIntStats;
+  try {
+    top = statSync(root, { bigint: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw invalid(`${root} does not exist; pass an existing file or folder.`);
+    if (code === 'EACCES') throw invalid(`${root} cannot be read (permission denied).`);
+    throw e;
+  }
+  const prefix = options.prefix ? options.prefix.replace(/\/+$/, '') + '/' : '';
+  const out: ScannedFile[] = [];
+  const add = (abs: string, rel: string, st: BigIntStats) => {
+    const path = validateManifestPath(prefix + rel);
+    const key = keyOf(st);
+    out.push({ path, absPath: abs, size: key.size, key, digest: options.cache?.lookup(abs, key) });
+  };
+  if (top.isFile()) {
+    add(root, root.split(sep).pop()!, top);
+    return out;
+  }
+  if (!top.isDirectory()) throw invalid(`${root} is neither a file nor a folder.`);
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw invalid(`${dir} cannot be read (permission denied); fix its permissions or log another folder.`);
+      throw e;
+    }
+    for (const entry of entries) {
+      const abs = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        stack.push(abs);
+        continue;
+      }
+      let st: BigIntStats;
+      try {
+        st = entry.isSymbolicLink() ? statSync(abs, { bigint: true }) : lstatSync(abs, { bigint: true });
+      } catch {
+        continue; // dangling symlink or a file removed while scanning
+      }
+      if (!st.isFile()) continue;
+      add(abs, relative(root, abs).split(sep).join('/'), st);
+      if (out.length % 1000 === 0) {
+        options.onFile?.(out.length);
+        throwIfAborted(options.signal);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  }
+  options.onFile?.(out.length);
+  return out;
+}

@@ -1,0 +1,184 @@
+/**
+ * The data model shared by every face and every backend (see ../../README.md, "Data model").
+ * Everything here is plain JSON so that it crosses the HTTP API unchanged.
+ */
+
+/** One file of a version. `ref` marks an external reference that is recorded, not copied. */
+export interface ManifestEntry {
+  /** SHA-256 of the content (lowercase hex); for an S3 reference, the ETag-derived checksum string. */
+  digest: string;
+  size: number;
+  /** `file://`, `http(s)://` or `s3://` URI of an external reference. */
+  ref?: string;
+  /** For `s3://` references: the object's ETag and version id at log time. */
+  etag?: string;
+  versionId?: string;
+}
+
+/** Relative POSIX path -> entry. Keys are validated by `validateManifestPath`. */
+export type Manifest = Record<string, ManifestEntry>;
+
+export interface GitInfo {
+  commit: string;
+  branch?: string;
+  /** Remote URL with any credentials removed. */
+  remote?: string;
+  dirty: boolean;
+}
+
+export type RunStatus = 'running' | 'finished' | 'failed';
+
+export interface RunRecord {
+  id: string;
+  project: string;
+  jobType: string;
+  name: string;
+  command?: string;
+  host: string;
+  startedAt: string;
+  finishedAt?: string;
+  status: RunStatus;
+  git?: GitInfo;
+}
+
+export interface VersionKey {
+  project: string;
+  name: string;
+  version: number;
+}
+
+export interface RunLink {
+  runId: string;
+  jobType: string;
+}
+
+export interface ProjectSummary {
+  name: string;
+  artifacts: number;
+}
+
+export interface ArtifactSummary {
+  project: string;
+  name: string;
+  type: string;
+  versions: number;
+  /** Version number that `latest` names. */
+  latest: number;
+  updatedAt: string;
+}
+
+export interface VersionSummary {
+  version: number;
+  aliases: string[];
+  digest: string;
+  size: number;
+  files: number;
+  createdAt: string;
+}
+
+export interface VersionDetail extends VersionSummary {
+  project: string;
+  name: string;
+  type: string;
+  description: string;
+  metadata: Record<string, unknown>;
+  manifest: Manifest;
+  createdBy?: RunLink;
+  usedBy: RunLink[];
+}
+
+export interface NewRun {
+  project: string;
+  jobType: string;
+  name?: string;
+  command?: string;
+  git?: GitInfo;
+}
+
+export interface CommitRequest {
+  project: string;
+  name: string;
+  type: string;
+  manifest: Manifest;
+  aliases: string[];
+  description?: string;
+  metadata?: Record<string, unknown>;
+  runId?: string;
+}
+
+export interface CommitResult {
+  version: number;
+  digest: string;
+  /** False when content equal to an existing version was logged: that version was reused. */
+  created: boolean;
+  size: number;
+  files: number;
+}
+
+export interface LineageNode {
+  id: string;
+  kind: 'run' | 'version';
+  label: string;
+  /** version nodes */
+  project?: string;
+  name?: string;
+  version?: number;
+  type?: string;
+  /** run nodes */
+  jobType?: string;
+  runId?: string;
+}
+
+export interface LineageEdge {
+  from: string;
+  to: string;
+}
+
+export interface LineageGraph {
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+}
+
+export interface VersionDiff {
+  added: string[];
+  removed: string[];
+  modified: string[];
+  renamed: { from: string; to: string }[];
+}
+
+/** A file on the local disk about to become part of a version. */
+export interface LocalFile {
+  /** Path inside the artifact (relative POSIX). */
+  path: string;
+  absPath: string;
+  size: number;
+  /** Known from the stat cache; hashed by the registry otherwise. */
+  digest?: string;
+}
+
+export interface StoredFile {
+  path: string;
+  digest: string;
+  size: number;
+  /** True when this file's content was not in the store before. */
+  stored: boolean;
+}
+
+export interface Progress {
+  /** Called with the work done so far; totals may grow while scanning. */
+  report(update: { files?: number; bytes?: number; totalFiles?: number; totalBytes?: number; phase?: string }): void;
+}
+
+export interface TransferOptions {
+  signal?: AbortSignal;
+  progress?: Progress;
+}
+
+export interface GcResult {
+  blobs: number;
+  bytes: number;
+  dryRun: boolean;
+}
+
+/** Emitted when something in the backend changed (a version, an alias, a run). */
+export type ChangeListener = () => void;

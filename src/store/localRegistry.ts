@@ -1,0 +1,516 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { constants, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { conflict, integrity, invalid, notFound } from '../core/errors';
+import { forEachLimit, SMALL_FILE, sha256 } from '../core/hash';
+import { buildLineage, type LineageSource } from '../core/lineage';
+import { artifactDigest, isDigest, manifestSize, validateManifest } from '../core/manifest';
+import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import type { Registry } from '../core/registry';
+import type {
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, Manifest,
+  NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
+  VersionSummary,
+} from '../core/types';
+import { readJson, writeFileAtomic } from './atomic';
+import { withLock } from './lock';
+
+export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
+
+/** `state.json` of an artifact: the commit point. A version exists once state.json lists it. */
+interface ArtifactState {
+  name: string;
+  type: string;
+  createdAt: string;
+  updatedAt: string;
+  nextVersion: number;
+  versions: VersionSummaryRecord[];
+  aliases: Record<string, number>;
+}
+
+interface VersionSummaryRecord {
+  version: number;
+  digest: string;
+  size: number;
+  files: number;
+  createdAt: string;
+}
+
+/** `versions/vK.json`: written before state.json names it, never changed afterwards. */
+interface VersionRecord extends VersionSummaryRecord {
+  description: string;
+  metadata: Record<string, unknown>;
+  manifest: Manifest;
+  createdBy?: string;
+}
+
+const BLOB_GRACE_MS = 60 * 60 * 1000;
+const versionKeyFile = (k: VersionKey) => `${k.project}~${k.name}~v${k.version}`;
+function parseVersionKeyFile(file: string): VersionKey | undefined {
+  const m = /^(.+)~(.+)~v(\d+)$/.exec(file);
+  return m ? { project: m[1], name: m[2], version: Number(m[3]) } : undefined;
+}
+
+/**
+ * The embedded store: a folder of content-addressed blobs and JSON metadata, safe for several
+ * processes at once. The on-disk format is specified in src/store/FORMAT.md.
+ */
+export class LocalRegistry implements Registry {
+  readonly location: string;
+  private readonly listeners = new Set<ChangeListener>();
+  private watcher?: FSWatcher;
+  private laidOut = false;
+
+  constructor(readonly root: string) {
+    this.location = `embedded store ${root}`;
+  }
+
+  // ---- layout -------------------------------------------------------------------------------
+
+  private ensureLayout(): void {
+    if (this.laidOut) return;
+    const formatFile = join(this.root, 'format.json');
+    const existing = existsSync(formatFile) ? (JSON.parse(readFileSync(formatFile, 'utf8')) as { format?: string; version?: number }) : undefined;
+    if (existing) {
+      if (existing.format !== STORE_FORMAT.format) throw invalid(`${this.root} is not a Trove store (format.json says ${existing.format}); pick another --store folder.`);
+      if (existing.version !== STORE_FORMAT.version) throw invalid(`The store at ${this.root} has format version ${existing.version}, and this Trove reads version ${STORE_FORMAT.version}; upgrade Trove.`);
+    } else {
+      mkdirSync(this.root, { recursive: true });
+      for (const d of ['blobs', 'projects', 'runs', 'tmp', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
+      for (let i = 0; i < 256; i++) mkdirSync(join(this.root, 'blobs', i.toString(16).padStart(2, '0')), { recursive: true });
+      writeFileSync(formatFile + '.tmp', JSON.stringify(STORE_FORMAT, null, 2) + '\n');
+      renameSync(formatFile + '.tmp', formatFile);
+    }
+    this.laidOut = true;
+  }
+
+  /** Whether the store folder exists (it is created on the first write). */
+  exists(): boolean {
+    return existsSync(join(this.root, 'format.json'));
+  }
+
+  blobPath(digest: string): string {
+    return join(this.root, 'blobs', digest.slice(0, 2), digest.slice(2));
+  }
+
+  private artifactDir(project: string, name: string): string {
+    return join(this.root, 'projects', project, name);
+  }
+
+  private tmpPath(): string {
+    return join(this.root, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  private async readState(project: string, name: string): Promise<ArtifactState | undefined> {
+    return readJson<ArtifactState>(join(this.artifactDir(project, name), 'state.json'));
+  }
+
+  private async requireState(project: string, name: string): Promise<ArtifactState> {
+    validateProject(project);
+    validateName(name);
+    const state = await this.readState(project, name);
+    if (!state) {
+      const projectExists = existsSync(join(this.root, 'projects', project));
+      throw notFound(projectExists
+        ? `Artifact "${name}" does not exist in project "${project}"; run \`trove ls ${project}\` to see its artifacts.`
+        : `Project "${project}" does not exist in ${this.location}; run \`trove ls\` to see the projects.`);
+    }
+    return state;
+  }
+
+  private resolveVersion(state: ArtifactState, project: string, alias: string): number {
+    const n = parseVersionAlias(alias);
+    if (n !== undefined) {
+      if (!state.versions.some((v) => v.version === n)) throw notFound(`Version v${n} of "${project}/${state.name}" does not exist; it has v0 to v${state.nextVersion - 1}.`);
+      return n;
+    }
+    const v = state.aliases[alias];
+    if (v === undefined) throw notFound(`Alias "${alias}" does not exist on "${project}/${state.name}"; its aliases are ${Object.keys(state.aliases).join(', ')}.`);
+    return v;
+  }
+
+  private async readVersionRecord(project: string, name: string, version: number): Promise<VersionRecord> {
+    const rec = await readJson<VersionRecord>(join(this.artifactDir(project, name), 'versions', `v${version}.json`));
+    if (!rec) throw notFound(`Version ${formatRef(project, name, version)} is missing from the store.`);
+    return rec;
+  }
+
+  private notify(): void {
+    // A rename in the store's top folder is what other processes' watchers see.
+    const marker = join(this.root, 'changed');
+    const tmp = `${marker}.${process.pid}`;
+    try {
+      writeFileSync(tmp, new Date().toISOString());
+      renameSync(tmp, marker);
+    } catch {
+      // Watching is best effort; a missed notification only delays a refresh.
+    }
+    for (const l of this.listeners) l();
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    const projects = await readdir(join(this.root, 'projects')).catch(() => [] as string[]);
+    const out: ProjectSummary[] = [];
+    for (const name of projects.sort()) {
+      const artifacts = await this.listArtifacts(name);
+      if (artifacts.length) out.push({ name, artifacts: artifacts.length });
+    }
+    return out;
+  }
+
+  async listArtifacts(project: string): Promise<ArtifactSummary[]> {
+    validateProject(project);
+    const names = await readdir(join(this.root, 'projects', project)).catch(() => [] as string[]);
+    const out: ArtifactSummary[] = [];
+    await Promise.all(names.map(async (name) => {
+      const s = await this.readState(project, name);
+      if (s && s.versions.length) out.push({ project, name, type: s.type, versions: s.versions.length, latest: s.aliases.latest, updatedAt: s.updatedAt });
+    }));
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async listVersions(project: string, name: string): Promise<VersionSummary[]> {
+    const state = await this.requireState(project, name);
+    const aliasesOf = invertAliases(state.aliases);
+    return state.versions.map((v) => ({ ...v, aliases: aliasesOf.get(v.version) ?? [] })).sort((a, b) => b.version - a.version);
+  }
+
+  async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
+    const state = await this.requireState(ref.project, ref.name);
+    const version = this.resolveVersion(state, ref.project, ref.alias);
+    const rec = await this.readVersionRecord(ref.project, ref.name, version);
+    const usedBy = await this.usedBy({ project: ref.project, name: ref.name, version });
+    const links = await Promise.all(usedBy.map((id) => this.runLink(id)));
+    const createdBy = rec.createdBy ? await this.runLink(rec.createdBy) : undefined;
+    return {
+      project: ref.project, name: ref.name, type: state.type, version, aliases: invertAliases(state.aliases).get(version) ?? [],
+      digest: rec.digest, size: rec.size, files: rec.files, createdAt: rec.createdAt, description: rec.description,
+      metadata: rec.metadata, manifest: rec.manifest, ...(createdBy ? { createdBy } : {}), usedBy: links.filter((l): l is RunLink => !!l),
+    };
+  }
+
+  private async runLink(runId: string): Promise<RunLink | undefined> {
+    const run = await readJson<RunRecord>(join(this.root, 'runs', runId, 'run.json'));
+    return run ? { runId, jobType: run.jobType } : undefined;
+  }
+
+  private async usedBy(k: VersionKey): Promise<string[]> {
+    return (await readdir(join(this.artifactDir(k.project, k.name), 'used-by', `v${k.version}`)).catch(() => [] as string[])).sort();
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  async createRun(input: NewRun): Promise<RunRecord> {
+    validateProject(input.project);
+    validateType(input.jobType);
+    this.ensureLayout();
+    const startedAt = new Date();
+    const id = `${startedAt.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
+    const run: RunRecord = {
+      id, project: input.project, jobType: input.jobType, name: input.name || `${input.jobType}-${id.slice(-8)}`,
+      ...(input.command ? { command: input.command } : {}), host: hostname(), startedAt: startedAt.toISOString(), status: 'running',
+      ...(input.git ? { git: input.git } : {}),
+    };
+    const dir = join(this.root, 'runs', id);
+    await mkdir(join(dir, 'inputs'), { recursive: true });
+    await mkdir(join(dir, 'outputs'), { recursive: true });
+    await writeFileAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2));
+    return run;
+  }
+
+  async getRun(id: string): Promise<RunRecord> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalid(`Invalid run id "${id}".`);
+    const run = await readJson<RunRecord>(join(this.root, 'runs', id, 'run.json'));
+    if (!run) throw notFound(`Run "${id}" does not exist in ${this.location}.`);
+    return run;
+  }
+
+  async finishRun(id: string, status: Exclude<RunStatus, 'running'>): Promise<void> {
+    const run = await this.getRun(id);
+    await writeFileAtomic(join(this.root, 'runs', id, 'run.json'), JSON.stringify({ ...run, status, finishedAt: new Date().toISOString() }, null, 2));
+    this.notify();
+  }
+
+  async recordUse(runId: string, k: VersionKey): Promise<void> {
+    await this.getRun(runId);
+    const state = await this.requireState(k.project, k.name);
+    if (!state.versions.some((v) => v.version === k.version)) throw notFound(`Version ${formatRef(k.project, k.name, k.version)} does not exist.`);
+    const usage = join(this.artifactDir(k.project, k.name), 'used-by', `v${k.version}`);
+    await mkdir(usage, { recursive: true });
+    await writeFile(join(usage, runId), '');
+    await writeFile(join(this.root, 'runs', runId, 'inputs', versionKeyFile(k)), '');
+    this.notify();
+  }
+
+  // ---- blobs --------------------------------------------------------------------------------
+
+  async storeFiles(files: LocalFile[], options: TransferOptions = {}): Promise<StoredFile[]> {
+    this.ensureLayout();
+    const out: StoredFile[] = new Array(files.length);
+    let doneFiles = 0;
+    let doneBytes = 0;
+    options.progress?.report({ totalFiles: files.length, totalBytes: files.reduce((s, f) => s + f.size, 0), phase: 'hashing' });
+    await forEachLimit(files, 8, async (f, i) => {
+      let stored = false;
+      let digest = f.digest;
+      if (!digest || !existsSync(this.blobPath(digest))) {
+        ({ digest, stored } = await this.ingest(f.absPath, f.size, options.signal, (n) => options.progress?.report({ bytes: (doneBytes += n) })));
+      } else {
+        options.progress?.report({ bytes: (doneBytes += f.size) });
+      }
+      out[i] = { path: f.path, digest, size: f.size, stored };
+      options.progress?.report({ files: ++doneFiles });
+    }, options.signal);
+    return out;
+  }
+
+  /**
+   * Hashes a file and, if the store lacks that content, writes it in the same pass: what is
+   * stored under a digest is exactly the bytes that were hashed, even if the file changes later.
+   */
+  private async ingest(absPath: string, expectedSize: number, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
+    if (expectedSize <= SMALL_FILE) {
+      const data = await readFile(absPath);
+      const digest = sha256(data);
+      onBytes(data.length);
+      const dest = this.blobPath(digest);
+      if (existsSync(dest)) return { digest, stored: false };
+      const tmp = this.tmpPath();
+      await writeFile(tmp, data);
+      await rename(tmp, dest);
+      return { digest, stored: true };
+    }
+    const tmp = this.tmpPath();
+    const hash = createHash('sha256');
+    try {
+      await pipeline(
+        createReadStream(absPath, { highWaterMark: 4 << 20, signal }),
+        async function* (source) {
+          for await (const chunk of source) {
+            hash.update(chunk as Buffer);
+            onBytes((chunk as Buffer).length);
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp, { highWaterMark: 4 << 20 }),
+      );
+      const digest = hash.digest('hex');
+      const dest = this.blobPath(digest);
+      if (existsSync(dest)) {
+        await unlink(tmp);
+        return { digest, stored: false };
+      }
+      await rename(tmp, dest);
+      return { digest, stored: true };
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+    if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
+    const src = this.blobPath(digest);
+    try {
+      if (options.link === 'hardlink') await link(src, destPath);
+      else await copyFile(src, destPath, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(src)) {
+        throw integrity(`Blob ${digest.slice(0, 12)} is missing from ${this.location}; the store is damaged (run \`trove verify\`).`);
+      }
+      throw e;
+    }
+  }
+
+  async verifyBlob(digest: string): Promise<boolean> {
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+      return hash.digest('hex') === digest;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- versions -----------------------------------------------------------------------------
+
+  async commitVersion(req: CommitRequest): Promise<CommitResult> {
+    validateProject(req.project);
+    validateName(req.name);
+    validateType(req.type);
+    const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
+    aliases.forEach((a) => validateAlias(a));
+    const metadata = req.metadata ?? {};
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
+    const manifest = validateManifest(req.manifest);
+    this.ensureLayout();
+    const missing: string[] = [];
+    await forEachLimit(Object.entries(manifest), 16, async ([, e]) => {
+      if (!e.ref && !existsSync(this.blobPath(e.digest))) missing.push(e.digest);
+    });
+    if (missing.length) throw integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
+    const digest = artifactDigest(manifest);
+    const dir = this.artifactDir(req.project, req.name);
+    await mkdir(join(dir, 'versions'), { recursive: true });
+    const result = await withLock(join(dir, '.lock'), async () => {
+      const now = new Date().toISOString();
+      const state: ArtifactState = (await this.readState(req.project, req.name)) ?? {
+        name: req.name, type: req.type, createdAt: now, updatedAt: now, nextVersion: 0, versions: [], aliases: {},
+      };
+      if (state.type !== req.type) {
+        throw conflict(`Artifact "${req.project}/${req.name}" has type "${state.type}", not "${req.type}"; log it with --type ${state.type} or choose another name.`);
+      }
+      const same = state.versions.find((v) => v.digest === digest);
+      let version: number;
+      if (same) {
+        version = same.version;
+      } else {
+        version = state.nextVersion;
+        const rec: VersionRecord = {
+          version, digest, size: manifestSize(manifest), files: Object.keys(manifest).length, createdAt: now,
+          description: req.description ?? '', metadata, manifest, ...(req.runId ? { createdBy: req.runId } : {}),
+        };
+        await writeFileAtomic(join(dir, 'versions', `v${version}.json`), JSON.stringify(rec));
+        state.versions.push({ version, digest, size: rec.size, files: rec.files, createdAt: now });
+        state.nextVersion = version + 1;
+      }
+      for (const a of aliases) state.aliases[a] = version;
+      state.aliases.latest = version;
+      state.updatedAt = now;
+      await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1)); // the commit point
+      const summary = state.versions.find((v) => v.version === version)!;
+      return { version, digest, created: !same, size: summary.size, files: summary.files };
+    });
+    if (req.runId && result.created) {
+      await writeFile(join(this.root, 'runs', req.runId, 'outputs', versionKeyFile({ project: req.project, name: req.name, version: result.version })), '').catch(() => undefined);
+    }
+    this.notify();
+    return result;
+  }
+
+  async addAlias(ref: ArtifactRef, alias: string): Promise<void> {
+    validateAlias(alias);
+    const dir = this.artifactDir(ref.project, ref.name);
+    await this.requireState(ref.project, ref.name);
+    await withLock(join(dir, '.lock'), async () => {
+      const state = (await this.readState(ref.project, ref.name))!;
+      state.aliases[alias] = this.resolveVersion(state, ref.project, ref.alias);
+      state.updatedAt = new Date().toISOString();
+      await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
+    });
+    this.notify();
+  }
+
+  async removeAlias(project: string, name: string, alias: string): Promise<void> {
+    validateAlias(alias);
+    const dir = this.artifactDir(project, name);
+    await this.requireState(project, name);
+    await withLock(join(dir, '.lock'), async () => {
+      const state = (await this.readState(project, name))!;
+      if (state.aliases[alias] === undefined) throw notFound(`Alias "${alias}" does not exist on "${project}/${name}".`);
+      delete state.aliases[alias];
+      state.updatedAt = new Date().toISOString();
+      await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
+    });
+    this.notify();
+  }
+
+  async lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
+    const start = await this.getVersion(ref);
+    const source: LineageSource = {
+      versionNode: async (k) => {
+        const state = await this.readState(k.project, k.name);
+        if (!state || !state.versions.some((v) => v.version === k.version)) return undefined;
+        const rec = await this.readVersionRecord(k.project, k.name, k.version);
+        return { type: state.type, createdBy: rec.createdBy, usedBy: await this.usedBy(k) };
+      },
+      runNode: async (runId) => {
+        const run = await readJson<RunRecord>(join(this.root, 'runs', runId, 'run.json'));
+        if (!run) return undefined;
+        const list = async (sub: string) => (await readdir(join(this.root, 'runs', runId, sub)).catch(() => [] as string[]))
+          .map(parseVersionKeyFile).filter((k): k is VersionKey => !!k).sort((a, b) => versionKeyFile(a).localeCompare(versionKeyFile(b)));
+        return { run, inputs: await list('inputs'), outputs: await list('outputs') };
+      },
+    };
+    return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth);
+  }
+
+  async gc(dryRun: boolean): Promise<GcResult> {
+    const used = new Set<string>();
+    for (const project of await readdir(join(this.root, 'projects')).catch(() => [] as string[])) {
+      for (const name of await readdir(join(this.root, 'projects', project)).catch(() => [] as string[])) {
+        // Read every version record, committed or not: a version being committed right now must keep its blobs.
+        const versionsDir = join(this.artifactDir(project, name), 'versions');
+        for (const file of await readdir(versionsDir).catch(() => [] as string[])) {
+          if (!file.endsWith('.json')) continue;
+          const rec = await readJson<VersionRecord>(join(versionsDir, file));
+          for (const e of Object.values(rec?.manifest ?? {})) if (!e.ref) used.add(e.digest);
+        }
+      }
+    }
+    let blobs = 0;
+    let bytes = 0;
+    const cutoff = Date.now() - BLOB_GRACE_MS;
+    for (const fan of await readdir(join(this.root, 'blobs')).catch(() => [] as string[])) {
+      for (const rest of await readdir(join(this.root, 'blobs', fan))) {
+        const digest = fan + rest;
+        if (used.has(digest)) continue;
+        const path = join(this.root, 'blobs', fan, rest);
+        const st = await stat(path);
+        // Blobs written in the last hour may belong to a log that has not committed yet.
+        if (st.mtimeMs > cutoff) continue;
+        blobs++;
+        bytes += st.size;
+        if (!dryRun) await unlink(path);
+      }
+    }
+    if (!dryRun) {
+      // Leftovers of killed processes.
+      for (const t of await readdir(join(this.root, 'tmp')).catch(() => [] as string[])) {
+        const p = join(this.root, 'tmp', t);
+        const st = await stat(p).catch(() => undefined);
+        if (st && st.mtimeMs < cutoff) await rm(p, { force: true, recursive: true });
+      }
+    }
+    return { blobs, bytes, dryRun };
+  }
+
+  onDidChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    if (!this.watcher && existsSync(this.root)) {
+      try {
+        this.watcher = watch(this.root, (_event, file) => {
+          if (file === 'changed') for (const l of this.listeners) l();
+        });
+      } catch {
+        // Without a watcher, changes made by other processes show up on the next refresh.
+      }
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (!this.listeners.size) {
+        this.watcher?.close();
+        this.watcher = undefined;
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.listeners.clear();
+  }
+}
+
+function invertAliases(aliases: Record<string, number>): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const [alias, v] of Object.entries(aliases)) out.set(v, [...(out.get(v) ?? []), alias]);
+  for (const list of out.values()) list.sort((a, b) => (a === 'latest' ? -1 : b === 'latest' ? 1 : a.localeCompare(b)));
+  return out;
+}
+
