@@ -9,7 +9,10 @@ import { formatRef, parseRef, validateAlias } from '../core/names';
 import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
+import { HttpRegistry } from '../client/httpRegistry';
 import { openRegistry } from '../sdk/backend';
+import { startServer } from '../server/serve';
+import { openTokenStore } from '../server/backend';
 import { formatBytes, progressFor } from './progress';
 
 const HELP = `trove: version datasets and models
@@ -30,10 +33,16 @@ Commands:
   gc [--dry-run]                  remove stored content that no version uses
   run --job-type T [--name N] -- <command...>
                                   run a command as one run; trove and SDK calls inside attach to it
+  serve [--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX]
+        [--s3-endpoint URL]] [--require-auth]
+                                  serve a registry to a team over HTTP (default 127.0.0.1:8470, embedded store)
+  token create --project P|'*' --scope read|write [--store DIR | --database URL]
+                                  create an API token for a server (printed once)
 
 References: [project/]name[:vN|:alias], default :latest.
-Global options: --store DIR (TROVE_STORE, default ~/.trove), --project P (TROVE_PROJECT,
-default: the git repository's folder name, else the current folder's), --json, --help.
+Global options: --store DIR (TROVE_STORE, default ~/.trove), --server URL (TROVE_SERVER, with
+the token in TROVE_TOKEN; wins over TROVE_STORE), --project P (TROVE_PROJECT, default: the git
+repository's folder name, else the current folder's), --json, --help.
 `;
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -49,9 +58,19 @@ interface Ctx {
 
 const GLOBAL: ParseArgsConfig['options'] = {
   store: { type: 'string' },
+  server: { type: 'string' },
   project: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+};
+
+/** Commands that open no registry client: they are the server side. */
+const SERVER_COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (flags: Flags, args: string[]) => Promise<number> }> = {
+  serve: {
+    options: { listen: { type: 'string' }, database: { type: 'string' }, blobs: { type: 'string' }, 's3-endpoint': { type: 'string' }, 'require-auth': { type: 'boolean' } },
+    run: cmdServe,
+  },
+  token: { options: { database: { type: 'string' }, scope: { type: 'string' } }, run: cmdToken },
 };
 
 const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx: Ctx) => Promise<number | void> }> = {
@@ -77,6 +96,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('trove 0.1.0\n');
     return 0;
   }
+  const serverSpec = SERVER_COMMANDS[command];
+  if (serverSpec) {
+    let parsedServer;
+    try {
+      parsedServer = parseArgs({ args: rest, options: { ...GLOBAL, ...serverSpec.options }, allowPositionals: true, strict: true });
+    } catch (e) {
+      return fail(usageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`trove --help\`.`));
+    }
+    if (parsedServer.values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    try {
+      return await serverSpec.run(parsedServer.values as Flags, parsedServer.positionals);
+    } catch (e) {
+      return fail(e);
+    }
+  }
   const spec = COMMANDS[command];
   if (!spec) return fail(usageError(`Unknown command "${command}"; run \`trove --help\` for the list.`));
   let parsed;
@@ -93,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = !!flags.json;
   let registry: Registry | undefined;
   try {
-    const opened = openRegistry({ store: flags.store as string | undefined });
+    const opened = openRegistry({ store: flags.store as string | undefined, server: flags.server as string | undefined });
     registry = opened.registry;
     const ctx: Ctx = {
       flags, args: parsed.positionals, json, registry, cacheDir: opened.cacheDir,
@@ -315,7 +352,15 @@ async function cmdRun(ctx: Ctx): Promise<number> {
   const [cmd, ...cmdArgs] = ctx.args;
   const run = await ctx.registry.createRun({ project: ctx.project, jobType, name: str(ctx, 'name'), command: ctx.args.join(' '), git: await gitProvenance(process.cwd()) });
   if (!ctx.json) process.stderr.write(`trove: run ${run.id} (${jobType}) started\n`);
-  const env = { ...process.env, TROVE_RUN_ID: run.id, TROVE_PROJECT: ctx.project, TROVE_STORE: defaultStorePath(str(ctx, 'store')) };
+  const env: NodeJS.ProcessEnv = { ...process.env, TROVE_RUN_ID: run.id, TROVE_PROJECT: ctx.project };
+  // Commands inside the run reach the same backend as this one.
+  if (ctx.registry instanceof HttpRegistry) {
+    env.TROVE_SERVER = ctx.registry.baseUrl;
+    delete env.TROVE_STORE;
+  } else {
+    env.TROVE_STORE = defaultStorePath(str(ctx, 'store'));
+    delete env.TROVE_SERVER;
+  }
   const code = await new Promise<number>((done) => {
     const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
@@ -339,4 +384,46 @@ async function cmdRun(ctx: Ctx): Promise<number> {
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+async function cmdServe(flags: Flags, args: string[]): Promise<number> {
+  if (args.length) throw usageError('trove serve takes no arguments; see `trove --help`.');
+  if (flags.server) throw usageError('trove serve is the server; --server is for clients.');
+  const database = flags.database as string | undefined;
+  const blobs = flags.blobs as string | undefined;
+  const server = await startServer({
+    listen: flags.listen as string | undefined,
+    store: database || blobs ? (flags.store as string | undefined) : defaultStorePath(flags.store as string | undefined),
+    database, blobs, s3Endpoint: flags['s3-endpoint'] as string | undefined,
+    requireAuth: !!flags['require-auth'],
+  });
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event: 'listening', url: server.url, mode: server.backend.mode, auth: server.requireAuth }) + '\n');
+  process.stderr.write(`trove: serving ${server.backend.description} on ${server.url}${server.requireAuth ? ' (tokens required)' : ''}; Ctrl-C stops\n`);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+async function cmdToken(flags: Flags, args: string[]): Promise<number> {
+  if (args[0] !== 'create' || args.length !== 1) throw usageError("Expected trove token create --project P --scope read|write (P may be '*' for every project).");
+  const project = flags.project as string | undefined;
+  const scope = flags.scope as string | undefined;
+  if (!project || !scope) throw usageError("trove token create needs --project P (or '*') and --scope read|write.");
+  const database = flags.database as string | undefined;
+  const opened = await openTokenStore({ database, store: database ? undefined : defaultStorePath(flags.store as string | undefined) });
+  try {
+    const { token, record } = await opened.tokens.create(project, scope);
+    if (flags.json) process.stdout.write(JSON.stringify({ token, id: record.id, project: record.project, scope: record.scope }) + '\n');
+    else {
+      process.stdout.write(token + '\n');
+      process.stderr.write(`trove: ${scope} token ${record.id} for ${project === '*' ? 'every project' : `project ${project}`} stored (hashed) in ${opened.location}; it is shown only this once.\n`);
+    }
+    return 0;
+  } finally {
+    await opened.close();
+  }
 }

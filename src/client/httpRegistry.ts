@@ -1,0 +1,439 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import fetch, { type RequestInit, type Response } from 'node-fetch';
+import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/errors';
+import { forEachLimit, hashFile } from '../core/hash';
+import { formatRef, type ArtifactRef } from '../core/names';
+import type { Registry } from '../core/registry';
+import type {
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
+  RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
+} from '../core/types';
+
+export interface HttpRegistryOptions {
+  /** Base URL of `trove serve`, e.g. http://127.0.0.1:8470 */
+  url: string;
+  /** Bearer token (TROVE_TOKEN). */
+  token?: string;
+  /** Blob transfers in flight at once (default 16). */
+  concurrency?: number;
+  /** Per-request timeout for API calls in ms (default 60 s); blob transfers get more time per byte. */
+  timeoutMs?: number;
+  /** Retries after a network error or a 5xx answer (default 4), with exponential backoff. */
+  retries?: number;
+  /** How often `onDidChange` asks the server whether something changed (default 2 s). */
+  pollMs?: number;
+}
+
+interface UploadTarget {
+  digest: string;
+  method: 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  auth: boolean;
+}
+
+interface CallOptions {
+  /** What the call does, for error messages ("listing projects"). */
+  what: string;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Safe to send twice. Non-idempotent calls are retried only when the connection was refused. */
+  idempotent?: boolean;
+}
+
+const RETRYABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+/** Small files are uploaded from memory; anything larger is streamed from disk. */
+const BUFFER_LIMIT = 256 << 10;
+const BUFFER_BUDGET = 256 << 20;
+const MISSING_CHUNK = 20_000;
+const CONFIRM_BATCH = 1000;
+
+const seg = encodeURIComponent;
+
+/**
+ * The Registry over HTTP: talks to `trove serve` with node-fetch (which goes through Node's
+ * http module, so VS Code's proxy support applies). Keep-alive connections, bounded parallel
+ * blob transfers, retries with backoff, timeouts, cancellation through AbortSignal, and errors
+ * that name the server and the step that failed. The upload protocol is in src/server/API.md.
+ */
+export class HttpRegistry implements Registry {
+  readonly location: string;
+  readonly baseUrl: string;
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly listeners = new Set<ChangeListener>();
+  private poll?: NodeJS.Timeout;
+  private lastChange?: string;
+  private readonly concurrency: number;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly pollMs: number;
+
+  constructor(private readonly options: HttpRegistryOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw invalid(`"${options.url}" is not a server URL; write it like http://127.0.0.1:8470.`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`The server URL must start with http:// or https://, not "${options.url}".`);
+    this.baseUrl = options.url.replace(/\/+$/, '');
+    this.location = `server ${this.baseUrl}`;
+    this.concurrency = options.concurrency ?? 16;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.retries = options.retries ?? 4;
+    this.pollMs = options.pollMs ?? 2000;
+    const agentOptions = { keepAlive: true, maxSockets: Math.max(this.concurrency, 8) * 2, keepAliveMsecs: 10_000 };
+    this.agent = parsed.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  }
+
+  // ---- transport ----------------------------------------------------------------------------
+
+  private agentFor = (url: URL) => (url.protocol === 'https:' ? (this.agent instanceof HttpsAgent ? this.agent : undefined) : (this.agent instanceof HttpAgent ? this.agent : undefined));
+
+  /** One HTTP exchange with retries; `send` builds a fresh request each attempt. */
+  private async exchange(what: string, target: string, init: () => RequestInit, opts: { signal?: AbortSignal; idempotent: boolean; timeoutMs: number }): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      if (opts.signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
+      const timeout = AbortSignal.timeout(opts.timeoutMs);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+      let res: Response;
+      try {
+        res = await fetch(target, { ...init(), agent: this.agentFor, signal: signal as never });
+      } catch (e) {
+        if (opts.signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
+        const err = e as { code?: string; name?: string; message?: string; erroredSysCall?: string };
+        const timedOut = timeout.aborted;
+        const code = err.code ?? (timedOut ? 'timeout' : err.name);
+        const retryable = timedOut ? opts.idempotent : opts.idempotent ? true : code === 'ECONNREFUSED';
+        if (retryable && attempt < this.retries) {
+          await this.backoff(attempt, opts.signal);
+          continue;
+        }
+        if (timedOut) throw new TroveError('unavailable', `Server ${this.baseUrl} did not answer within ${Math.round(opts.timeoutMs / 1000)} s while ${what}; try again later.`);
+        throw new TroveError('unavailable', `Cannot reach server ${this.baseUrl} while ${what} (${code ?? err.message}); check --server / TROVE_SERVER and that \`trove serve\` is running.`);
+      }
+      if (res.status >= 500 && res.status !== 501 && opts.idempotent && attempt < this.retries) {
+        await res.arrayBuffer().catch(() => undefined);
+        await this.backoff(attempt, opts.signal);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private async backoff(attempt: number, signal?: AbortSignal): Promise<void> {
+    const ms = Math.min(5000, 200 * 2 ** attempt) * (0.5 + Math.random());
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(new TroveError('cancelled', 'Cancelled.'));
+      }, { once: true });
+    });
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json' };
+    if (json) h['content-type'] = 'application/json';
+    if (this.options.token) h.authorization = `Bearer ${this.options.token}`;
+    return h;
+  }
+
+  /** Turns an error answer into a TroveError that says what failed and where. */
+  private async failure(res: Response, what: string): Promise<TroveError> {
+    const text = await res.text().catch(() => '');
+    let code: TroveErrorCode = 'unavailable';
+    let message = '';
+    try {
+      const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      if (parsed.error?.message) message = parsed.error.message;
+      if (parsed.error?.code && parsed.error.code !== 'internal') code = parsed.error.code as TroveErrorCode;
+    } catch {
+      message = text.slice(0, 200).trim();
+    }
+    if (res.status === 401) return new TroveError('unauthorized', `Server ${this.baseUrl} refused the request while ${what} (401): ${message || 'a valid token is required'}`);
+    if (res.status === 403) return new TroveError('forbidden', `Server ${this.baseUrl} refused the request while ${what} (403): ${message || 'the token does not allow this'}`);
+    if (res.status >= 500 || !message) return new TroveError(code, `Server ${this.baseUrl} failed while ${what}: HTTP ${res.status}${message ? `, ${message}` : ''}`);
+    return new TroveError(code, message);
+  }
+
+  private async call<T>(method: string, path: string, opts: CallOptions): Promise<T> {
+    const res = await this.exchange(opts.what, `${this.baseUrl}${path}`, () => ({
+      method, headers: this.headers(opts.body !== undefined), ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    }), { signal: opts.signal, idempotent: opts.idempotent ?? method === 'GET', timeoutMs: this.timeoutMs });
+    if (!res.ok) throw await this.failure(res, opts.what);
+    return (await res.json()) as T;
+  }
+
+  private async list<T>(path: string, what: string): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: T[]; nextCursor: string | null } = await this.call('GET', `${path}?limit=5000${cursor ? `&cursor=${seg(cursor)}` : ''}`, { what });
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  private artifactPath(project: string, name: string): string {
+    return `/api/v1/projects/${seg(project)}/artifacts/${seg(name)}`;
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  listProjects(): Promise<ProjectSummary[]> {
+    return this.list('/api/v1/projects', 'listing projects');
+  }
+
+  listArtifacts(project: string): Promise<ArtifactSummary[]> {
+    return this.list(`/api/v1/projects/${seg(project)}/artifacts`, `listing the artifacts of ${project}`);
+  }
+
+  listVersions(project: string, name: string): Promise<VersionSummary[]> {
+    return this.list(`${this.artifactPath(project, name)}/versions`, `listing the versions of ${project}/${name}`);
+  }
+
+  getVersion(ref: ArtifactRef): Promise<VersionDetail> {
+    return this.call('GET', `${this.artifactPath(ref.project, ref.name)}/versions/${seg(ref.alias)}`, { what: `reading ${formatRef(ref.project, ref.name, ref.alias)}` });
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  createRun(run: NewRun): Promise<RunRecord> {
+    return this.call('POST', '/api/v1/runs', { what: 'starting a run', body: run, idempotent: false });
+  }
+
+  getRun(id: string): Promise<RunRecord> {
+    return this.call('GET', `/api/v1/runs/${seg(id)}`, { what: `reading run ${id}` });
+  }
+
+  async finishRun(id: string, status: Exclude<RunStatus, 'running'>): Promise<void> {
+    await this.call('POST', `/api/v1/runs/${seg(id)}/finish`, { what: `finishing run ${id}`, body: { status }, idempotent: true });
+    this.changed();
+  }
+
+  async recordUse(runId: string, version: VersionKey): Promise<void> {
+    await this.call('POST', `/api/v1/runs/${seg(runId)}/inputs`, { what: `recording that run ${runId} used ${formatRef(version.project, version.name, version.version)}`, body: version, idempotent: true });
+    this.changed();
+  }
+
+  // ---- blobs --------------------------------------------------------------------------------
+
+  /**
+   * Hashes files without a digest, asks the server which blobs it lacks, uploads only those
+   * (in parallel, streamed, retried) to the URLs it names, and confirms each batch so that an
+   * interrupted log resumes without sending confirmed blobs again.
+   */
+  async storeFiles(files: LocalFile[], options: TransferOptions = {}): Promise<StoredFile[]> {
+    const { signal, progress } = options;
+    const totalBytes = files.reduce((s, f) => s + f.size, 0);
+    progress?.report({ totalFiles: files.length, totalBytes, phase: 'hashing' });
+    const digests: string[] = files.map((f) => f.digest ?? '');
+    const buffers = new Map<number, Buffer>();
+    let budget = BUFFER_BUDGET;
+    let hashedBytes = 0;
+    await forEachLimit(files, 4, async (f, i) => {
+      if (digests[i]) return;
+      if (f.size <= BUFFER_LIMIT) {
+        const data = await readFile(f.absPath, { signal });
+        digests[i] = createHash('sha256').update(data).digest('hex');
+        if (budget >= data.length) {
+          budget -= data.length;
+          buffers.set(i, data);
+        }
+        progress?.report({ bytes: (hashedBytes += data.length) });
+      } else {
+        digests[i] = (await hashFile(f.absPath, signal, (n) => progress?.report({ bytes: (hashedBytes += n) }))).digest;
+      }
+    }, signal);
+
+    const firstIndex = new Map<string, number>();
+    digests.forEach((d, i) => {
+      if (!firstIndex.has(d)) firstIndex.set(d, i);
+    });
+    const unique = [...firstIndex].map(([digest, i]) => ({ digest, size: files[i].size }));
+    const targets: UploadTarget[] = [];
+    for (let i = 0; i < unique.length; i += MISSING_CHUNK) {
+      const r = await this.call<{ missing: UploadTarget[] }>('POST', '/api/v1/blobs/missing', {
+        what: 'asking which files the server lacks', body: { blobs: unique.slice(i, i + MISSING_CHUNK) }, signal, idempotent: true,
+      });
+      targets.push(...r.missing);
+    }
+    const uploaded = new Set<string>();
+    const missingBytes = targets.reduce((s, t) => s + files[firstIndex.get(t.digest)!].size, 0);
+    progress?.report({ phase: 'uploading', totalBytes: missingBytes, bytes: 0, files: 0, totalFiles: targets.length });
+    let sentBytes = 0;
+    let sentFiles = 0;
+    for (let b = 0; b < targets.length; b += CONFIRM_BATCH) {
+      const batch = targets.slice(b, b + CONFIRM_BATCH);
+      await forEachLimit(batch, this.concurrency, async (t) => {
+        const i = firstIndex.get(t.digest)!;
+        await this.upload(t, files[i], buffers.get(i), signal);
+        buffers.delete(i);
+        progress?.report({ files: ++sentFiles, bytes: (sentBytes += files[i].size) });
+      }, signal);
+      const blobs = batch.map((t) => ({ digest: t.digest, size: files[firstIndex.get(t.digest)!].size }));
+      const r = await this.call<{ missing: string[] }>('POST', '/api/v1/blobs/confirm', { what: 'confirming uploaded files', body: { blobs }, signal, idempotent: true });
+      if (r.missing.length) {
+        const path = files[firstIndex.get(r.missing[0])!].path;
+        throw integrity(`Server ${this.baseUrl} did not receive ${r.missing.length} uploaded file(s) (first: ${path}); log again to resume.`);
+      }
+      batch.forEach((t) => uploaded.add(t.digest));
+    }
+    return files.map((f, i) => ({ path: f.path, digest: digests[i], size: f.size, stored: uploaded.has(digests[i]) && firstIndex.get(digests[i]) === i }));
+  }
+
+  private async upload(t: UploadTarget, file: LocalFile, buffer: Buffer | undefined, signal?: AbortSignal): Promise<void> {
+    const target = new URL(t.url, this.baseUrl + '/').toString();
+    const what = `uploading ${file.path}`;
+    const res = await this.exchange(what, target, () => ({
+      method: t.method,
+      headers: { ...t.headers, 'content-length': String(file.size), 'content-type': 'application/octet-stream', ...(t.auth && this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+      body: buffer ?? (file.size === 0 ? Buffer.alloc(0) : createReadStream(file.absPath, { highWaterMark: 1 << 20 })),
+    }), { signal, idempotent: true, timeoutMs: Math.round(this.timeoutMs + file.size / 1000) });
+    if (res.ok) {
+      await res.arrayBuffer().catch(() => undefined);
+      return;
+    }
+    const text = await res.text().catch(() => '');
+    if (res.status === 422 || (res.status === 400 && /XAmzContentSHA256Mismatch|BadDigest/.test(text))) {
+      throw integrity(`${file.path} changed while it was being logged (its content no longer matches its digest); log again.`);
+    }
+    if (t.auth) {
+      let message = text.slice(0, 200);
+      try {
+        message = (JSON.parse(text) as { error: { message: string } }).error.message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new TroveError(res.status === 401 ? 'unauthorized' : res.status === 403 ? 'forbidden' : 'unavailable', `Server ${this.baseUrl} refused the upload of ${file.path} (HTTP ${res.status}): ${message}`);
+    }
+    const s3code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+    throw new TroveError('unavailable', `The object store ${new URL(target).host} refused the upload of ${file.path}: HTTP ${res.status}${s3code ? ` ${s3code}` : ''}.`);
+  }
+
+  /** Streams a blob to `destPath` (which must not exist) and checks its SHA-256. */
+  async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+    const what = `downloading blob ${digest.slice(0, 12)}`;
+    for (let attempt = 0; ; attempt++) {
+      const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/blobs/${digest}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
+        { signal: options.signal, idempotent: true, timeoutMs: this.timeoutMs });
+      let res = res0;
+      if (res0.status === 302 || res0.status === 307) {
+        await res0.arrayBuffer().catch(() => undefined);
+        // A presigned object-store URL: its signature is the authorisation, so no bearer token goes there.
+        const location = res0.headers.get('location');
+        if (!location) throw new TroveError('unavailable', `Server ${this.baseUrl} redirected ${what} without a location.`);
+        res = await this.exchange(what, new URL(location, this.baseUrl).toString(), () => ({ method: 'GET' }), { signal: options.signal, idempotent: true, timeoutMs: this.timeoutMs * 10 });
+        if (!res.ok) {
+          const code = /<Code>([^<]+)<\/Code>/.exec(await res.text().catch(() => ''))?.[1];
+          throw new TroveError('unavailable', `The object store refused ${what}: HTTP ${res.status}${code ? ` ${code}` : ''}.`);
+        }
+      } else if (!res0.ok) {
+        throw await this.failure(res0, what);
+      }
+      const hash = createHash('sha256');
+      try {
+        await pipeline(res.body!, async function* (source) {
+          for await (const chunk of source) {
+            hash.update(chunk as Buffer);
+            yield chunk;
+          }
+        }, createWriteStream(destPath, { flags: 'wx' }), { signal: options.signal });
+      } catch (e) {
+        await unlink(destPath).catch(() => undefined);
+        if (options.signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw e;
+        if (attempt < this.retries) {
+          await this.backoff(attempt, options.signal);
+          continue;
+        }
+        throw new TroveError('unavailable', `Server ${this.baseUrl}: ${what} broke off (${(e as Error).message}).`);
+      }
+      if (hash.digest('hex') !== digest) {
+        await unlink(destPath).catch(() => undefined);
+        throw integrity(`Blob ${digest.slice(0, 12)} from ${this.baseUrl} does not match its digest; the server's copy is damaged (run \`trove verify\`).`);
+      }
+      return;
+    }
+  }
+
+  async verifyBlob(digest: string): Promise<boolean> {
+    const r = await this.call<{ ok: boolean }>('GET', `/api/v1/blobs/${seg(digest)}/verify`, { what: `verifying blob ${digest.slice(0, 12)}` });
+    return r.ok;
+  }
+
+  // ---- versions -----------------------------------------------------------------------------
+
+  async commitVersion(request: CommitRequest): Promise<CommitResult> {
+    const { project, name, ...body } = request;
+    // Idempotent: committing equal content again names the same version.
+    const result = await this.call<CommitResult>('POST', `${this.artifactPath(project, name)}/versions`, { what: `committing ${project}/${name}`, body, idempotent: true });
+    this.changed();
+    return result;
+  }
+
+  async addAlias(ref: ArtifactRef, alias: string): Promise<void> {
+    await this.call('PUT', `${this.artifactPath(ref.project, ref.name)}/aliases/${seg(alias)}`, { what: `setting alias ${alias} on ${formatRef(ref.project, ref.name, ref.alias)}`, body: { version: ref.alias }, idempotent: true });
+    this.changed();
+  }
+
+  async removeAlias(project: string, name: string, alias: string): Promise<void> {
+    await this.call('DELETE', `${this.artifactPath(project, name)}/aliases/${seg(alias)}`, { what: `removing alias ${alias} from ${project}/${name}`, idempotent: false });
+    this.changed();
+  }
+
+  lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
+    return this.call('GET', `${this.artifactPath(ref.project, ref.name)}/versions/${seg(ref.alias)}/lineage?depth=${depth}`, { what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}` });
+  }
+
+  gc(dryRun: boolean): Promise<GcResult> {
+    return this.call('POST', '/api/v1/gc', { what: 'collecting unused blobs', body: { dryRun }, idempotent: true });
+  }
+
+  // ---- changes ------------------------------------------------------------------------------
+
+  /** Polls the server's change token while someone listens (a cheap GET every pollMs). */
+  onDidChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    if (!this.poll) {
+      const tick = async () => {
+        try {
+          const { token } = await this.call<{ token: string }>('GET', '/api/v1/changes', { what: 'checking for changes' });
+          if (this.lastChange !== undefined && token !== this.lastChange) this.changed();
+          this.lastChange = token;
+        } catch {
+          // An unreachable server shows up on the next real request; polling just tries again.
+        }
+      };
+      void tick();
+      this.poll = setInterval(() => void tick(), this.pollMs);
+      this.poll.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (!this.listeners.size && this.poll) {
+        clearInterval(this.poll);
+        this.poll = undefined;
+        this.lastChange = undefined;
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+    this.listeners.clear();
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,342 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { invalid, TroveError, type TroveErrorCode } from '../core/errors';
+import { validateManifest } from '../core/manifest';
+import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import type { CommitRequest, NewRun } from '../core/types';
+import { requireDigestList } from './blobStore';
+import type { ServerBackend } from './backend';
+import { hashToken, type TokenRecord } from './tokens';
+
+export const API_VERSION = 'v1';
+const MAX_JSON_BODY = 128 << 20;
+const DEFAULT_PAGE = 500;
+const MAX_PAGE = 5000;
+
+/** Who is calling: a token's project and scope, or everyone when auth is off. */
+interface Principal {
+  tokenId: string | null;
+  project: string;
+  scope: 'read' | 'write';
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+  who: Principal;
+}
+
+export interface AppOptions {
+  backend: ServerBackend;
+  requireAuth: boolean;
+  /** One JSON object per finished request (never a token). */
+  log: (entry: Record<string, unknown>) => void;
+}
+
+const STATUS: Record<TroveErrorCode, number> = {
+  usage: 400, invalid: 400, not_found: 404, conflict: 409, io: 500, integrity: 422,
+  unauthorized: 401, forbidden: 403, unavailable: 503, cancelled: 499,
+};
+
+class HttpError extends TroveError {
+  constructor(code: TroveErrorCode, message: string, readonly status: number = STATUS[code]) {
+    super(code, message);
+  }
+}
+
+const SEG = '([^/]+)';
+type Handler = (c: Call) => Promise<void>;
+
+/**
+ * The REST API (documented in API.md). Handlers validate their input, check the caller's scope
+ * and call the backend; every error becomes `{"error":{"code","message"}}` with a 4xx/5xx status.
+ */
+export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { backend } = opts;
+  const routes: [string, RegExp, Handler][] = [];
+  const route = (method: string, pattern: string, handler: Handler) => routes.push([method, new RegExp(`^${pattern}$`), handler]);
+  const V = `/api/${API_VERSION}`;
+
+  route('GET', '/healthz', async (c) => send(c, 200, { status: 'ok', mode: backend.mode, api: API_VERSION }));
+
+  route('GET', `${V}/projects`, async (c) => {
+    const all = await backend.meta.listProjects();
+    page(c, all.filter((p) => c.who.project === '*' || p.name === c.who.project));
+  });
+  route('GET', `${V}/projects/${SEG}/artifacts`, async (c) => {
+    const project = allow(c, 0, 'read');
+    page(c, await backend.meta.listArtifacts(project));
+  });
+  route('GET', `${V}/projects/${SEG}/artifacts/${SEG}/versions`, async (c) => {
+    const project = allow(c, 0, 'read');
+    page(c, await backend.meta.listVersions(project, name(c, 1)));
+  });
+  route('POST', `${V}/projects/${SEG}/artifacts/${SEG}/versions`, async (c) => {
+    const project = allow(c, 0, 'write');
+    const body = await json<Partial<CommitRequest>>(c);
+    if (typeof body.type !== 'string') throw invalid('"type" is required (a word such as dataset or model).');
+    if (body.aliases !== undefined && (!Array.isArray(body.aliases) || body.aliases.some((a) => typeof a !== 'string'))) throw invalid('"aliases" must be an array of strings.');
+    if (body.description !== undefined && typeof body.description !== 'string') throw invalid('"description" must be a string.');
+    if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) throw invalid('"metadata" must be a JSON object.');
+    if (body.runId !== undefined && typeof body.runId !== 'string') throw invalid('"runId" must be a string.');
+    const manifest = validateManifest(body.manifest);
+    if (body.runId) {
+      const run = await backend.meta.getRun(body.runId);
+      if (run.project !== project && c.who.project !== '*') throw new HttpError('forbidden', `Run ${run.id} belongs to project "${run.project}", which this token cannot write.`);
+    }
+    await backend.ensureBlobs(manifest);
+    const result = await backend.meta.commitVersion({
+      project, name: name(c, 1), type: body.type, manifest, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId,
+    });
+    send(c, result.created ? 201 : 200, result);
+  });
+  route('GET', `${V}/projects/${SEG}/artifacts/${SEG}/versions/${SEG}`, async (c) => {
+    const project = allow(c, 0, 'read');
+    send(c, 200, await backend.meta.getVersion(ref(c, project)));
+  });
+  route('GET', `${V}/projects/${SEG}/artifacts/${SEG}/versions/${SEG}/lineage`, async (c) => {
+    const project = allow(c, 0, 'read');
+    const depth = c.url.searchParams.has('depth') ? Number(c.url.searchParams.get('depth')) : 2;
+    if (!Number.isInteger(depth) || depth < 0 || depth > 50) throw invalid('"depth" must be a whole number from 0 to 50.');
+    send(c, 200, await backend.meta.lineage(ref(c, project), depth));
+  });
+  route('PUT', `${V}/projects/${SEG}/artifacts/${SEG}/aliases/${SEG}`, async (c) => {
+    const project = allow(c, 0, 'write');
+    const body = await json<{ version?: unknown }>(c);
+    const target = typeof body.version === 'number' ? `v${body.version}` : body.version;
+    if (typeof target !== 'string') throw invalid('"version" is required: a version number, "vN" or an alias naming the version.');
+    const alias = validateAlias(param(c, 2));
+    await backend.meta.addAlias(refTo(project, name(c, 1), target), alias);
+    send(c, 200, { alias, version: (await backend.meta.getVersion({ project, name: name(c, 1), alias })).version });
+  });
+  route('DELETE', `${V}/projects/${SEG}/artifacts/${SEG}/aliases/${SEG}`, async (c) => {
+    const project = allow(c, 0, 'write');
+    await backend.meta.removeAlias(project, name(c, 1), validateAlias(param(c, 2)));
+    send(c, 200, { removed: param(c, 2) });
+  });
+
+  route('POST', `${V}/runs`, async (c) => {
+    const body = await json<Partial<NewRun>>(c);
+    if (typeof body.project !== 'string' || typeof body.jobType !== 'string') throw invalid('"project" and "jobType" are required strings.');
+    for (const k of ['name', 'command'] as const) if (body[k] !== undefined && typeof body[k] !== 'string') throw invalid(`"${k}" must be a string.`);
+    if (body.git !== undefined && (typeof body.git !== 'object' || body.git === null || typeof body.git.commit !== 'string')) throw invalid('"git" must be an object with a "commit".');
+    check(c.who, validateProject(body.project), 'write');
+    send(c, 201, await backend.meta.createRun(body as NewRun));
+  });
+  route('GET', `${V}/runs/${SEG}`, async (c) => {
+    const run = await backend.meta.getRun(param(c, 0));
+    check(c.who, run.project, 'read');
+    send(c, 200, run);
+  });
+  route('POST', `${V}/runs/${SEG}/finish`, async (c) => {
+    const run = await backend.meta.getRun(param(c, 0));
+    check(c.who, run.project, 'write');
+    const { status } = await json<{ status?: unknown }>(c);
+    if (status !== 'finished' && status !== 'failed') throw invalid('"status" must be "finished" or "failed".');
+    await backend.meta.finishRun(run.id, status);
+    send(c, 200, { id: run.id, status });
+  });
+  route('POST', `${V}/runs/${SEG}/inputs`, async (c) => {
+    const run = await backend.meta.getRun(param(c, 0));
+    check(c.who, run.project, 'write');
+    const body = await json<{ project?: unknown; name?: unknown; version?: unknown }>(c);
+    if (typeof body.project !== 'string' || typeof body.name !== 'string' || !Number.isSafeInteger(body.version)) throw invalid('"project", "name" and "version" (a number) are required.');
+    check(c.who, validateProject(body.project), 'read');
+    await backend.meta.recordUse(run.id, { project: body.project, name: validateName(body.name), version: body.version as number });
+    send(c, 200, { runId: run.id });
+  });
+
+  route('POST', `${V}/blobs/missing`, async (c) => {
+    requireWriter(c.who);
+    const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
+    const missing = new Set(await backend.blobs.missing(blobs));
+    const seen = new Set<string>();
+    const targets = blobs.filter((b) => missing.has(b.digest) && !seen.has(b.digest) && seen.add(b.digest)).map((b) => backend.blobs.uploadTarget(b));
+    send(c, 200, { missing: targets });
+  });
+  route('POST', `${V}/blobs/confirm`, async (c) => {
+    requireWriter(c.who);
+    const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
+    send(c, 200, { missing: await backend.blobs.confirm(blobs) });
+  });
+  route('PUT', `${V}/blobs/${SEG}`, async (c) => {
+    requireWriter(c.who);
+    const digest = digestParam(c);
+    const length = c.req.headers['content-length'];
+    if (length === undefined || !/^\d+$/.test(length)) throw new HttpError('invalid', 'A blob upload needs a Content-Length header.', 411);
+    await backend.blobs.receive({ digest, size: Number(length) }, c.req);
+    send(c, 201, { digest, size: Number(length) });
+  });
+  route('GET', `${V}/blobs/${SEG}`, async (c) => {
+    const digest = digestParam(c);
+    const source = await backend.blobs.open(digest);
+    if ('redirect' in source) {
+      c.res.writeHead(302, { location: source.redirect, 'cache-control': 'no-store', 'content-length': 0 });
+      c.res.end();
+      return;
+    }
+    c.res.setHeader('content-type', 'application/octet-stream');
+    c.res.setHeader('content-length', source.size);
+    c.res.writeHead(200);
+    await pipeline(source.stream, c.res);
+  });
+  route('GET', `${V}/blobs/${SEG}/verify`, async (c) => {
+    const digest = digestParam(c);
+    send(c, 200, { digest, ok: await backend.blobs.verify(digest) });
+  });
+  route('POST', `${V}/gc`, async (c) => {
+    if (c.who.project !== '*' || c.who.scope !== 'write') {
+      throw new HttpError('forbidden', 'Garbage collection needs a write token for every project (trove token create --project "*" --scope write).');
+    }
+    const { dryRun } = await json<{ dryRun?: unknown }>(c);
+    send(c, 200, await backend.gc(dryRun === true));
+  });
+  route('GET', `${V}/changes`, async (c) => send(c, 200, { token: await backend.meta.changeToken() }));
+
+  async function authenticate(req: IncomingMessage): Promise<Principal> {
+    const header = req.headers.authorization;
+    if (!header) {
+      if (!opts.requireAuth) return { tokenId: null, project: '*', scope: 'write' };
+      throw new HttpError('unauthorized', 'This server requires a token: set TROVE_TOKEN (create one with `trove token create --project P --scope read|write` on the server).');
+    }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new HttpError('unauthorized', 'The Authorization header must be "Bearer <token>".');
+    const record: TokenRecord | undefined = await backend.tokens.findByHash(hashToken(m[1]));
+    if (!record) throw new HttpError('unauthorized', 'The token is not valid on this server; create one with `trove token create`.');
+    return { tokenId: record.id, project: record.project, scope: record.scope };
+  }
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    let who: Principal | undefined;
+    let failure: string | undefined;
+    res.on('finish', () => {
+      opts.log({
+        time: new Date().toISOString(), method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        bytesIn: Number(req.headers['content-length'] ?? 0), bytesOut: Number(res.getHeader('content-length') ?? 0), token: who?.tokenId ?? null,
+        remote: req.socket.remoteAddress, ...(failure ? { error: failure } : {}),
+      });
+    });
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://server');
+      try {
+        const matched = routes.filter(([, re]) => re.test(url.pathname));
+        if (!matched.length) throw new HttpError('not_found', `No API route ${url.pathname}; see API.md for the routes of /api/${API_VERSION}.`);
+        const hit = matched.find(([method]) => method === req.method);
+        if (!hit) throw new HttpError('invalid', `${req.method} is not allowed on ${url.pathname}.`, 405);
+        who = await authenticate(req);
+        const params = hit[1].exec(url.pathname)!.slice(1).map((p) => {
+          try {
+            return decodeURIComponent(p);
+          } catch {
+            throw invalid(`Bad percent-encoding in ${url.pathname}.`);
+          }
+        });
+        await hit[2]({ req, res, url, params, who });
+      } catch (e) {
+        const status = e instanceof HttpError ? e.status : e instanceof TroveError ? STATUS[e.code] : 500;
+        const code: TroveErrorCode | 'internal' = e instanceof TroveError ? e.code : 'internal';
+        const message = e instanceof TroveError ? e.message : 'The server hit an internal error; its log has the detail.';
+        failure = e instanceof Error ? e.message : String(e);
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        // An upload refused before its body was read: drain nothing, close the connection after answering.
+        if (!req.readableEnded) res.setHeader('connection', 'close');
+        sendRaw(res, status, { error: { code, message } });
+      }
+    })();
+  };
+}
+
+function sendRaw(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.setHeader('cache-control', 'no-store');
+  res.writeHead(status);
+  res.end(text);
+}
+
+function send(c: Call, status: number, body: unknown): void {
+  sendRaw(c.res, status, body);
+}
+
+/** `?limit=&cursor=` paging over a list: `{items, nextCursor}` (nextCursor null on the last page). */
+function page<T>(c: Call, all: T[]): void {
+  const limitText = c.url.searchParams.get('limit');
+  const cursorText = c.url.searchParams.get('cursor');
+  const limit = limitText === null ? DEFAULT_PAGE : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid(`"limit" must be a whole number from 1 to ${MAX_PAGE}.`);
+  const offset = cursorText === null ? 0 : Number(cursorText);
+  if (!Number.isInteger(offset) || offset < 0) throw invalid('"cursor" must be a value returned as nextCursor.');
+  const items = all.slice(offset, offset + limit);
+  send(c, 200, { items, nextCursor: offset + limit < all.length ? String(offset + limit) : null });
+}
+
+async function json<T>(c: Call): Promise<T> {
+  const type = c.req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) throw new HttpError('invalid', 'Send the request body as JSON (Content-Type: application/json).', 415);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of c.req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BODY) throw new HttpError('invalid', `The request body is larger than ${MAX_JSON_BODY >> 20} MiB.`, 413);
+    chunks.push(chunk as Buffer);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw invalid('The request body is not valid JSON.');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid('The request body must be a JSON object.');
+  return value as T;
+}
+
+function param(c: Call, i: number): string {
+  return c.params[i];
+}
+
+function name(c: Call, i: number): string {
+  return validateName(c.params[i]);
+}
+
+function digestParam(c: Call): string {
+  const d = c.params[0];
+  if (!/^[0-9a-f]{64}$/.test(d)) throw invalid(`"${d.slice(0, 80)}" is not a blob digest (64 lowercase hex characters).`);
+  return d;
+}
+
+function ref(c: Call, project: string): ArtifactRef {
+  return refTo(project, name(c, 1), param(c, 2));
+}
+
+function refTo(project: string, artifact: string, alias: string): ArtifactRef {
+  if (parseVersionAlias(alias) === undefined) validateAlias(alias, { allowLatest: true });
+  return { project, name: artifact, alias };
+}
+
+function check(who: Principal, project: string, need: 'read' | 'write'): void {
+  if (who.project !== '*' && who.project !== project) {
+    throw new HttpError('forbidden', `This token is for project "${who.project}" and cannot ${need} project "${project}".`);
+  }
+  if (need === 'write' && who.scope !== 'write') {
+    throw new HttpError('forbidden', `This token is read-only; writing to project "${project}" needs a token created with --scope write.`);
+  }
+}
+
+/** Checks the caller may act on the project named by path parameter `i`, and returns it. */
+function allow(c: Call, i: number, need: 'read' | 'write'): string {
+  const project = validateProject(c.params[i]);
+  check(c.who, project, need);
+  return project;
+}
+
+function requireWriter(who: Principal): void {
+  if (who.scope !== 'write') throw new HttpError('forbidden', 'This token is read-only; uploading needs a token created with --scope write.');
+}

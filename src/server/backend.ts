@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { integrity, usageError } from '../core/errors';
+import type { Manifest, GcResult } from '../core/types';
+import { LocalRegistry } from '../store/localRegistry';
+import { LocalBlobStore, S3BlobStore, type BlobStore } from './blobStore';
+import type { MetadataStore } from './metadata';
+import { PgStore } from './pgStore';
+import { parseS3Url, s3SettingsFromEnv } from './s3';
+import { FileTokenStore, type TokenStore } from './tokens';
+
+/** Everything `trove serve` stores things in, whatever the mode. */
+export interface ServerBackend {
+  readonly mode: 'embedded' | 'postgres+s3';
+  readonly description: string;
+  readonly meta: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly tokens: TokenStore;
+  /** Throws unless every blob the manifest names is stored (and verified). */
+  ensureBlobs(manifest: Manifest): Promise<void>;
+  gc(dryRun: boolean): Promise<GcResult>;
+  close(): Promise<void>;
+}
+
+export interface BackendSettings {
+  /** Embedded store folder (metadata and blobs). */
+  store?: string;
+  /** postgres:// URL of the metadata database. */
+  database?: string;
+  /** s3://bucket[/prefix] for blobs. */
+  blobs?: string;
+  s3Endpoint?: string;
+}
+
+const GC_GRACE_MS = 60 * 60 * 1000;
+
+class EmbeddedBackend implements ServerBackend {
+  readonly mode = 'embedded' as const;
+  readonly description: string;
+  readonly meta: MetadataStore;
+  readonly blobs: LocalBlobStore;
+  readonly tokens: TokenStore;
+  private changes = 0;
+  private readonly epoch = randomBytes(4).toString('hex');
+  private readonly stopWatching: () => void;
+
+  constructor(private readonly registry: LocalRegistry) {
+    this.description = registry.location;
+    this.blobs = new LocalBlobStore(registry);
+    this.tokens = new FileTokenStore(join(registry.root, 'server', 'tokens.json'));
+    // The store's own change signal covers writes by this server and by CLI processes on the same store.
+    this.stopWatching = registry.onDidChange(() => this.changes++);
+    const self = this;
+    this.meta = {
+      location: registry.location,
+      listProjects: () => registry.listProjects(),
+      listArtifacts: (p) => registry.listArtifacts(p),
+      listVersions: (p, n) => registry.listVersions(p, n),
+      getVersion: (r) => registry.getVersion(r),
+      createRun: (r) => registry.createRun(r),
+      getRun: (id) => registry.getRun(id),
+      finishRun: (id, s) => registry.finishRun(id, s),
+      recordUse: (id, k) => registry.recordUse(id, k),
+      commitVersion: (req) => registry.commitVersion(req),
+      addAlias: (r, a) => registry.addAlias(r, a),
+      removeAlias: (p, n, a) => registry.removeAlias(p, n, a),
+      lineage: (r, d) => registry.lineage(r, d),
+      async changeToken() {
+        return `${self.epoch}-${self.changes}`;
+      },
+      close: async () => undefined,
+    };
+  }
+
+  async ensureBlobs(): Promise<void> {
+    // LocalRegistry.commitVersion checks its blob folder itself.
+  }
+
+  gc(dryRun: boolean): Promise<GcResult> {
+    return this.registry.gc(dryRun);
+  }
+
+  async close(): Promise<void> {
+    this.stopWatching();
+    await this.registry.close();
+  }
+}
+
+class ScaleOutBackend implements ServerBackend {
+  readonly mode = 'postgres+s3' as const;
+  readonly description: string;
+
+  constructor(readonly meta: PgStore, readonly blobs: S3BlobStore) {
+    this.description = `metadata in ${meta.location}, blobs in ${blobs.description}`;
+  }
+
+  get tokens(): TokenStore {
+    return this.meta;
+  }
+
+  async ensureBlobs(manifest: Manifest): Promise<void> {
+    const unknown = await this.meta.unknownBlobs(manifest);
+    if (!unknown.length) return;
+    // Blobs uploaded straight to S3 by a client that did not confirm them: check them now.
+    const missing = await this.blobs.confirm(unknown);
+    if (missing.length) {
+      throw integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
+    }
+  }
+
+  async gc(dryRun: boolean): Promise<GcResult> {
+    const used = await this.meta.usedDigests();
+    const r = await this.blobs.gc(used, dryRun, GC_GRACE_MS);
+    return { ...r, dryRun };
+  }
+
+  async close(): Promise<void> {
+    await this.blobs.close();
+    await this.meta.close();
+  }
+}
+
+/** Opens (and prepares: schema, bucket) the backend the settings describe. */
+export async function openServerBackend(s: BackendSettings): Promise<ServerBackend> {
+  if (s.database || s.blobs) {
+    if (!s.database || !s.blobs) throw usageError('Scale-out mode needs both --database postgres://… and --blobs s3://bucket.');
+    if (s.store) throw usageError('Pass either --store (embedded) or --database with --blobs (scale-out), not both.');
+    if (!/^postgres(ql)?:\/\//.test(s.database)) throw usageError(`--database must be a postgres:// URL, not "${s.database}".`);
+    const { bucket, key } = parseS3Url(s.blobs);
+    const prefix = key && !key.endsWith('/') ? `${key}/` : key;
+    const meta = new PgStore(s.database);
+    try {
+      await meta.init();
+      const blobs = new S3BlobStore(s3SettingsFromEnv(s.s3Endpoint), bucket, prefix, meta);
+      await blobs.init();
+      return new ScaleOutBackend(meta, blobs);
+    } catch (e) {
+      await meta.close().catch(() => undefined);
+      throw e;
+    }
+  }
+  if (s.s3Endpoint) throw usageError('--s3-endpoint goes with --blobs s3://bucket.');
+  const registry = new LocalRegistry(s.store!);
+  const backend = new EmbeddedBackend(registry);
+  await backend.blobs.init();
+  return backend;
+}
+
+/** For `trove token create`: the token store alone, without preparing blob storage. */
+export async function openTokenStore(s: BackendSettings): Promise<{ tokens: TokenStore; location: string; close(): Promise<void> }> {
+  if (s.database) {
+    const meta = new PgStore(s.database, 1);
+    await meta.init();
+    return { tokens: meta, location: meta.location, close: () => meta.close() };
+  }
+  const root = s.store!;
+  return { tokens: new FileTokenStore(join(root, 'server', 'tokens.json')), location: `embedded store ${root}`, close: async () => undefined };
+}

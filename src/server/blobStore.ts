@@ -1,0 +1,328 @@
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
+  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  UploadPartCommand, type S3Client,
+} from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { integrity, invalid, notFound } from '../core/errors';
+import { forEachLimit } from '../core/hash';
+import type { LocalRegistry } from '../store/localRegistry';
+import { presignS3 } from './presign';
+import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from './s3';
+
+export interface BlobRef {
+  digest: string;
+  size: number;
+}
+
+/**
+ * Where a client puts one missing blob. `auth` says whether the request carries the client's
+ * bearer token (server endpoints) or must not (presigned object-store URLs, whose signature is
+ * the authorisation). A relative `url` is resolved against the server's URL.
+ */
+export interface UploadTarget {
+  digest: string;
+  method: 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  auth: boolean;
+}
+
+export type BlobSource = { redirect: string } | { stream: Readable; size: number };
+
+/** Blob storage behind `trove serve`: the embedded store's blob folder, or an S3 bucket. */
+export interface BlobStore {
+  readonly description: string;
+  init(): Promise<void>;
+  /** The digests among `blobs` that are not stored (and verified) yet. */
+  missing(blobs: BlobRef[]): Promise<string[]>;
+  uploadTarget(blob: BlobRef): UploadTarget;
+  /** Takes a blob's bytes through the server, hashing on the way; nothing is stored unless the SHA-256 matches. */
+  receive(blob: BlobRef, body: Readable): Promise<void>;
+  /** After direct uploads: checks the blobs are there with the right size and records them; returns those that are not. */
+  confirm(blobs: BlobRef[]): Promise<string[]>;
+  open(digest: string): Promise<BlobSource>;
+  verify(digest: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const blobPathOnServer = (digest: string) => `/api/v1/blobs/${digest}`;
+
+function mismatch(blob: BlobRef, gotDigest: string, gotSize: number): Error {
+  return integrity(gotSize !== blob.size
+    ? `The upload of blob ${blob.digest.slice(0, 12)} carried ${gotSize} bytes, not the ${blob.size} announced; nothing was stored.`
+    : `The uploaded bytes have SHA-256 ${gotDigest.slice(0, 12)}…, not the digest ${blob.digest.slice(0, 12)}… they were sent under; nothing was stored.`);
+}
+
+/** Blobs in the embedded store's content-addressed folder. */
+export class LocalBlobStore implements BlobStore {
+  readonly description: string;
+
+  constructor(private readonly registry: LocalRegistry) {
+    this.description = `blobs in ${registry.root}`;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.registry.root, 'tmp'), { recursive: true });
+  }
+
+  async missing(blobs: BlobRef[]): Promise<string[]> {
+    return blobs.filter((b) => !existsSync(this.registry.blobPath(b.digest))).map((b) => b.digest);
+  }
+
+  uploadTarget(blob: BlobRef): UploadTarget {
+    return { digest: blob.digest, method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
+  }
+
+  async receive(blob: BlobRef, body: Readable): Promise<void> {
+    const dest = this.registry.blobPath(blob.digest);
+    await mkdir(join(dest, '..'), { recursive: true });
+    const tmp = join(this.registry.root, 'tmp', `upload-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      await pipeline(body, async function* (source) {
+        for await (const chunk of source) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          yield chunk;
+        }
+      }, createWriteStream(tmp));
+      const digest = hash.digest('hex');
+      if (digest !== blob.digest || size !== blob.size) throw mismatch(blob, digest, size);
+      await rename(tmp, dest);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async confirm(blobs: BlobRef[]): Promise<string[]> {
+    return this.missing(blobs);
+  }
+
+  async open(digest: string): Promise<BlobSource> {
+    const path = this.registry.blobPath(digest);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
+    return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size: st.size };
+  }
+
+  verify(digest: string): Promise<boolean> {
+    return this.registry.verifyBlob(digest);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Which blobs the metadata database knows to be stored and verified. */
+export interface BlobLedger {
+  known(digests: string[]): Promise<Set<string>>;
+  record(blobs: BlobRef[]): Promise<void>;
+  forget(digests: string[]): Promise<void>;
+}
+
+/** Single PUTs are limited to 5 GiB by S3; larger blobs are streamed through the server. */
+const MAX_PRESIGNED_PUT = 5 * 1024 ** 3;
+const PART_SIZE = 64 << 20;
+const URL_LIFETIME_S = 3600;
+
+/**
+ * Blobs in an S3 bucket under `<prefix>blobs/<sha256>`. Uploads go straight to the object store
+ * with presigned PUT URLs whose signature covers the blob's SHA-256 (`x-amz-content-sha256`), so
+ * the store itself refuses bytes that do not match; `confirm` then checks each object is there
+ * with the announced size before the ledger (PostgreSQL) counts it as stored. Blobs too large for
+ * one PUT go through the server, which hashes them while streaming a multipart upload and
+ * completes it only when the digest matches.
+ */
+export class S3BlobStore implements BlobStore {
+  readonly description: string;
+  readonly client: S3Client;
+
+  constructor(private readonly settings: S3Settings, readonly bucket: string, private readonly prefix: string, private readonly ledger: BlobLedger) {
+    this.client = makeS3Client(settings);
+    this.description = `s3://${bucket}/${prefix} at ${s3EndpointUrl(settings)}`;
+  }
+
+  key(digest: string): string {
+    return `${this.prefix}blobs/${digest}`;
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return;
+    } catch (e) {
+      const status = s3Status(e);
+      if (status !== 404 && status !== 403 && status !== 301) throw s3Failure(`access to bucket ${this.bucket} at ${s3EndpointUrl(this.settings)}`, e);
+      if (status !== 404) throw s3Failure(`access to bucket ${this.bucket}`, e);
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw s3Failure(`creating bucket ${this.bucket}`, e);
+    }
+  }
+
+  async missing(blobs: BlobRef[]): Promise<string[]> {
+    const known = await this.ledger.known(blobs.map((b) => b.digest));
+    return blobs.filter((b) => !known.has(b.digest)).map((b) => b.digest);
+  }
+
+  uploadTarget(blob: BlobRef): UploadTarget {
+    if (blob.size > MAX_PRESIGNED_PUT) return { digest: blob.digest, method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
+    const signed = presignS3({
+      method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(blob.digest), region: this.settings.region,
+      accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
+      expiresSeconds: URL_LIFETIME_S, payloadSha256: blob.digest,
+    });
+    return { digest: blob.digest, method: 'PUT', url: signed.url, headers: signed.headers, auth: false };
+  }
+
+  async receive(blob: BlobRef, body: Readable): Promise<void> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const Key = this.key(blob.digest);
+    if (blob.size <= PART_SIZE) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size > blob.size) throw mismatch(blob, '', size);
+        chunks.push(chunk as Buffer);
+      }
+      const digest = hash.digest('hex');
+      if (digest !== blob.digest || size !== blob.size) throw mismatch(blob, digest, size);
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(chunks), ContentLength: size })).catch((e) => {
+        throw s3Failure(`storing blob ${blob.digest.slice(0, 12)}`, e);
+      });
+      await this.ledger.record([blob]);
+      return;
+    }
+    // A multipart upload is invisible until completed: completing it only after the hash matched
+    // means a wrong upload never becomes an object.
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key })).catch((e) => {
+      throw s3Failure(`starting the upload of blob ${blob.digest.slice(0, 12)}`, e);
+    });
+    const parts: { ETag?: string; PartNumber: number }[] = [];
+    try {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        const PartNumber = parts.length + 1;
+        const r = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: Buffer.concat(pending), ContentLength: pendingBytes }));
+        parts.push({ ETag: r.ETag, PartNumber });
+        pending = [];
+        pendingBytes = 0;
+      };
+      for await (const chunk of body) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size > blob.size) throw mismatch(blob, '', size);
+        pending.push(chunk as Buffer);
+        pendingBytes += (chunk as Buffer).length;
+        if (pendingBytes >= PART_SIZE) await flush();
+      }
+      if (pendingBytes > 0 || parts.length === 0) await flush();
+      const digest = hash.digest('hex');
+      if (digest !== blob.digest || size !== blob.size) throw mismatch(blob, digest, size);
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (e) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      throw e;
+    }
+    await this.ledger.record([blob]);
+  }
+
+  async confirm(blobs: BlobRef[]): Promise<string[]> {
+    const todo = await this.missing(blobs);
+    const sizeOf = new Map(blobs.map((b) => [b.digest, b.size]));
+    const found: BlobRef[] = [];
+    const absent: string[] = [];
+    await forEachLimit(todo, 32, async (digest) => {
+      try {
+        // Ceph may return an empty ETag after a multipart upload; the size is what we check.
+        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }));
+        if (head.ContentLength === sizeOf.get(digest)) found.push({ digest, size: head.ContentLength! });
+        else absent.push(digest);
+      } catch (e) {
+        if (s3Status(e) === 404) absent.push(digest);
+        else throw s3Failure(`checking blob ${digest.slice(0, 12)}`, e);
+      }
+    });
+    if (found.length) await this.ledger.record(found);
+    return absent;
+  }
+
+  async open(digest: string): Promise<BlobSource> {
+    const known = await this.ledger.known([digest]);
+    if (!known.has(digest)) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
+    const signed = presignS3({
+      method: 'GET', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(digest), region: this.settings.region,
+      accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
+      expiresSeconds: URL_LIFETIME_S,
+    });
+    return { redirect: signed.url };
+  }
+
+  async verify(digest: string): Promise<boolean> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }));
+      const hash = createHash('sha256');
+      for await (const chunk of r.Body as Readable) hash.update(chunk as Buffer);
+      return hash.digest('hex') === digest;
+    } catch (e) {
+      if (s3Status(e) === 404) return false;
+      throw s3Failure(`reading blob ${digest.slice(0, 12)}`, e);
+    }
+  }
+
+  /** Deletes objects no version uses and older than `graceMs` (a log may be uploading them now). */
+  async gc(used: Set<string>, dryRun: boolean, graceMs: number): Promise<{ blobs: number; bytes: number }> {
+    let token: string | undefined;
+    let blobs = 0;
+    let bytes = 0;
+    const cutoff = Date.now() - graceMs;
+    const base = `${this.prefix}blobs/`;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, ContinuationToken: token })).catch((e) => {
+        throw s3Failure(`listing bucket ${this.bucket}`, e);
+      });
+      const doomed = (page.Contents ?? []).filter((o) => {
+        const digest = o.Key!.slice(base.length);
+        return !used.has(digest) && (o.LastModified?.getTime() ?? 0) < cutoff;
+      });
+      blobs += doomed.length;
+      bytes += doomed.reduce((s, o) => s + (o.Size ?? 0), 0);
+      if (!dryRun && doomed.length) {
+        await this.ledger.forget(doomed.map((o) => o.Key!.slice(base.length)));
+        // One DeleteObject each: the batch call needs a Content-MD5 that some S3 servers insist on.
+        await forEachLimit(doomed, 16, async (o) => {
+          await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: o.Key! }));
+        });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return { blobs, bytes };
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+export function requireDigestList(value: unknown, max = 100_000): BlobRef[] {
+  if (!Array.isArray(value)) throw invalid('"blobs" must be an array of {digest, size}.');
+  if (value.length > max) throw invalid(`At most ${max} blobs per request; split the list.`);
+  return value.map((b, i) => {
+    const { digest, size } = (b ?? {}) as BlobRef;
+    if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw invalid(`blobs[${i}].digest must be a SHA-256 (64 lowercase hex characters).`);
+    if (!Number.isSafeInteger(size) || size < 0) throw invalid(`blobs[${i}].size must be a whole number of bytes.`);
+    return { digest, size };
+  });
+}

@@ -1,0 +1,10 @@
+import type { Registry } from '../core/registry';
+
+/** What the server needs from a metadata backend: the Registry's bookkeeping, without blob transfer. */
+export type MetadataStore = Pick<Registry,
+  | 'location' | 'listProjects' | 'listArtifacts' | 'listVersions' | 'getVersion' | 'createRun' | 'getRun' | 'finishRun'
+  | 'recordUse' | 'commitVersion' | 'addAlias' | 'removeAlias' | 'lineage'> & {
+  /** Changes whenever something visible changes; clients poll it to refresh. */
+  changeToken(): Promise<string>;
+  close(): Promise<void>;
+};

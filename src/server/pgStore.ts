@@ -1,0 +1,452 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { conflict, integrity, invalid, notFound, TroveError } from '../core/errors';
+import { buildLineage, type LineageSource } from '../core/lineage';
+import { artifactDigest, manifestSize, sortManifest, validateManifest } from '../core/manifest';
+import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import type {
+  ArtifactSummary, CommitRequest, CommitResult, LineageGraph, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
+  RunStatus, VersionDetail, VersionKey, VersionSummary,
+} from '../core/types';
+import type { BlobLedger, BlobRef } from './blobStore';
+import type { MetadataStore } from './metadata';
+import { validateTokenRequest, newToken, type TokenRecord, type TokenStore } from './tokens';
+
+/**
+ * The schema. Version allocation relies on PostgreSQL, not on the servers: a commit locks its
+ * artifact row (`select … for update`), so commits of one artifact from any number of server
+ * processes run one after another, take `next_version` in turn and move aliases without losing
+ * an update; `unique (artifact_id, digest)` makes equal content one version.
+ */
+const SCHEMA = `
+create table if not exists artifacts (
+  id bigserial primary key,
+  project text not null,
+  name text not null,
+  type text not null,
+  created_at timestamptz not null,
+  updated_at timestamptz not null,
+  next_version integer not null default 0,
+  unique (project, name)
+);
+create table if not exists versions (
+  artifact_id bigint not null references artifacts(id),
+  version integer not null,
+  digest text not null,
+  size bigint not null,
+  files integer not null,
+  created_at timestamptz not null,
+  description text not null,
+  metadata jsonb not null,
+  manifest text not null,
+  created_by text,
+  primary key (artifact_id, version),
+  unique (artifact_id, digest)
+);
+create index if not exists versions_created_by on versions (created_by);
+create table if not exists aliases (
+  artifact_id bigint not null,
+  alias text not null,
+  version integer not null,
+  primary key (artifact_id, alias),
+  foreign key (artifact_id, version) references versions(artifact_id, version)
+);
+create table if not exists runs (
+  id text primary key,
+  project text not null,
+  job_type text not null,
+  name text not null,
+  command text,
+  host text not null,
+  started_at timestamptz not null,
+  finished_at timestamptz,
+  status text not null,
+  git jsonb
+);
+create table if not exists run_inputs (
+  run_id text not null references runs(id),
+  artifact_id bigint not null,
+  version integer not null,
+  primary key (run_id, artifact_id, version),
+  foreign key (artifact_id, version) references versions(artifact_id, version)
+);
+create index if not exists run_inputs_version on run_inputs (artifact_id, version);
+create table if not exists blobs (
+  digest text primary key,
+  size bigint not null,
+  created_at timestamptz not null default now()
+);
+create table if not exists tokens (
+  id text primary key,
+  hash text not null unique,
+  project text not null,
+  scope text not null,
+  created_at timestamptz not null
+);
+create sequence if not exists changes;
+`;
+
+const SCHEMA_LOCK = 7_201_842_331; // advisory lock id: two servers starting at once create the schema once
+
+const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : d ?? undefined);
+
+function aliasOrder(list: string[]): string[] {
+  return list.sort((a, b) => (a === 'latest' ? -1 : b === 'latest' ? 1 : a.localeCompare(b)));
+}
+
+/** Metadata (artifacts, versions, aliases, runs, tokens) and the blob ledger in PostgreSQL. */
+export class PgStore implements MetadataStore, BlobLedger, TokenStore {
+  readonly location: string;
+  readonly pool: pg.Pool;
+
+  constructor(readonly url: string, poolSize = 10) {
+    this.pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+    this.pool.on('error', () => undefined); // an idle client losing its connection is replaced on next use
+    const safe = url.replace(/\/\/([^:@/]*)(:[^@/]*)?@/, (_m, user) => `//${user}@`);
+    this.location = `PostgreSQL ${safe}`;
+  }
+
+  async init(): Promise<void> {
+    const c = await this.connect();
+    try {
+      await c.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      try {
+        await c.query(SCHEMA);
+      } finally {
+        await c.query('select pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+      }
+    } finally {
+      c.release();
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (e) {
+      throw new TroveError('unavailable', `Cannot connect to ${this.location}: ${(e as Error).message}.`);
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (e) {
+      throw this.dbError(e);
+    }
+  }
+
+  private dbError(e: unknown): Error {
+    if (e instanceof TroveError) return e;
+    return new TroveError('unavailable', `The metadata database (${this.location}) failed: ${(e as Error).message}.`);
+  }
+
+  private async tx<T>(body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.connect();
+    try {
+      await c.query('begin');
+      const out = await body(c);
+      await c.query('commit');
+      return out;
+    } catch (e) {
+      await c.query('rollback').catch(() => undefined);
+      throw this.dbError(e);
+    } finally {
+      c.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async changeToken(): Promise<string> {
+    const { rows } = await this.query<{ last_value: string; is_called: boolean }>('select last_value, is_called from changes');
+    return rows[0].is_called ? String(rows[0].last_value) : '0';
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  private async artifactRow(project: string, name: string): Promise<{ id: string; type: string; next_version: number }> {
+    validateProject(project);
+    validateName(name);
+    const { rows } = await this.query<{ id: string; type: string; next_version: number }>('select id, type, next_version from artifacts where project = $1 and name = $2', [project, name]);
+    if (!rows[0]) {
+      const p = await this.query('select 1 from artifacts where project = $1 limit 1', [project]);
+      throw notFound(p.rowCount
+        ? `Artifact "${name}" does not exist in project "${project}"; run \`trove ls ${project}\` to see its artifacts.`
+        : `Project "${project}" does not exist in ${this.location}; run \`trove ls\` to see the projects.`);
+    }
+    return rows[0];
+  }
+
+  private async resolve(artifactId: string, project: string, name: string, nextVersion: number, alias: string): Promise<number> {
+    const n = parseVersionAlias(alias);
+    if (n !== undefined) {
+      const { rowCount } = await this.query('select 1 from versions where artifact_id = $1 and version = $2', [artifactId, n]);
+      if (!rowCount) throw notFound(`Version v${n} of "${project}/${name}" does not exist; it has v0 to v${nextVersion - 1}.`);
+      return n;
+    }
+    const { rows } = await this.query<{ version: number }>('select version from aliases where artifact_id = $1 and alias = $2', [artifactId, alias]);
+    if (!rows[0]) {
+      const all = await this.query<{ alias: string }>('select alias from aliases where artifact_id = $1 order by alias', [artifactId]);
+      throw notFound(`Alias "${alias}" does not exist on "${project}/${name}"; its aliases are ${all.rows.map((r) => r.alias).join(', ')}.`);
+    }
+    return rows[0].version;
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    const { rows } = await this.query<{ project: string; n: number }>('select project, count(*)::int as n from artifacts group by project order by project');
+    return rows.map((r) => ({ name: r.project, artifacts: r.n }));
+  }
+
+  async listArtifacts(project: string): Promise<ArtifactSummary[]> {
+    validateProject(project);
+    const { rows } = await this.query<{ name: string; type: string; versions: number; latest: number; updated_at: Date }>(
+      `select a.name, a.type, (select count(*)::int from versions v where v.artifact_id = a.id) as versions, l.version as latest, a.updated_at
+         from artifacts a join aliases l on l.artifact_id = a.id and l.alias = 'latest'
+        where a.project = $1`, [project]);
+    return rows.map((r) => ({ project, name: r.name, type: r.type, versions: r.versions, latest: r.latest, updatedAt: iso(r.updated_at)! }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async listVersions(project: string, name: string): Promise<VersionSummary[]> {
+    const a = await this.artifactRow(project, name);
+    const [versions, aliases] = await Promise.all([
+      this.query<{ version: number; digest: string; size: string; files: number; created_at: Date }>('select version, digest, size, files, created_at from versions where artifact_id = $1 order by version desc', [a.id]),
+      this.query<{ alias: string; version: number }>('select alias, version from aliases where artifact_id = $1', [a.id]),
+    ]);
+    const byVersion = new Map<number, string[]>();
+    for (const r of aliases.rows) byVersion.set(r.version, [...(byVersion.get(r.version) ?? []), r.alias]);
+    return versions.rows.map((v) => ({
+      version: v.version, aliases: aliasOrder(byVersion.get(v.version) ?? []), digest: v.digest, size: Number(v.size), files: v.files, createdAt: iso(v.created_at)!,
+    }));
+  }
+
+  async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
+    const a = await this.artifactRow(ref.project, ref.name);
+    const version = await this.resolve(a.id, ref.project, ref.name, a.next_version, ref.alias);
+    const [v, aliases, usedBy] = await Promise.all([
+      this.query<{ digest: string; size: string; files: number; created_at: Date; description: string; metadata: Record<string, unknown>; manifest: string; created_by: string | null; job_type: string | null }>(
+        `select v.digest, v.size, v.files, v.created_at, v.description, v.metadata, v.manifest, v.created_by, r.job_type
+           from versions v left join runs r on r.id = v.created_by where v.artifact_id = $1 and v.version = $2`, [a.id, version]),
+      this.query<{ alias: string }>('select alias from aliases where artifact_id = $1 and version = $2', [a.id, version]),
+      this.query<{ run_id: string; job_type: string }>('select i.run_id, r.job_type from run_inputs i join runs r on r.id = i.run_id where i.artifact_id = $1 and i.version = $2 order by i.run_id', [a.id, version]),
+    ]);
+    const row = v.rows[0];
+    if (!row) throw notFound(`Version ${formatRef(ref.project, ref.name, version)} is missing from ${this.location}.`);
+    const createdBy: RunLink | undefined = row.created_by && row.job_type ? { runId: row.created_by, jobType: row.job_type } : undefined;
+    return {
+      project: ref.project, name: ref.name, type: a.type, version, aliases: aliasOrder(aliases.rows.map((r) => r.alias)), digest: row.digest,
+      size: Number(row.size), files: row.files, createdAt: iso(row.created_at)!, description: row.description, metadata: row.metadata,
+      manifest: sortManifest(JSON.parse(row.manifest) as Manifest), ...(createdBy ? { createdBy } : {}),
+      usedBy: usedBy.rows.map((r) => ({ runId: r.run_id, jobType: r.job_type })),
+    };
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------
+
+  async createRun(input: NewRun): Promise<RunRecord> {
+    validateProject(input.project);
+    validateType(input.jobType);
+    const startedAt = new Date();
+    const id = `${startedAt.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
+    const run: RunRecord = {
+      id, project: input.project, jobType: input.jobType, name: input.name || `${input.jobType}-${id.slice(-8)}`,
+      ...(input.command ? { command: input.command } : {}), host: hostname(), startedAt: startedAt.toISOString(), status: 'running',
+      ...(input.git ? { git: input.git } : {}),
+    };
+    await this.query('insert into runs (id, project, job_type, name, command, host, started_at, status, git) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)',
+      [run.id, run.project, run.jobType, run.name, run.command ?? null, run.host, startedAt, run.status, run.git ? JSON.stringify(run.git) : null]);
+    return run;
+  }
+
+  async getRun(id: string): Promise<RunRecord> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalid(`Invalid run id "${id}".`);
+    const { rows } = await this.query<{ id: string; project: string; job_type: string; name: string; command: string | null; host: string; started_at: Date; finished_at: Date | null; status: RunStatus; git: RunRecord['git'] | null }>(
+      'select * from runs where id = $1', [id]);
+    const r = rows[0];
+    if (!r) throw notFound(`Run "${id}" does not exist in ${this.location}.`);
+    return {
+      id: r.id, project: r.project, jobType: r.job_type, name: r.name, ...(r.command ? { command: r.command } : {}), host: r.host,
+      startedAt: iso(r.started_at)!, ...(r.finished_at ? { finishedAt: iso(r.finished_at) } : {}), status: r.status, ...(r.git ? { git: r.git } : {}),
+    };
+  }
+
+  async finishRun(id: string, status: Exclude<RunStatus, 'running'>): Promise<void> {
+    await this.getRun(id);
+    await this.query("update runs set status = $2, finished_at = now() where id = $1", [id, status]);
+    await this.query("select nextval('changes')");
+  }
+
+  async recordUse(runId: string, k: VersionKey): Promise<void> {
+    await this.getRun(runId);
+    const a = await this.artifactRow(k.project, k.name);
+    const { rowCount } = await this.query('select 1 from versions where artifact_id = $1 and version = $2', [a.id, k.version]);
+    if (!rowCount) throw notFound(`Version ${formatRef(k.project, k.name, k.version)} does not exist.`);
+    await this.query('insert into run_inputs (run_id, artifact_id, version) values ($1, $2, $3) on conflict do nothing', [runId, a.id, k.version]);
+    await this.query("select nextval('changes')");
+  }
+
+  // ---- versions -----------------------------------------------------------------------------
+
+  /**
+   * Creates the next version. The caller (the server) has checked every blob is stored; here one
+   * transaction locks the artifact row, so concurrent commits of one artifact serialize.
+   */
+  async commitVersion(req: CommitRequest): Promise<CommitResult> {
+    validateProject(req.project);
+    validateName(req.name);
+    validateType(req.type);
+    const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
+    aliases.forEach((a) => validateAlias(a));
+    const metadata = req.metadata ?? {};
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
+    const manifest = validateManifest(req.manifest);
+    const digest = artifactDigest(manifest);
+    const size = manifestSize(manifest);
+    const files = Object.keys(manifest).length;
+    if (req.runId) await this.getRun(req.runId);
+    return this.tx(async (c) => {
+      const now = new Date();
+      await c.query('insert into artifacts (project, name, type, created_at, updated_at) values ($1, $2, $3, $4, $4) on conflict (project, name) do nothing',
+        [req.project, req.name, req.type, now]);
+      const { rows: [a] } = await c.query<{ id: string; type: string; next_version: number }>(
+        'select id, type, next_version from artifacts where project = $1 and name = $2 for update', [req.project, req.name]);
+      if (a.type !== req.type) {
+        throw conflict(`Artifact "${req.project}/${req.name}" has type "${a.type}", not "${req.type}"; log it with --type ${a.type} or choose another name.`);
+      }
+      const same = await c.query<{ version: number; size: string; files: number }>('select version, size, files from versions where artifact_id = $1 and digest = $2', [a.id, digest]);
+      let version: number;
+      if (same.rows[0]) {
+        version = same.rows[0].version;
+      } else {
+        version = a.next_version;
+        await c.query(
+          `insert into versions (artifact_id, version, digest, size, files, created_at, description, metadata, manifest, created_by)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [a.id, version, digest, size, files, now, req.description ?? '', JSON.stringify(metadata), JSON.stringify(manifest), req.runId ?? null]);
+        await c.query('update artifacts set next_version = $2 where id = $1', [a.id, version + 1]);
+      }
+      for (const alias of [...aliases, 'latest']) {
+        await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [a.id, alias, version]);
+      }
+      await c.query('update artifacts set updated_at = $2 where id = $1', [a.id, now]);
+      await c.query("select nextval('changes')");
+      return { version, digest, created: !same.rows[0], size, files };
+    });
+  }
+
+  async addAlias(ref: ArtifactRef, alias: string): Promise<void> {
+    validateAlias(alias);
+    const a = await this.artifactRow(ref.project, ref.name);
+    await this.tx(async (c) => {
+      await c.query('select 1 from artifacts where id = $1 for update', [a.id]);
+      const version = await this.resolve(a.id, ref.project, ref.name, a.next_version, ref.alias);
+      await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [a.id, alias, version]);
+      await c.query('update artifacts set updated_at = now() where id = $1', [a.id]);
+      await c.query("select nextval('changes')");
+    });
+  }
+
+  async removeAlias(project: string, name: string, alias: string): Promise<void> {
+    validateAlias(alias);
+    const a = await this.artifactRow(project, name);
+    await this.tx(async (c) => {
+      const r = await c.query('delete from aliases where artifact_id = $1 and alias = $2', [a.id, alias]);
+      if (!r.rowCount) throw notFound(`Alias "${alias}" does not exist on "${project}/${name}".`);
+      await c.query('update artifacts set updated_at = now() where id = $1', [a.id]);
+      await c.query("select nextval('changes')");
+    });
+  }
+
+  async lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
+    const start = await this.getVersion(ref);
+    const source: LineageSource = {
+      versionNode: async (k) => {
+        const { rows } = await this.query<{ id: string; type: string; created_by: string | null }>(
+          'select a.id, a.type, v.created_by from artifacts a join versions v on v.artifact_id = a.id where a.project = $1 and a.name = $2 and v.version = $3',
+          [k.project, k.name, k.version]);
+        if (!rows[0]) return undefined;
+        const used = await this.query<{ run_id: string }>('select run_id from run_inputs where artifact_id = $1 and version = $2 order by run_id', [rows[0].id, k.version]);
+        return { type: rows[0].type, ...(rows[0].created_by ? { createdBy: rows[0].created_by } : {}), usedBy: used.rows.map((r) => r.run_id) };
+      },
+      runNode: async (runId) => {
+        const run = await this.getRun(runId).catch(() => undefined);
+        if (!run) return undefined;
+        const keyOrder = (x: VersionKey, y: VersionKey) => `${x.project}~${x.name}~v${x.version}`.localeCompare(`${y.project}~${y.name}~v${y.version}`);
+        const inputs = await this.query<{ project: string; name: string; version: number }>(
+          'select a.project, a.name, i.version from run_inputs i join artifacts a on a.id = i.artifact_id where i.run_id = $1', [runId]);
+        const outputs = await this.query<{ project: string; name: string; version: number }>(
+          'select a.project, a.name, v.version from versions v join artifacts a on a.id = v.artifact_id where v.created_by = $1', [runId]);
+        return { run, inputs: inputs.rows.sort(keyOrder), outputs: outputs.rows.sort(keyOrder) };
+      },
+    };
+    return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth);
+  }
+
+  /** Every blob digest some version's manifest names (external references excluded). */
+  async usedDigests(): Promise<Set<string>> {
+    const used = new Set<string>();
+    const c = await this.connect();
+    try {
+      // One manifest at a time: manifests can be large.
+      const { rows } = await c.query<{ artifact_id: string; version: number }>('select artifact_id, version from versions');
+      for (const r of rows) {
+        const m = await c.query<{ manifest: string }>('select manifest from versions where artifact_id = $1 and version = $2', [r.artifact_id, r.version]);
+        for (const e of Object.values(JSON.parse(m.rows[0].manifest) as Manifest)) if (!e.ref) used.add(e.digest);
+      }
+    } finally {
+      c.release();
+    }
+    return used;
+  }
+
+  // ---- blob ledger --------------------------------------------------------------------------
+
+  async known(digests: string[]): Promise<Set<string>> {
+    if (!digests.length) return new Set();
+    const { rows } = await this.query<{ digest: string }>('select digest from blobs where digest = any($1::text[])', [digests]);
+    return new Set(rows.map((r) => r.digest));
+  }
+
+  async record(blobs: BlobRef[]): Promise<void> {
+    if (!blobs.length) return;
+    await this.query('insert into blobs (digest, size) select * from unnest($1::text[], $2::bigint[]) on conflict (digest) do nothing',
+      [blobs.map((b) => b.digest), blobs.map((b) => b.size)]);
+  }
+
+  async forget(digests: string[]): Promise<void> {
+    if (digests.length) await this.query('delete from blobs where digest = any($1::text[])', [digests]);
+  }
+
+  /** Digests of `manifest` that the ledger does not list. */
+  async unknownBlobs(manifest: Manifest): Promise<BlobRef[]> {
+    const wanted = new Map<string, number>();
+    for (const e of Object.values(manifest)) if (!e.ref) wanted.set(e.digest, e.size);
+    const known = await this.known([...wanted.keys()]);
+    return [...wanted].filter(([d]) => !known.has(d)).map(([digest, size]) => ({ digest, size }));
+  }
+
+  // ---- tokens -------------------------------------------------------------------------------
+
+  async create(projectIn: string, scopeIn: string): Promise<{ token: string; record: TokenRecord }> {
+    const { project, scope } = validateTokenRequest(projectIn, scopeIn);
+    const created = newToken(project, scope);
+    const r = created.record;
+    await this.query('insert into tokens (id, hash, project, scope, created_at) values ($1, $2, $3, $4, $5)', [r.id, r.hash, r.project, r.scope, new Date(r.createdAt)]);
+    return created;
+  }
+
+  async findByHash(hash: string): Promise<TokenRecord | undefined> {
+    const { rows } = await this.query<{ id: string; hash: string; project: string; scope: 'read' | 'write'; created_at: Date }>('select * from tokens where hash = $1', [hash]);
+    const r = rows[0];
+    return r ? { id: r.id, hash: r.hash, project: r.project, scope: r.scope, createdAt: iso(r.created_at)! } : undefined;
+  }
+}
+
+/** Thrown by the server when a commit names blobs nobody uploaded. */
+export function missingBlobsError(missing: string[]): TroveError {
+  return integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
+}
