@@ -31,6 +31,7 @@ export interface HttpRegistryOptions {
 
 interface UploadTarget {
   digest: string;
+  via: 'put' | 'pack';
   method: 'PUT';
   url: string;
   headers: Record<string, string>;
@@ -51,6 +52,9 @@ const RETRYABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 const BUFFER_LIMIT = 256 << 10;
 const BUFFER_BUDGET = 256 << 20;
 const MISSING_CHUNK = 20_000;
+/** Small files go to the server in packs of about this size (the server accepts up to 16 MiB). */
+const PACK_TARGET_BYTES = 8 << 20;
+const PACK_MAX_BLOBS = 10_000;
 const CONFIRM_BATCH = 1000;
 
 const seg = encodeURIComponent;
@@ -270,19 +274,49 @@ export class HttpRegistry implements Registry {
       targets.push(...r.missing);
     }
     const uploaded = new Set<string>();
-    const missingBytes = targets.reduce((s, t) => s + files[firstIndex.get(t.digest)!].size, 0);
+    const sizeOf = (t: UploadTarget) => files[firstIndex.get(t.digest)!].size;
+    const missingBytes = targets.reduce((s, t) => s + sizeOf(t), 0);
     progress?.report({ phase: 'uploading', totalBytes: missingBytes, bytes: 0, files: 0, totalFiles: targets.length });
     let sentBytes = 0;
     let sentFiles = 0;
-    for (let b = 0; b < targets.length; b += CONFIRM_BATCH) {
-      const batch = targets.slice(b, b + CONFIRM_BATCH);
+
+    // Small files: packs of many blobs, each one request, which the server verifies and stores whole.
+    const packs: UploadTarget[][] = [];
+    let current: UploadTarget[] = [];
+    let currentBytes = 0;
+    for (const t of targets.filter((x) => x.via === 'pack')) {
+      if (current.length && (currentBytes + sizeOf(t) > PACK_TARGET_BYTES || current.length >= PACK_MAX_BLOBS)) {
+        packs.push(current);
+        current = [];
+        currentBytes = 0;
+      }
+      current.push(t);
+      currentBytes += sizeOf(t);
+    }
+    if (current.length) packs.push(current);
+    await forEachLimit(packs, 4, async (pack) => {
+      await this.uploadPack(pack[0].url, pack.map((t) => {
+        const i = firstIndex.get(t.digest)!;
+        return { file: files[i], digest: t.digest, buffer: buffers.get(i) };
+      }), signal);
+      for (const t of pack) {
+        buffers.delete(firstIndex.get(t.digest)!);
+        uploaded.add(t.digest);
+      }
+      progress?.report({ files: (sentFiles += pack.length), bytes: (sentBytes += pack.reduce((s, t) => s + sizeOf(t), 0)) });
+    }, signal);
+
+    // Larger files: one streamed PUT each (presigned object-store URL or the server), confirmed in batches.
+    const singles = targets.filter((x) => x.via !== 'pack');
+    for (let b = 0; b < singles.length; b += CONFIRM_BATCH) {
+      const batch = singles.slice(b, b + CONFIRM_BATCH);
       await forEachLimit(batch, this.concurrency, async (t) => {
         const i = firstIndex.get(t.digest)!;
         await this.upload(t, files[i], buffers.get(i), signal);
         buffers.delete(i);
         progress?.report({ files: ++sentFiles, bytes: (sentBytes += files[i].size) });
       }, signal);
-      const blobs = batch.map((t) => ({ digest: t.digest, size: files[firstIndex.get(t.digest)!].size }));
+      const blobs = batch.map((t) => ({ digest: t.digest, size: sizeOf(t) }));
       const r = await this.call<{ missing: string[] }>('POST', '/api/v1/blobs/confirm', { what: 'confirming uploaded files', body: { blobs }, signal, idempotent: true });
       if (r.missing.length) {
         const path = files[firstIndex.get(r.missing[0])!].path;
@@ -291,6 +325,27 @@ export class HttpRegistry implements Registry {
       batch.forEach((t) => uploaded.add(t.digest));
     }
     return files.map((f, i) => ({ path: f.path, digest: digests[i], size: f.size, stored: uploaded.has(digests[i]) && firstIndex.get(digests[i]) === i }));
+  }
+
+  /** One pack: a JSON line listing the blobs, then their bytes back to back. */
+  private async uploadPack(url: string, members: { file: LocalFile; digest: string; buffer?: Buffer }[], signal?: AbortSignal): Promise<void> {
+    const datas = await Promise.all(members.map((m) => m.buffer ?? readFile(m.file.absPath, { signal })));
+    const index = Buffer.from(JSON.stringify({ blobs: members.map((m) => ({ digest: m.digest, size: m.file.size })) }) + '\n');
+    const body = Buffer.concat([index, ...datas]);
+    const what = `uploading ${members.length} small files (first: ${members[0].file.path})`;
+    const res = await this.exchange(what, new URL(url, this.baseUrl + '/').toString(), () => ({
+      method: 'POST', body, headers: { 'content-type': 'application/x-trove-pack', 'content-length': String(body.length), ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+    }), { signal, idempotent: true, timeoutMs: this.timeoutMs });
+    if (res.ok) {
+      await res.arrayBuffer().catch(() => undefined);
+      return;
+    }
+    if (res.status === 422) {
+      const bad = members.find((m, k) => m.file.size !== datas[k].length || createHash('sha256').update(datas[k]).digest('hex') !== m.digest);
+      await res.arrayBuffer().catch(() => undefined);
+      throw integrity(`${bad?.file.path ?? members[0].file.path} changed while it was being logged (its content no longer matches its digest); log again.`);
+    }
+    throw await this.failure(res, what);
   }
 
   private async upload(t: UploadTarget, file: LocalFile, buffer: Buffer | undefined, signal?: AbortSignal): Promise<void> {

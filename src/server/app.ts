@@ -4,7 +4,7 @@ import { invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { CommitRequest, NewRun } from '../core/types';
-import { requireDigestList } from './blobStore';
+import { readPack, requireDigestList } from './blobStore';
 import type { ServerBackend } from './backend';
 import { hashToken, type TokenRecord } from './tokens';
 
@@ -160,6 +160,13 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     requireWriter(c.who);
     const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
     send(c, 200, { missing: await backend.blobs.confirm(blobs) });
+  });
+  route('POST', `${V}/blobs/pack`, async (c) => {
+    requireWriter(c.who);
+    if (!/^application\/x-trove-pack\b/i.test(c.req.headers['content-type'] ?? '')) throw new HttpError('invalid', 'Send a pack as Content-Type: application/x-trove-pack.', 415);
+    const members = await readPack(c.req);
+    await backend.blobs.receivePack(members);
+    send(c, 201, { stored: members.length });
   });
   route('PUT', `${V}/blobs/${SEG}`, async (c) => {
     requireWriter(c.who);

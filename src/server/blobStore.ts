@@ -5,9 +5,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+const ReadableFrom = (chunks: Buffer[]) => Readable.from(chunks);
 import { pipeline } from 'node:stream/promises';
 import { integrity, invalid, notFound } from '../core/errors';
 import { forEachLimit } from '../core/hash';
@@ -27,11 +28,20 @@ export interface BlobRef {
  */
 export interface UploadTarget {
   digest: string;
+  /** `put`: one request to `url`; `pack`: send it inside a pack to the pack endpoint. */
+  via: 'put' | 'pack';
   method: 'PUT';
   url: string;
   headers: Record<string, string>;
   auth: boolean;
 }
+
+/** Blobs up to this size travel in packs: one request and one object for many small files. */
+export const PACK_MEMBER_MAX = 1 << 20;
+/** A pack body holds at most this many bytes of blobs (the server buffers one pack to verify it). */
+export const PACK_MAX_BYTES = 16 << 20;
+export const PACK_MAX_BLOBS = 20_000;
+export const PACK_URL = '/api/v1/blobs/pack';
 
 export type BlobSource = { redirect: string } | { stream: Readable; size: number };
 
@@ -44,6 +54,11 @@ export interface BlobStore {
   uploadTarget(blob: BlobRef): UploadTarget;
   /** Takes a blob's bytes through the server, hashing on the way; nothing is stored unless the SHA-256 matches. */
   receive(blob: BlobRef, body: Readable): Promise<void>;
+  /**
+   * Takes a pack (blobs already split out of the request by `readPack`, each verified against its
+   * digest) and stores all of its blobs, or none.
+   */
+  receivePack(blobs: PackMember[]): Promise<void>;
   /** After direct uploads: checks the blobs are there with the right size and records them; returns those that are not. */
   confirm(blobs: BlobRef[]): Promise<string[]>;
   open(digest: string): Promise<BlobSource>;
@@ -76,7 +91,23 @@ export class LocalBlobStore implements BlobStore {
   }
 
   uploadTarget(blob: BlobRef): UploadTarget {
-    return { digest: blob.digest, method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
+    const via = blob.size <= PACK_MEMBER_MAX ? 'pack' : 'put';
+    return { digest: blob.digest, via, method: 'PUT', url: via === 'pack' ? PACK_URL : blobPathOnServer(blob.digest), headers: {}, auth: true };
+  }
+
+  async receivePack(blobs: PackMember[]): Promise<void> {
+    await forEachLimit(blobs, 16, async (b) => {
+      const dest = this.registry.blobPath(b.digest);
+      if (existsSync(dest)) return;
+      await mkdir(join(dest, '..'), { recursive: true });
+      const tmp = join(this.registry.root, 'tmp', `pack-${process.pid}-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeFile(tmp, b.data);
+        await rename(tmp, dest);
+      } finally {
+        await unlink(tmp).catch(() => undefined);
+      }
+    });
   }
 
   async receive(blob: BlobRef, body: Readable): Promise<void> {
@@ -122,8 +153,12 @@ export class LocalBlobStore implements BlobStore {
 /** Which blobs the metadata database knows to be stored and verified. */
 export interface BlobLedger {
   known(digests: string[]): Promise<Set<string>>;
-  record(blobs: BlobRef[]): Promise<void>;
+  /** Where a blob lives: its own object, or a byte range of a pack object. */
+  locate(digest: string): Promise<{ size: number; pack?: string; offset?: number } | undefined>;
+  record(blobs: (BlobRef & { pack?: string; offset?: number })[]): Promise<void>;
   forget(digests: string[]): Promise<void>;
+  /** Packs and the digests each holds. */
+  packs(): Promise<Map<string, string[]>>;
 }
 
 /** Single PUTs are limited to 5 GiB by S3; larger blobs are streamed through the server. */
@@ -174,14 +209,35 @@ export class S3BlobStore implements BlobStore {
     return blobs.filter((b) => !known.has(b.digest)).map((b) => b.digest);
   }
 
+  packKey(pack: string): string {
+    return `${this.prefix}packs/${pack}`;
+  }
+
   uploadTarget(blob: BlobRef): UploadTarget {
-    if (blob.size > MAX_PRESIGNED_PUT) return { digest: blob.digest, method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
+    if (blob.size <= PACK_MEMBER_MAX) return { digest: blob.digest, via: 'pack', method: 'PUT', url: PACK_URL, headers: {}, auth: true };
+    if (blob.size > MAX_PRESIGNED_PUT) return { digest: blob.digest, via: 'put', method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
     const signed = presignS3({
       method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(blob.digest), region: this.settings.region,
       accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
       expiresSeconds: URL_LIFETIME_S, payloadSha256: blob.digest,
     });
-    return { digest: blob.digest, method: 'PUT', url: signed.url, headers: signed.headers, auth: false };
+    return { digest: blob.digest, via: 'put', method: 'PUT', url: signed.url, headers: signed.headers, auth: false };
+  }
+
+  /** One object `packs/<sha256 of its bytes>` holding the blobs back to back; the ledger keeps each blob's offset. */
+  async receivePack(blobs: PackMember[]): Promise<void> {
+    const body = Buffer.concat(blobs.map((b) => b.data));
+    const pack = createHash('sha256').update(body).digest('hex');
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.packKey(pack), Body: body, ContentLength: body.length })).catch((e) => {
+      throw s3Failure(`storing a pack of ${blobs.length} blobs`, e);
+    });
+    let offset = 0;
+    const entries = blobs.map((b) => {
+      const entry = { digest: b.digest, size: b.size, pack, offset };
+      offset += b.size;
+      return entry;
+    });
+    await this.ledger.record(entries);
   }
 
   async receive(blob: BlobRef, body: Readable): Promise<void> {
@@ -259,9 +315,24 @@ export class S3BlobStore implements BlobStore {
     return absent;
   }
 
+  private async readPacked(where: { size: number; pack?: string; offset?: number }): Promise<Readable> {
+    if (where.size === 0) return ReadableFrom([]);
+    const r = await this.client.send(new GetObjectCommand({
+      Bucket: this.bucket, Key: this.packKey(where.pack!), Range: `bytes=${where.offset}-${where.offset! + where.size - 1}`,
+    }));
+    return r.Body as Readable;
+  }
+
   async open(digest: string): Promise<BlobSource> {
-    const known = await this.ledger.known([digest]);
-    if (!known.has(digest)) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
+    const where = await this.ledger.locate(digest);
+    if (!where) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
+    if (where.pack) {
+      // A byte range of a pack: streamed through the server (a redirect cannot carry the Range).
+      const stream = await this.readPacked(where).catch((e) => {
+        throw s3Failure(`reading blob ${digest.slice(0, 12)}`, e);
+      });
+      return { stream, size: where.size };
+    }
     const signed = presignS3({
       method: 'GET', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(digest), region: this.settings.region,
       accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
@@ -272,9 +343,11 @@ export class S3BlobStore implements BlobStore {
 
   async verify(digest: string): Promise<boolean> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }));
+      const where = await this.ledger.locate(digest);
+      if (!where) return false;
+      const body = where.pack ? await this.readPacked(where) : (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }))).Body as Readable;
       const hash = createHash('sha256');
-      for await (const chunk of r.Body as Readable) hash.update(chunk as Buffer);
+      for await (const chunk of body) hash.update(chunk as Buffer);
       return hash.digest('hex') === digest;
     } catch (e) {
       if (s3Status(e) === 404) return false;
@@ -308,6 +381,19 @@ export class S3BlobStore implements BlobStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+    // A pack goes when none of its blobs is used any more (packs are not rewritten).
+    const packs = await this.ledger.packs();
+    for (const [pack, digests] of packs) {
+      if (digests.some((d) => used.has(d))) continue;
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.packKey(pack) })).catch(() => undefined);
+      if (head && (head.LastModified?.getTime() ?? 0) >= cutoff) continue;
+      blobs += digests.length;
+      bytes += head?.ContentLength ?? 0;
+      if (!dryRun) {
+        await this.ledger.forget(digests);
+        if (head) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.packKey(pack) }));
+      }
+    }
     return { blobs, bytes };
   }
 
@@ -325,4 +411,61 @@ export function requireDigestList(value: unknown, max = 100_000): BlobRef[] {
     if (!Number.isSafeInteger(size) || size < 0) throw invalid(`blobs[${i}].size must be a whole number of bytes.`);
     return { digest, size };
   });
+}
+
+export interface PackMember extends BlobRef {
+  data: Buffer;
+}
+
+/**
+ * Reads a pack upload: a first line of JSON `{"blobs":[{"digest","size"},…]}` then the blobs'
+ * bytes back to back in that order. Every blob is hashed and checked against its digest; any
+ * mismatch, short or long body rejects the whole pack before anything is stored.
+ */
+export async function readPack(body: AsyncIterable<Buffer>): Promise<PackMember[]> {
+  let head: Buffer = Buffer.alloc(0);
+  let index: BlobRef[] | undefined;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let total = 0;
+  for await (const chunk of body) {
+    if (index) {
+      chunks.push(chunk);
+      received += chunk.length;
+    } else {
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(10);
+      if (nl < 0) {
+        if (head.length > 4 << 20) throw invalid('A pack must start with one line of JSON listing its blobs (at most 4 MiB).');
+        continue;
+      }
+      let parsed: { blobs?: unknown };
+      try {
+        parsed = JSON.parse(head.subarray(0, nl).toString('utf8')) as { blobs?: unknown };
+      } catch {
+        throw invalid('The first line of a pack must be JSON: {"blobs":[{"digest","size"},…]}.');
+      }
+      index = requireDigestList(parsed?.blobs, PACK_MAX_BLOBS);
+      total = index.reduce((s, b) => s + b.size, 0);
+      if (index.some((b) => b.size > PACK_MEMBER_MAX)) throw invalid(`Pack members must be at most ${PACK_MEMBER_MAX} bytes; upload larger blobs on their own.`);
+      if (total > PACK_MAX_BYTES) throw invalid(`A pack may hold at most ${PACK_MAX_BYTES >> 20} MiB of blobs.`);
+      const rest = head.subarray(nl + 1);
+      chunks.push(rest);
+      received += rest.length;
+    }
+    if (received > total) throw integrity(`The pack carries more bytes than its ${index.length} blobs add up to; nothing was stored.`);
+  }
+  if (!index) throw invalid('The pack is empty: it needs a first line of JSON listing its blobs.');
+  if (received !== total) throw integrity(`The pack carries ${received} bytes of blobs, not the ${total} its index announces; nothing was stored.`);
+  const all = Buffer.concat(chunks, received);
+  const members: PackMember[] = [];
+  let offset = 0;
+  for (const b of index) {
+    const data = all.subarray(offset, offset + b.size);
+    offset += b.size;
+    const digest = createHash('sha256').update(data).digest('hex');
+    if (digest !== b.digest) throw mismatch(b, digest, data.length);
+    members.push({ ...b, data });
+  }
+  return members;
 }

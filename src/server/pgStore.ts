@@ -75,8 +75,11 @@ create index if not exists run_inputs_version on run_inputs (artifact_id, versio
 create table if not exists blobs (
   digest text primary key,
   size bigint not null,
+  pack text,
+  pack_offset bigint,
   created_at timestamptz not null default now()
 );
+create index if not exists blobs_pack on blobs (pack) where pack is not null;
 create table if not exists tokens (
   id text primary key,
   hash text not null unique,
@@ -411,10 +414,25 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     return new Set(rows.map((r) => r.digest));
   }
 
-  async record(blobs: BlobRef[]): Promise<void> {
+  async record(blobs: (BlobRef & { pack?: string; offset?: number })[]): Promise<void> {
     if (!blobs.length) return;
-    await this.query('insert into blobs (digest, size) select * from unnest($1::text[], $2::bigint[]) on conflict (digest) do nothing',
-      [blobs.map((b) => b.digest), blobs.map((b) => b.size)]);
+    await this.query(
+      'insert into blobs (digest, size, pack, pack_offset) select * from unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) on conflict (digest) do nothing',
+      [blobs.map((b) => b.digest), blobs.map((b) => b.size), blobs.map((b) => b.pack ?? null), blobs.map((b) => b.offset ?? null)]);
+  }
+
+  async locate(digest: string): Promise<{ size: number; pack?: string; offset?: number } | undefined> {
+    const { rows } = await this.query<{ size: string; pack: string | null; pack_offset: string | null }>('select size, pack, pack_offset from blobs where digest = $1', [digest]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return { size: Number(r.size), ...(r.pack ? { pack: r.pack, offset: Number(r.pack_offset) } : {}) };
+  }
+
+  async packs(): Promise<Map<string, string[]>> {
+    const { rows } = await this.query<{ pack: string; digest: string }>('select pack, digest from blobs where pack is not null');
+    const out = new Map<string, string[]>();
+    for (const r of rows) out.set(r.pack, [...(out.get(r.pack) ?? []), r.digest]);
+    return out;
   }
 
   async forget(digests: string[]): Promise<void> {
