@@ -6,12 +6,13 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import fetch from 'node-fetch';
 import { integrity, invalid, TroveError } from './errors';
+import { describeS3Reference, fetchS3Reference } from './s3ref';
 import type { ManifestEntry } from './types';
 
 /**
  * External references: files that stay where they are (`file://`, `http(s)://`) and are
  * recorded with a checksum of their content. Download fetches them and refuses content that
- * no longer matches. (`s3://` references are resolved by the S3 module of the server issue.)
+ * no longer matches. `s3://` references are recorded by ETag and version id instead (s3ref.ts).
  */
 export type ExternalFetcher = (uri: string, signal?: AbortSignal) => Promise<NodeJS.ReadableStream>;
 
@@ -41,11 +42,12 @@ async function openReference(uri: string, signal?: AbortSignal): Promise<{ strea
     if (!res.ok || !res.body) throw new TroveError('unavailable', `Fetching ${uri} failed with HTTP ${res.status}; check the URL.`);
     return { stream: res.body, etag: res.headers.get('etag') ?? undefined };
   }
-  throw invalid(`s3:// references need a server with S3 configured; "${uri}" cannot be read here.`);
+  throw invalid(`"${uri}" is an s3:// reference; it is read by s3ref.ts.`);
 }
 
 /** Reads a reference once to record its SHA-256 and size. */
 export async function describeReference(uri: string, signal?: AbortSignal): Promise<ManifestEntry> {
+  if (referenceScheme(uri) === 's3') return describeS3Reference(uri, signal);
   const { stream, etag } = await openReference(uri, signal);
   const hash = createHash('sha256');
   let size = 0;
@@ -58,6 +60,7 @@ export async function describeReference(uri: string, signal?: AbortSignal): Prom
 
 /** Fetches a reference to `destPath`, checking it still has the recorded content. */
 export async function fetchReference(entry: ManifestEntry, destPath: string, signal?: AbortSignal): Promise<void> {
+  if (referenceScheme(entry.ref!) === 's3') return fetchS3Reference(entry, destPath, signal);
   const { stream } = await openReference(entry.ref!, signal);
   const hash = createHash('sha256');
   let size = 0;

@@ -6,7 +6,7 @@ import { LocalRegistry } from '../store/localRegistry';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from './blobStore';
 import type { MetadataStore } from './metadata';
 import { PgStore } from './pgStore';
-import { parseS3Url, s3SettingsFromEnv } from './s3';
+import { parseS3Url, s3SettingsFromEnv } from '../core/s3';
 import { FileTokenStore, type TokenStore } from './tokens';
 
 /** Everything `trove serve` stores things in, whatever the mode. */

@@ -8,13 +8,12 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-const ReadableFrom = (chunks: Buffer[]) => Readable.from(chunks);
 import { pipeline } from 'node:stream/promises';
 import { integrity, invalid, notFound } from '../core/errors';
 import { forEachLimit } from '../core/hash';
 import type { LocalRegistry } from '../store/localRegistry';
 import { presignS3 } from './presign';
-import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from './s3';
+import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from '../core/s3';
 
 export interface BlobRef {
   digest: string;
@@ -165,6 +164,7 @@ export interface BlobLedger {
 const MAX_PRESIGNED_PUT = 5 * 1024 ** 3;
 const PART_SIZE = 64 << 20;
 const URL_LIFETIME_S = 3600;
+const PACK_CACHE_BYTES = 128 << 20;
 
 /**
  * Blobs in an S3 bucket under `<prefix>blobs/<sha256>`. Uploads go straight to the object store
@@ -315,12 +315,40 @@ export class S3BlobStore implements BlobStore {
     return absent;
   }
 
+  /**
+   * Packs recently read, whole: a download of a version asks for its small blobs one by one, and
+   * they sit next to each other in a few packs, so one GET per pack serves them all.
+   */
+  private readonly packCache = new Map<string, Promise<Buffer>>();
+  private packCacheBytes = 0;
+
+  private loadPack(pack: string): Promise<Buffer> {
+    const hit = this.packCache.get(pack);
+    if (hit) {
+      this.packCache.delete(pack);
+      this.packCache.set(pack, hit); // most recently used last
+      return hit;
+    }
+    const loading = (async () => {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.packKey(pack) }));
+      const data = Buffer.from(await r.Body!.transformToByteArray());
+      if (createHash('sha256').update(data).digest('hex') !== pack) throw integrity(`Pack ${pack.slice(0, 12)} in ${this.description} is damaged.`);
+      this.packCacheBytes += data.length;
+      for (const [key, value] of this.packCache) {
+        if (this.packCacheBytes <= PACK_CACHE_BYTES || key === pack) break;
+        this.packCache.delete(key);
+        this.packCacheBytes -= (await value.catch(() => Buffer.alloc(0))).length;
+      }
+      return data;
+    })();
+    this.packCache.set(pack, loading);
+    loading.catch(() => this.packCache.delete(pack));
+    return loading;
+  }
+
   private async readPacked(where: { size: number; pack?: string; offset?: number }): Promise<Readable> {
-    if (where.size === 0) return ReadableFrom([]);
-    const r = await this.client.send(new GetObjectCommand({
-      Bucket: this.bucket, Key: this.packKey(where.pack!), Range: `bytes=${where.offset}-${where.offset! + where.size - 1}`,
-    }));
-    return r.Body as Readable;
+    const data = await this.loadPack(where.pack!);
+    return Readable.from([data.subarray(where.offset!, where.offset! + where.size)]);
   }
 
   async open(digest: string): Promise<BlobSource> {

@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { invalid, TroveError } from '../core/errors';
+import { invalid, TroveError } from './errors';
 
 /** An S3-compatible endpoint and the credentials to reach it (from the usual AWS variables). */
 export interface S3Settings {
