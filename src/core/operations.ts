@@ -6,7 +6,7 @@ import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
 import { forEachLimit, hashFile } from './hash';
 import { validateManifestPath } from './manifest';
-import { formatRef } from './names';
+import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
 import { scanFolder, type ScannedFile } from './scan';
 import { StatCache } from './statCache';
@@ -43,6 +43,11 @@ export interface LogOutcome extends CommitResult {
  * existing version.
  */
 export async function logArtifact(registry: Registry, req: LogRequest, options: TransferOptions = {}): Promise<LogOutcome> {
+  // Bad names fail before any file is read or stored.
+  validateProject(req.project);
+  validateName(req.name);
+  validateType(req.type);
+  (req.aliases ?? []).forEach((a) => validateAlias(a, { allowLatest: true }));
   const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
   const scanned: ScannedFile[] = [];
   options.progress?.report({ phase: 'scanning' });
