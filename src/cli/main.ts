@@ -67,8 +67,20 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx:
   run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
 };
 
+/** Global options may come before the command: `trove --store DIR log …`. */
+function splitCommand(argv: string[]): { command?: string; rest: string[] } {
+  const valued = new Set(Object.entries(GLOBAL!).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (valued.has(a)) i++;
+    else if (!a.startsWith('-') || a === '--help' || a === '-h' || a === '--version') return { command: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+    else if (a === '--') break;
+  }
+  return { rest: argv };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const { command, rest } = splitCommand(argv);
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP);
     return command ? 0 : 2;

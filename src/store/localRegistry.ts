@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { constants, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import type {
   NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
-import { readJson, writeFileAtomic } from './atomic';
+import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { withLock } from './lock';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
@@ -72,6 +72,9 @@ export class LocalRegistry implements Registry {
 
   private ensureLayout(): void {
     if (this.laidOut) return;
+    if (existsSync(this.root) && !statSync(this.root).isDirectory()) {
+      throw invalid(`The store path ${this.root} is a file, not a folder; pass --store (or TROVE_STORE) a folder.`);
+    }
     const formatFile = join(this.root, 'format.json');
     const existing = existsSync(formatFile) ? (JSON.parse(readFileSync(formatFile, 'utf8')) as { format?: string; version?: number }) : undefined;
     if (existing) {
@@ -81,8 +84,8 @@ export class LocalRegistry implements Registry {
       mkdirSync(this.root, { recursive: true });
       for (const d of ['blobs', 'projects', 'runs', 'tmp', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
       for (let i = 0; i < 256; i++) mkdirSync(join(this.root, 'blobs', i.toString(16).padStart(2, '0')), { recursive: true });
-      writeFileSync(formatFile + '.tmp', JSON.stringify(STORE_FORMAT, null, 2) + '\n');
-      renameSync(formatFile + '.tmp', formatFile);
+      // Several processes may create a new store at once; each writes the same content atomically.
+      writeFileAtomicSync(formatFile, JSON.stringify(STORE_FORMAT, null, 2) + '\n');
     }
     this.laidOut = true;
   }
