@@ -34,3 +34,10 @@ test('diff: added, removed, modified and renamed by digest', () => {
   assert.deepEqual(diffManifests(a, b), { added: ['fresh.txt'], removed: ['gone.txt'], modified: ['edit.txt'], renamed: [{ from: 'old.txt', to: 'new-name.txt' }] });
   assert.deepEqual(diffManifests(a, a), { added: [], removed: [], modified: [], renamed: [] });
 });
+
+test('paths sort by UTF-8 bytes, also across the surrogate range', async () => {
+  const { byUtf8 } = await import('../../src/core/manifest');
+  const paths = ['b', 'a', 'ab', '\uffff', '\u{1f600}', 'é', 'Z', '\ue000'];
+  const expected = [...paths].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  assert.deepEqual([...paths].sort(byUtf8), expected);
+});
