@@ -140,6 +140,24 @@ describe('trove CLI', () => {
     assert.ok(!names.includes('bad name') && !names.includes('x') && !names.includes('m'));
   });
 
+  test('log records file:// references by checksum, and download refuses changed content', async () => {
+    const ext = writeTree(join(t.dir, 'ext'), { 'labels.csv': 'id,label\n1,cat\n', 'local/notes.txt': 'notes' });
+    const uri = `file://${join(ext, 'labels.csv')}`;
+    const r = await trove(['log', join(ext, 'local'), '--name', 'withref', '--type', 'dataset', '--reference', `${uri}=meta/labels.csv`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json().files, 2);
+    assert.equal(r.json().storedFiles, 1, 'the reference is not copied');
+    const show = (await trove(['show', 'withref', '--json'])).json();
+    assert.equal(show.files.find((f: any) => f.path === 'meta/labels.csv').ref, uri);
+    assert.equal((await trove(['download', 'withref', '--root', join(t.dir, 'ref-dl')])).code, 0);
+    assert.equal(readFileSync(join(t.dir, 'ref-dl', 'meta', 'labels.csv'), 'utf8'), 'id,label\n1,cat\n');
+    writeFileSync(join(ext, 'labels.csv'), 'id,label\n1,dog\n');
+    assertOneLineError(await trove(['download', 'withref', '--root', join(t.dir, 'ref-dl2')]), 1, /changed since it was logged/);
+    const only = await trove(['log', uri, '--name', 'onlyref', '--type', 'dataset', '--json']);
+    assert.equal(only.code, 0, only.stderr);
+    assert.equal(only.json().storedFiles, 0);
+  });
+
   test('gc removes nothing that a version uses', async () => {
     const r = await trove(['gc', '--json']);
     assert.equal(r.code, 0, r.stderr);
