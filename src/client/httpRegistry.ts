@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
@@ -104,6 +105,8 @@ export class HttpRegistry implements Registry {
     for (let attempt = 0; ; attempt++) {
       if (opts.signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
       const timeout = AbortSignal.timeout(opts.timeoutMs);
+      // Many transfers share one caller signal (one per file in flight): that is expected.
+      if (opts.signal) setMaxListeners(0, opts.signal);
       const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
       let res: Response;
       try {
@@ -133,11 +136,15 @@ export class HttpRegistry implements Registry {
   private async backoff(attempt: number, signal?: AbortSignal): Promise<void> {
     const ms = Math.min(5000, 200 * 2 ** attempt) * (0.5 + Math.random());
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         clearTimeout(t);
         reject(new TroveError('cancelled', 'Cancelled.'));
-      }, { once: true });
+      };
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

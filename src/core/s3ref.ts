@@ -60,7 +60,7 @@ export async function fetchS3Reference(entry: ManifestEntry, destPath: string, s
     const status = s3Status(e);
     const name = (e as Error).name;
     if (status === 412) throw changed('its ETag is different');
-    if (status === 404) throw changed(name === 'NoSuchVersion' ? 'the recorded version is gone' : 'it no longer exists');
+    if (status === 404) throw changed(entry.versionId ? `the recorded version ${entry.versionId} is gone` : 'it no longer exists');
     throw new TroveError('unavailable', `Cannot fetch referenced object ${where(uri)}: ${name}${status ? ` (HTTP ${status})` : ''}.`);
   }
   if (entry.etag && unquote(res.ETag) !== entry.etag) throw changed('its ETag is different');

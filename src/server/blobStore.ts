@@ -206,7 +206,12 @@ export class S3BlobStore implements BlobStore {
 
   async missing(blobs: BlobRef[]): Promise<string[]> {
     const known = await this.ledger.known(blobs.map((b) => b.digest));
-    return blobs.filter((b) => !known.has(b.digest)).map((b) => b.digest);
+    const unknown = blobs.filter((b) => !known.has(b.digest));
+    // Large blobs may sit in the bucket unconfirmed (a log interrupted after their PUT): one HEAD
+    // each finds them, so an interrupted upload resumes without sending them again.
+    const singles = unknown.filter((b) => b.size > PACK_MEMBER_MAX);
+    const absent = new Set(singles.length ? await this.confirm(singles) : []);
+    return unknown.filter((b) => b.size <= PACK_MEMBER_MAX || absent.has(b.digest)).map((b) => b.digest);
   }
 
   packKey(pack: string): string {
@@ -296,7 +301,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async confirm(blobs: BlobRef[]): Promise<string[]> {
-    const todo = await this.missing(blobs);
+    const known = await this.ledger.known(blobs.map((b) => b.digest));
+    const todo = [...new Set(blobs.filter((b) => !known.has(b.digest)).map((b) => b.digest))];
     const sizeOf = new Map(blobs.map((b) => [b.digest, b.size]));
     const found: BlobRef[] = [];
     const absent: string[] = [];
