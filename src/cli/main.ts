@@ -11,8 +11,6 @@ import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
 import { HttpRegistry } from '../client/httpRegistry';
 import { openRegistry } from '../sdk/backend';
-import { startServer } from '../server/serve';
-import { openTokenStore } from '../server/backend';
 import { formatBytes, progressFor } from './progress';
 
 const HELP = `trove: version datasets and models
@@ -413,6 +411,8 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
   if (flags.server) throw usageError('trove serve is the server; --server is for clients.');
   const database = flags.database as string | undefined;
   const blobs = flags.blobs as string | undefined;
+  // The server side (pg, the S3 SDK) is loaded only by the commands that need it.
+  const { startServer } = await import('../server/serve');
   const server = await startServer({
     listen: flags.listen as string | undefined,
     store: database || blobs ? (flags.store as string | undefined) : defaultStorePath(flags.store as string | undefined),
@@ -436,6 +436,7 @@ async function cmdToken(flags: Flags, args: string[]): Promise<number> {
   const scope = flags.scope as string | undefined;
   if (!project || !scope) throw usageError("trove token create needs --project P (or '*') and --scope read|write.");
   const database = flags.database as string | undefined;
+  const { openTokenStore } = await import('../server/backend');
   const opened = await openTokenStore({ database, store: database ? undefined : defaultStorePath(flags.store as string | undefined) });
   try {
     const { token, record } = await opened.tokens.create(project, scope);

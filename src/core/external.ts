@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { integrity, invalid, TroveError } from './errors';
-import { describeS3Reference, fetchS3Reference } from './s3ref';
 import type { ManifestEntry } from './types';
 
 /**
@@ -48,7 +47,8 @@ async function openReference(uri: string, signal?: AbortSignal): Promise<{ strea
 
 /** Reads a reference once to record its SHA-256 and size. */
 export async function describeReference(uri: string, signal?: AbortSignal): Promise<ManifestEntry> {
-  if (referenceScheme(uri) === 's3') return describeS3Reference(uri, signal);
+  // Loaded on demand: the S3 SDK is large and most logs never touch it.
+  if (referenceScheme(uri) === 's3') return (await import('./s3ref')).describeS3Reference(uri, signal);
   const { stream, etag } = await openReference(uri, signal);
   const hash = createHash('sha256');
   let size = 0;
@@ -61,7 +61,7 @@ export async function describeReference(uri: string, signal?: AbortSignal): Prom
 
 /** Fetches a reference to `destPath`, checking it still has the recorded content. */
 export async function fetchReference(entry: ManifestEntry, destPath: string, signal?: AbortSignal): Promise<void> {
-  if (referenceScheme(entry.ref!) === 's3') return fetchS3Reference(entry, destPath, signal);
+  if (referenceScheme(entry.ref!) === 's3') return (await import('./s3ref')).fetchS3Reference(entry, destPath, signal);
   const { stream } = await openReference(entry.ref!, signal);
   const hash = createHash('sha256');
   let size = 0;

@@ -10,6 +10,7 @@ export interface PresignInput {
   method: 'GET' | 'PUT' | 'HEAD';
   /** http(s)://host[:port] of the S3 endpoint (path-style addressing). */
   endpoint: string;
+  /** Bucket name, or '' when `endpoint` is the bucket's own virtual host. */
   bucket: string;
   key: string;
   region: string;
@@ -40,7 +41,8 @@ export function presignS3(input: PresignInput): PresignedRequest {
   const base = new URL(input.endpoint);
   const host = base.host;
   const basePath = base.pathname.replace(/\/+$/, '');
-  const canonicalUri = `${basePath}/${encode(input.bucket)}/${input.key.split('/').map(encode).join('/')}`;
+  // Path-style (`/bucket/key`); an empty bucket means the endpoint already names it (virtual host).
+  const canonicalUri = `${basePath}${input.bucket ? `/${encode(input.bucket)}` : ''}/${input.key.split('/').map(encode).join('/')}`;
   const now = input.now ?? new Date();
   const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);

@@ -76,6 +76,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Requests still running after 5 s (a stalled upload) are cut off.
+        setTimeout(() => server.closeAllConnections(), 5000).unref();
       });
       await backend.close();
     },
