@@ -239,12 +239,18 @@ async function cmdDownload(ctx: Ctx): Promise<void> {
   if (link !== 'copy' && link !== 'hardlink') throw usageError('--link must be copy or hardlink.');
   const ref = parseRef(ctx.args[0], ctx.project);
   const progress = progressFor(ctx.json);
-  const outcome = await withRun(ctx, 'download', async (runId) => {
+  const download = async (runId: string | undefined) => {
     const version = await ctx.registry.getVersion(ref);
-    await ctx.registry.recordUse(runId, { project: version.project, name: version.name, version: version.version });
+    if (runId) await ctx.registry.recordUse(runId, { project: version.project, name: version.name, version: version.version });
     const root = str(ctx, 'root') ?? `artifacts/${version.name}-v${version.version}`;
     const result = await downloadVersion(ctx.registry, version, { root, pathPrefix: str(ctx, 'path'), link, overwrite: !!ctx.flags.force, progress });
     return { ...result, ref: formatRef(version.project, version.name, version.version) };
+  };
+  const outcome = await withRun(ctx, 'download', download).catch(async (e: unknown) => {
+    // A read-only server token may download but not record runs: download without one, and say so.
+    if (!(e instanceof TroveError && e.code === 'forbidden' && /read-only/.test(e.message) && !process.env.TROVE_RUN_ID)) throw e;
+    process.stderr.write('trove: this token is read-only, so the download is not recorded as a run in the lineage.\n');
+    return download(undefined);
   }).finally(() => progress?.done());
   if (ctx.json) ctx.out(JSON.stringify({ ref: outcome.ref, root: outcome.root, files: outcome.files }));
   else ctx.out(`${outcome.ref}: ${outcome.files} files in ${outcome.root}${outcome.unchanged ? ` (${outcome.unchanged} already up to date)` : ''}`);
@@ -419,13 +425,13 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
     database, blobs, s3Endpoint: flags['s3-endpoint'] as string | undefined,
     requireAuth: !!flags['require-auth'],
   });
+  const stopped = new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event: 'listening', url: server.url, mode: server.backend.mode, auth: server.requireAuth }) + '\n');
   process.stderr.write(`trove: serving ${server.backend.description} on ${server.url}${server.requireAuth ? ' (tokens required)' : ''}; Ctrl-C stops\n`);
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await server.close();
   return 0;
 }

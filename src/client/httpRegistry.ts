@@ -386,6 +386,7 @@ export class HttpRegistry implements Registry {
 
   /** Streams a blob to `destPath` (which must not exist) and checks its SHA-256. */
   async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+    if (options.link === 'hardlink') throw invalid(`Hard links need the embedded store; files from ${this.location} are always copied (drop --link hardlink).`);
     const what = `downloading blob ${digest.slice(0, 12)}`;
     for (let attempt = 0; ; attempt++) {
       const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/blobs/${digest}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
