@@ -29,9 +29,13 @@ export function versionLine(v: { version: number; files: number; size: number })
   return `v${v.version} · ${plural(v.files, 'file')} · ${formatSize(v.size)}`;
 }
 
-/** Escapes text so Markdown shows it literally. */
+/**
+ * Escapes the characters that change inline Markdown (emphasis, code, links, HTML, tables), so
+ * descriptions and names show literally. Block syntax cannot start mid-line, so `#`, `-` and `.`
+ * stay as they are and names like `mnist-raw.v2` read naturally in the source too.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&');
+  return text.replace(/[\\`*_[\]<>|~]/g, '\\$&');
 }
 
 /** Inline code that survives backticks in the text. */

@@ -6,7 +6,7 @@
 export function nearestNames(target: string, candidates: Iterable<string>, limit = 3): string[] {
   const t = target.toLowerCase();
   if (!t) return [];
-  const threshold = Math.max(1, Math.floor(t.length / 3));
+  const threshold = Math.max(1, Math.floor(t.length / 4));
   const scored: { name: string; score: number }[] = [];
   for (const name of candidates) {
     const c = name.toLowerCase();

@@ -143,7 +143,8 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   async function validate(uri: string): Promise<void> {
     await ready;
     const document = getDocument(uri);
-    if (!document) return;
+    // Documents in other languages (a notebook's Markdown cells, say) are not ours to check.
+    if (!document || !referenceLanguage(document.languageId)) return;
     const version = document.version;
     const references = analyze(document);
     const b = useBackend();
