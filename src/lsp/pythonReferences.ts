@@ -1,5 +1,5 @@
 import type { ArtifactReference, ReferenceRole } from './references';
-import { callArguments, matchingOpen, pickArgument, singleString, type Token } from './tokens';
+import { callArguments, matchingOpen, pickArgument, singleString, token, type Token } from './tokens';
 
 /**
  * Artifact references in Python source (a file or one notebook cell), in the W&B idioms Trove
@@ -67,7 +67,10 @@ function findApiVariables(tokens: Token[]): Set<string> {
 }
 
 const STRING_PREFIX = /^(?:[rRbBuUfF]|[rR][bBfF]|[bBfF][rR])$/;
-const TWO_CHAR_OPS = new Set(['==', '!=', '<=', '>=', ':=', '->', '**', '//', '<<', '>>', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@=']);
+/** One-character operator strings, shared so scanning allocates nothing for them. */
+const CHARS = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
+/** Operators that may precede `=` in a two-character operator (`==`, `<=`, `+=`, `:=`, …). */
+const BEFORE_EQUALS = new Set('=!<>:+-*/%&|^@'.split('').map((c) => c.charCodeAt(0)));
 
 function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
@@ -76,7 +79,11 @@ function isNamePart(c: number): boolean {
   return isNameStart(c) || (c >= 48 && c <= 57);
 }
 
-/** Tokenises Python: names, strings (all prefixes, triple quotes), numbers, operators; drops comments. */
+/**
+ * Tokenises Python: names, strings (all prefixes, triple quotes), numbers, operators; drops
+ * comments. Only `=` needs telling apart from `==`, `<=`, `+=` and friends; other operators are
+ * single characters.
+ */
 export function scanPython(text: string): Token[] {
   const tokens: Token[] = [];
   const n = text.length;
@@ -86,30 +93,31 @@ export function scanPython(text: string): Token[] {
     if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
       i++;
     } else if (c === 35 /* # */) {
-      while (i < n && text.charCodeAt(i) !== 10) i++;
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? n : eol;
     } else if (c === 92 /* \ line continuation */) {
       i++;
     } else if (isNameStart(c)) {
       const start = i;
       while (i < n && isNamePart(text.charCodeAt(i))) i++;
-      const word = text.slice(start, i);
       const q = text.charCodeAt(i);
-      if ((q === 34 || q === 39) && STRING_PREFIX.test(word)) {
-        i = scanString(text, start, i, /f/i.test(word), tokens);
+      if ((q === 34 || q === 39) && i - start <= 2 && STRING_PREFIX.test(text.slice(start, i))) {
+        i = scanString(text, start, i, /f/i.test(text.slice(start, i)), tokens);
       } else {
-        tokens.push({ kind: 'name', start, end: i, value: word });
+        tokens.push(token('name', start, i, text.slice(start, i)));
       }
     } else if (c === 34 || c === 39) {
       i = scanString(text, i, i, false, tokens);
     } else if (c >= 48 && c <= 57) {
       const start = i;
       while (i < n && (isNamePart(text.charCodeAt(i)) || text.charCodeAt(i) === 46)) i++;
-      tokens.push({ kind: 'number', start, end: i, value: text.slice(start, i) });
+      tokens.push(token('number', start, i, ''));
+    } else if (text.charCodeAt(i + 1) === 61 /* = */ && BEFORE_EQUALS.has(c)) {
+      tokens.push(token('op', i, i + 2, text.slice(i, i + 2)));
+      i += 2;
     } else {
-      const two = text.slice(i, i + 2);
-      const len = TWO_CHAR_OPS.has(two) ? 2 : 1;
-      tokens.push({ kind: 'op', start: i, end: i + len, value: text.slice(i, i + len) });
-      i += len;
+      tokens.push(token('op', i, i + 1, c < 128 ? CHARS[c] : text[i]));
+      i++;
     }
   }
   return tokens;
@@ -151,10 +159,11 @@ function scanString(text: string, start: number, quoteAt: number, formatted: boo
     end = contentEnd;
   }
   const value = text.slice(contentStart, contentEnd);
-  tokens.push({
-    kind: 'string', start, end, value, contentStart, contentEnd,
-    ...(formatted && value.includes('{') ? { dynamic: true } : {}),
-    ...(unterminated ? { unterminated: true } : {}),
-  });
+  const t = token('string', start, end, value);
+  t.contentStart = contentStart;
+  t.contentEnd = contentEnd;
+  t.dynamic = formatted && value.includes('{');
+  t.unterminated = unterminated;
+  tokens.push(t);
   return end;
 }

@@ -1,5 +1,5 @@
 import type { ArtifactReference } from './references';
-import { callArguments, singleString, type Token } from './tokens';
+import { callArguments, singleString, token, type Token } from './tokens';
 
 /**
  * Artifact references in TypeScript and JavaScript written against the Trove SDK:
@@ -91,7 +91,7 @@ export function scanScript(text: string): Token[] {
     } else if (isNameStart(c)) {
       const start = i;
       while (i < n && isNamePart(text.charCodeAt(i))) i++;
-      tokens.push({ kind: 'name', start, end: i, value: text.slice(start, i) });
+      tokens.push(token('name', start, i, text.slice(start, i)));
     } else if (c === 34 || c === 39) {
       i = scanQuoted(text, i, tokens);
     } else if (c === 96 /* ` */) {
@@ -99,9 +99,9 @@ export function scanScript(text: string): Token[] {
     } else if (c >= 48 && c <= 57) {
       const start = i;
       while (i < n && (isNamePart(text.charCodeAt(i)) || text.charCodeAt(i) === 46)) i++;
-      tokens.push({ kind: 'number', start, end: i, value: text.slice(start, i) });
+      tokens.push(token('number', start, i, ''));
     } else {
-      tokens.push({ kind: 'op', start: i, end: i + 1, value: text[i] });
+      tokens.push(token('op', i, i + 1, text[i]));
       i++;
     }
   }
@@ -136,6 +136,15 @@ function skipRegex(text: string, start: number): number {
   return start + 1;
 }
 
+function stringToken(text: string, start: number, end: number, contentStart: number, contentEnd: number, dynamic: boolean, unterminated: boolean): Token {
+  const t = token('string', start, end, text.slice(contentStart, contentEnd));
+  t.contentStart = contentStart;
+  t.contentEnd = contentEnd;
+  t.dynamic = dynamic;
+  t.unterminated = unterminated;
+  return t;
+}
+
 function scanQuoted(text: string, start: number, tokens: Token[]): number {
   const quote = text[start];
   let i = start + 1;
@@ -146,14 +155,14 @@ function scanQuoted(text: string, start: number, tokens: Token[]): number {
       continue;
     }
     if (ch === quote) {
-      tokens.push({ kind: 'string', start, end: i + 1, value: text.slice(start + 1, i), contentStart: start + 1, contentEnd: i });
+      tokens.push(stringToken(text, start, i + 1, start + 1, i, false, false));
       return i + 1;
     }
     if (ch === '\n' || ch === '\r') break;
     i++;
   }
   const end = Math.min(i, text.length);
-  tokens.push({ kind: 'string', start, end, value: text.slice(start + 1, end), contentStart: start + 1, contentEnd: end, unterminated: true });
+  tokens.push(stringToken(text, start, end, start + 1, end, false, true));
   return end;
 }
 
@@ -168,7 +177,7 @@ function scanTemplate(text: string, start: number, tokens: Token[]): number {
       continue;
     }
     if (ch === '`') {
-      tokens.push({ kind: 'string', start, end: i + 1, value: text.slice(start + 1, i), contentStart: start + 1, contentEnd: i, ...(dynamic ? { dynamic } : {}) });
+      tokens.push(stringToken(text, start, i + 1, start + 1, i, dynamic, false));
       return i + 1;
     }
     if (ch === '$' && text[i + 1] === '{') {
@@ -178,7 +187,7 @@ function scanTemplate(text: string, start: number, tokens: Token[]): number {
     }
     i++;
   }
-  tokens.push({ kind: 'string', start, end: text.length, value: text.slice(start + 1), contentStart: start + 1, contentEnd: text.length, dynamic: true, unterminated: true });
+  tokens.push(stringToken(text, start, text.length, start + 1, text.length, true, true));
   return text.length;
 }
 

@@ -10,13 +10,18 @@ export interface Token {
   end: number;
   /** The name, the operator, or for a string its raw content between the quotes. */
   value: string;
-  /** Strings: offsets of the content between the quotes (an unterminated string runs to its line's end). */
-  contentStart?: number;
-  contentEnd?: number;
+  /** Strings: offsets of the content between the quotes (an unterminated string runs to its line's end); -1 otherwise. */
+  contentStart: number;
+  contentEnd: number;
   /** Strings with interpolation (f-strings, template literals with `${}`): not a fixed reference. */
-  dynamic?: boolean;
+  dynamic: boolean;
   /** Strings that end at the end of their line without a closing quote (being typed). */
-  unterminated?: boolean;
+  unterminated: boolean;
+}
+
+/** A token with every field present, so that all tokens share one object shape (fast property access). */
+export function token(kind: Token['kind'], start: number, end: number, value: string): Token {
+  return { kind, start, end, value, contentStart: -1, contentEnd: -1, dynamic: false, unterminated: false };
 }
 
 /** One argument of a call: `keyword` for `name=value` (Python), and the argument's own tokens. */
