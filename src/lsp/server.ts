@@ -20,6 +20,7 @@ import {
   DiagnosticCodes, DidChangeTokenNotification, RevealVersionNotification, SETTINGS_SECTION,
   type TroveInitializationOptions, type TroveSettings,
 } from './protocol';
+import { normalizeSettings } from './settings';
 import { findReferences, referenceAt, referenceLanguage, type ArtifactReference } from './references';
 
 export interface TroveServerOptions {
@@ -204,8 +205,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   async function loadSettings(): Promise<void> {
     if (capabilities.workspace?.configuration) {
       try {
-        const value = (await connection.workspace.getConfiguration(SETTINGS_SECTION)) as TroveSettings | null;
-        settings = value && typeof value === 'object' ? value : {};
+        settings = normalizeSettings(await connection.workspace.getConfiguration(SETTINGS_SECTION), workspaceFolders[0]);
       } catch (e) {
         connection.console.error(`Trove: could not read the trove settings: ${describeError(e)}`);
       }
@@ -217,12 +217,12 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     capabilities = params.capabilities;
     initOptions = (params.initializationOptions ?? {}) as TroveInitializationOptions;
     token = initOptions.token || undefined;
-    settings = initOptions.settings ?? {};
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     if (!workspaceFolders.length && params.rootUri) {
       const root = uriToPath(params.rootUri);
       if (root) workspaceFolders = [root];
     }
+    settings = normalizeSettings(initOptions.settings, workspaceFolders[0]);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -257,8 +257,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   connection.onDidChangeConfiguration(async (params) => {
     if (capabilities.workspace?.configuration) await loadSettings();
     else {
-      const pushed = (params.settings as Record<string, unknown> | null)?.[SETTINGS_SECTION];
-      settings = pushed && typeof pushed === 'object' ? (pushed as TroveSettings) : {};
+      settings = normalizeSettings((params.settings as Record<string, unknown> | null)?.[SETTINGS_SECTION], workspaceFolders[0]);
       projectsByFolder.clear();
     }
     if (backend?.ok) backend.catalog.invalidate();
