@@ -8,6 +8,7 @@ const watch = process.argv.includes('--watch');
 /** Node bundles (CLI, extension, language server) and the browser bundle of the webview. */
 const targets = [
   { entryPoints: { cli: 'src/cli/index.ts' }, platform: 'node', format: 'cjs' },
+  { entryPoints: { sdk: 'src/sdk/index.ts' }, platform: 'node', format: 'cjs' },
   { entryPoints: { extension: 'src/extension/main.ts' }, platform: 'node', format: 'cjs', external: ['vscode'] },
   { entryPoints: { server: 'src/lsp/main.ts' }, platform: 'node', format: 'cjs' },
   { entryPoints: { 'extension-tests': 'test/exthost/index.ts' }, platform: 'node', format: 'cjs', external: ['vscode', 'mocha'] },

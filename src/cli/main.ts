@@ -17,8 +17,9 @@ const HELP = `trove: version datasets and models
 Usage: trove <command> [options]
 
 Commands:
-  log <path> --name N --type T [--alias A]... [--description D] [--metadata JSON]
-                                  log a file or folder as the next version of an artifact
+  log <path|uri> --name N --type T [--alias A]... [--description D] [--metadata JSON]
+      [--reference URI[=NAME]]... log a file or folder as the next version of an artifact;
+                                  file://, http(s):// URIs are recorded by checksum, not copied
   download <ref> [--root DIR] [--path PREFIX] [--link copy|hardlink] [--force]
                                   write a version's files (default root artifacts/<name>-v<K>)
   ls [PROJECT[/NAME]]             list projects, artifacts of a project, or versions of an artifact
@@ -55,7 +56,7 @@ const GLOBAL: ParseArgsConfig['options'] = {
 };
 
 const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx: Ctx) => Promise<number | void> }> = {
-  log: { options: { name: { type: 'string' }, type: { type: 'string' }, alias: { type: 'string', multiple: true }, description: { type: 'string' }, metadata: { type: 'string' } }, run: cmdLog },
+  log: { options: { name: { type: 'string' }, type: { type: 'string' }, alias: { type: 'string', multiple: true }, reference: { type: 'string', multiple: true }, description: { type: 'string' }, metadata: { type: 'string' } }, run: cmdLog },
   download: { options: { root: { type: 'string' }, path: { type: 'string' }, link: { type: 'string' }, force: { type: 'boolean' } }, run: cmdDownload },
   ls: { options: {}, run: cmdLs },
   show: { options: {}, run: cmdShow },
@@ -67,8 +68,20 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx:
   run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
 };
 
+/** Global options may come before the command: `trove --store DIR log …`. */
+function splitCommand(argv: string[]): { command?: string; rest: string[] } {
+  const valued = new Set(Object.entries(GLOBAL!).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (valued.has(a)) i++;
+    else if (!a.startsWith('-') || a === '--help' || a === '-h' || a === '--version') return { command: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+    else if (a === '--') break;
+  }
+  return { rest: argv };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const { command, rest } = splitCommand(argv);
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP);
     return command ? 0 : 2;
@@ -159,11 +172,20 @@ async function cmdLog(ctx: Ctx): Promise<void> {
   }
   const aliases = (ctx.flags.alias as string[] | undefined) ?? [];
   aliases.forEach((a) => validateAlias(a, { allowLatest: true }));
-  const path = resolve(ctx.args[0]);
+  // A URI (file://, http(s)://, s3://) is recorded as a reference: checksum only, not copied.
+  const isUri = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+  const references = [ctx.args[0], ...((ctx.flags.reference as string[] | undefined) ?? [])].filter(isUri).map((spec) => {
+    const eq = spec.lastIndexOf('=');
+    const uri = eq > spec.indexOf('://') ? spec.slice(0, eq) : spec;
+    const path = eq > spec.indexOf('://') ? spec.slice(eq + 1) : decodeURIComponent(new URL(uri).pathname.split('/').filter(Boolean).pop() ?? '');
+    if (!path) throw usageError(`Give the reference ${uri} a file name: --reference ${uri}=NAME.`);
+    return { uri, path };
+  });
+  const dirs = isUri(ctx.args[0]) ? [] : [{ absPath: resolve(ctx.args[0]) }];
   const progress = progressFor(ctx.json);
   const result = await withRun(ctx, 'log', (runId) =>
     logArtifact(ctx.registry, {
-      project: ctx.project, name, type, content: { dirs: [{ absPath: path }], files: [], references: [] },
+      project: ctx.project, name, type, content: { dirs, files: [], references },
       aliases, description: str(ctx, 'description'), metadata, runId, cacheDir: ctx.cacheDir,
     }, { progress }),
   ).finally(() => progress?.done());

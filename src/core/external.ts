@@ -4,7 +4,6 @@ import { stat, unlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import fetch from 'node-fetch';
 import { integrity, invalid, TroveError } from './errors';
 import type { ManifestEntry } from './types';
 
@@ -34,6 +33,8 @@ async function openReference(uri: string, signal?: AbortSignal): Promise<{ strea
   if (scheme === 'http') {
     let res;
     try {
+      // Loaded on first use: most runs never fetch a reference, and start-up time matters to the CLI.
+      const { default: fetch } = await import('node-fetch');
       res = await fetch(uri, { signal: signal as never });
     } catch (e) {
       throw new TroveError('unavailable', `Cannot fetch ${uri}: ${(e as Error).message}.`);

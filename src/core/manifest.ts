@@ -57,7 +57,22 @@ function sortedEntry(e: ManifestEntry): ManifestEntry {
   return out;
 }
 
-const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/**
+ * Orders strings by their UTF-8 bytes (= by code point) without encoding them: UTF-16 code units
+ * agree with code point order except that surrogates (U+D800-DFFF) must sort after U+E000-FFFF.
+ */
+export function byUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x = x <= 0xdfff ? x + 0x2000 : x - 0x800;
+    if (y >= 0xd800) y = y <= 0xdfff ? y + 0x2000 : y - 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
 
 export function sortManifest(manifest: Manifest): Manifest {
   const out: Manifest = {};

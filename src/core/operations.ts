@@ -6,7 +6,7 @@ import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
 import { forEachLimit, hashFile } from './hash';
 import { validateManifestPath } from './manifest';
-import { formatRef } from './names';
+import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
 import { scanFolder, type ScannedFile } from './scan';
 import { StatCache } from './statCache';
@@ -43,6 +43,11 @@ export interface LogOutcome extends CommitResult {
  * existing version.
  */
 export async function logArtifact(registry: Registry, req: LogRequest, options: TransferOptions = {}): Promise<LogOutcome> {
+  // Bad names fail before any file is read or stored.
+  validateProject(req.project);
+  validateName(req.name);
+  validateType(req.type);
+  (req.aliases ?? []).forEach((a) => validateAlias(a, { allowLatest: true }));
   const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
   const scanned: ScannedFile[] = [];
   options.progress?.report({ phase: 'scanning' });
@@ -69,6 +74,23 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
     throw invalid('There is nothing to log: the folder holds no files. Add files or pick another folder.');
   }
   throwIfAborted(options.signal);
+  const commit = () => registry.commitVersion({
+    project: req.project, name: req.name, type: req.type, manifest, aliases: req.aliases ?? [],
+    description: req.description, metadata: req.metadata, runId: req.runId,
+  });
+  // Every digest known from the stat cache: commit straight away. The backend accepts it when
+  // it holds every blob (always, when the content equals an existing version), and otherwise
+  // says which are missing; then the files are stored as usual.
+  if (scanned.length > 0 && scanned.every((f) => f.digest)) {
+    for (const f of scanned) manifest[f.path] = { digest: f.digest!, size: f.size };
+    try {
+      options.progress?.report({ phase: 'committing', totalFiles: scanned.length, files: scanned.length });
+      const result = await commit();
+      return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles: 0 };
+    } catch (e) {
+      if (!(e instanceof TroveError && e.code === 'integrity')) throw e;
+    }
+  }
   const stored = await registry.storeFiles(scanned, options);
   let storedFiles = 0;
   stored.forEach((s, i) => {
@@ -79,10 +101,7 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
   cache.save();
   throwIfAborted(options.signal);
   options.progress?.report({ phase: 'committing' });
-  const result = await registry.commitVersion({
-    project: req.project, name: req.name, type: req.type, manifest, aliases: req.aliases ?? [],
-    description: req.description, metadata: req.metadata, runId: req.runId,
-  });
+  const result = await commit();
   return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles };
 }
 

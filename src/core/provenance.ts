@@ -1,4 +1,3 @@
-import { simpleGit } from 'simple-git';
 import { findGitTop } from './config';
 import type { GitInfo } from './types';
 
@@ -24,6 +23,7 @@ export async function gitProvenance(dir: string): Promise<GitInfo | undefined> {
   const top = findGitTop(dir);
   if (!top) return undefined;
   try {
+    const { simpleGit } = await import('simple-git'); // loaded only inside a work tree
     const git = simpleGit({ baseDir: top, maxConcurrentProcesses: 4 });
     const [commit, branch, remotes, status] = await Promise.all([
       git.revparse(['HEAD']),

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { invalid, throwIfAborted } from './errors';
 import { validateManifestPath } from './manifest';
@@ -9,7 +9,7 @@ export interface ScannedFile extends LocalFile {
   key: StatKey;
 }
 
-const keyOf = (st: BigIntStats): StatKey => ({ size: Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino });
+const keyOf = (st: Stats): StatKey => ({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
 
 /**
  * Lists the regular files under `root` (symlinks to files are followed; symlinked folders are
@@ -17,9 +17,9 @@ const keyOf = (st: BigIntStats): StatKey => ({ size: Number(st.size), mtimeNs: s
  * `prefix`. Digests come from the stat cache where it still holds.
  */
 export async function scanFolder(root: string, options: { prefix?: string; cache?: StatCache; signal?: AbortSignal; onFile?: (count: number) => void } = {}): Promise<ScannedFile[]> {
-  let top: BigIntStats;
+  let top: Stats;
   try {
-    top = statSync(root, { bigint: true });
+    top = statSync(root);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw invalid(`${root} does not exist; pass an existing file or folder.`);
@@ -28,7 +28,7 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
   }
   const prefix = options.prefix ? options.prefix.replace(/\/+$/, '') + '/' : '';
   const out: ScannedFile[] = [];
-  const add = (abs: string, rel: string, st: BigIntStats) => {
+  const add = (abs: string, rel: string, st: Stats) => {
     const path = validateManifestPath(prefix + rel);
     const key = keyOf(st);
     out.push({ path, absPath: abs, size: key.size, key, digest: options.cache?.lookup(abs, key) });
@@ -54,9 +54,9 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
         stack.push(abs);
         continue;
       }
-      let st: BigIntStats;
+      let st: Stats;
       try {
-        st = entry.isSymbolicLink() ? statSync(abs, { bigint: true }) : lstatSync(abs, { bigint: true });
+        st = entry.isSymbolicLink() ? statSync(abs) : lstatSync(abs);
       } catch {
         continue; // dangling symlink or a file removed while scanning
       }

@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { constants, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { conflict, integrity, invalid, notFound } from '../core/errors';
-import { forEachLimit, SMALL_FILE, sha256 } from '../core/hash';
+import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
+import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { artifactDigest, isDigest, manifestSize, validateManifest } from '../core/manifest';
 import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
@@ -15,7 +14,7 @@ import type {
   NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
-import { readJson, writeFileAtomic } from './atomic';
+import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { withLock } from './lock';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
@@ -63,6 +62,8 @@ export class LocalRegistry implements Registry {
   private readonly listeners = new Set<ChangeListener>();
   private watcher?: FSWatcher;
   private laidOut = false;
+  /** `digest:size` of blobs this instance has seen complete; blobs only go away through gc's grace period. */
+  private readonly present = new Set<string>();
 
   constructor(readonly root: string) {
     this.location = `embedded store ${root}`;
@@ -72,6 +73,9 @@ export class LocalRegistry implements Registry {
 
   private ensureLayout(): void {
     if (this.laidOut) return;
+    if (existsSync(this.root) && !statSync(this.root).isDirectory()) {
+      throw invalid(`The store path ${this.root} is a file, not a folder; pass --store (or TROVE_STORE) a folder.`);
+    }
     const formatFile = join(this.root, 'format.json');
     const existing = existsSync(formatFile) ? (JSON.parse(readFileSync(formatFile, 'utf8')) as { format?: string; version?: number }) : undefined;
     if (existing) {
@@ -81,8 +85,8 @@ export class LocalRegistry implements Registry {
       mkdirSync(this.root, { recursive: true });
       for (const d of ['blobs', 'projects', 'runs', 'tmp', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
       for (let i = 0; i < 256; i++) mkdirSync(join(this.root, 'blobs', i.toString(16).padStart(2, '0')), { recursive: true });
-      writeFileSync(formatFile + '.tmp', JSON.stringify(STORE_FORMAT, null, 2) + '\n');
-      renameSync(formatFile + '.tmp', formatFile);
+      // Several processes may create a new store at once; each writes the same content atomically.
+      writeFileAtomicSync(formatFile, JSON.stringify(STORE_FORMAT, null, 2) + '\n');
     }
     this.laidOut = true;
   }
@@ -254,58 +258,86 @@ export class LocalRegistry implements Registry {
     const out: StoredFile[] = new Array(files.length);
     let doneFiles = 0;
     let doneBytes = 0;
-    options.progress?.report({ totalFiles: files.length, totalBytes: files.reduce((s, f) => s + f.size, 0), phase: 'hashing' });
-    await forEachLimit(files, 8, async (f, i) => {
-      let stored = false;
-      let digest = f.digest;
-      if (!digest || !existsSync(this.blobPath(digest))) {
-        ({ digest, stored } = await this.ingest(f.absPath, f.size, options.signal, (n) => options.progress?.report({ bytes: (doneBytes += n) })));
-      } else {
-        options.progress?.report({ bytes: (doneBytes += f.size) });
+    const progress = options.progress;
+    progress?.report({ totalFiles: files.length, totalBytes: files.reduce((s, f) => s + f.size, 0), phase: 'storing' });
+    const finish = (i: number, digest: string, stored: boolean) => {
+      out[i] = { path: files[i].path, digest, size: files[i].size, stored };
+      progress?.report({ files: ++doneFiles, bytes: (doneBytes += files[i].size) });
+    };
+    // Small files: synchronous reads and writes in short batches. On these disks one async fs call
+    // costs more than the work itself; the batches keep the event loop (and cancellation) responsive.
+    const large: number[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
+      if (f.size > SMALL_FILE) {
+        large.push(i);
+        continue;
       }
-      out[i] = { path: f.path, digest, size: f.size, stored };
-      options.progress?.report({ files: ++doneFiles });
+      if (f.digest && this.hasBlob(f.digest, f.size)) {
+        finish(i, f.digest, false);
+      } else {
+        const data = readFileSync(f.absPath);
+        const digest = sha256(data);
+        finish(i, digest, this.writeSmallBlob(digest, data));
+      }
+      if (i % 256 === 255) {
+        throwIfAborted(options.signal);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await forEachLimit(large, 2, async (i) => {
+      const f = files[i];
+      if (f.digest && this.hasBlob(f.digest, f.size)) return finish(i, f.digest, false);
+      const { digest, stored } = await this.ingestLarge(f.absPath, options.signal);
+      finish(i, digest, stored);
     }, options.signal);
     return out;
   }
 
+  /** A blob is present when its file exists with the expected size (a write cut short is shorter). */
+  private hasBlob(digest: string, size: number): boolean {
+    const key = `${digest}:${size}`;
+    if (this.present.has(key)) return true;
+    if (statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size !== size) return false;
+    this.present.add(key);
+    return true;
+  }
+
   /**
-   * Hashes a file and, if the store lacks that content, writes it in the same pass: what is
-   * stored under a digest is exactly the bytes that were hashed, even if the file changes later.
+   * Writes a small blob straight to its final name (O_EXCL): a rename per file costs more than
+   * the write here. A write cut short by a crash leaves a file shorter than its content, which
+   * `hasBlob` treats as absent and the next writer replaces atomically.
    */
-  private async ingest(absPath: string, expectedSize: number, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
-    if (expectedSize <= SMALL_FILE) {
-      const data = await readFile(absPath);
-      const digest = sha256(data);
-      onBytes(data.length);
-      const dest = this.blobPath(digest);
-      if (existsSync(dest)) return { digest, stored: false };
-      const tmp = this.tmpPath();
-      await writeFile(tmp, data);
-      await rename(tmp, dest);
-      return { digest, stored: true };
-    }
-    const tmp = this.tmpPath();
-    const hash = createHash('sha256');
+  private writeSmallBlob(digest: string, data: Buffer): boolean {
+    const dest = this.blobPath(digest);
+    if (this.hasBlob(digest, data.length)) return false;
     try {
-      await pipeline(
-        createReadStream(absPath, { highWaterMark: 4 << 20, signal }),
-        async function* (source) {
-          for await (const chunk of source) {
-            hash.update(chunk as Buffer);
-            onBytes((chunk as Buffer).length);
-            yield chunk;
-          }
-        },
-        createWriteStream(tmp, { highWaterMark: 4 << 20 }),
-      );
-      const digest = hash.digest('hex');
-      const dest = this.blobPath(digest);
-      if (existsSync(dest)) {
+      writeFileSync(dest, data, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (this.hasBlob(digest, data.length)) return false;
+      writeFileAtomicSync(dest, data); // replace a truncated leftover
+    }
+    this.present.add(`${digest}:${data.length}`);
+    return true;
+  }
+
+  /**
+   * Copies a large file into the store (a reflink where the filesystem can), then hashes the
+   * copy: what is stored under a digest is exactly the bytes that were hashed, even if the
+   * source changes meanwhile.
+   */
+  private async ingestLarge(absPath: string, signal?: AbortSignal): Promise<{ digest: string; stored: boolean }> {
+    const tmp = this.tmpPath();
+    try {
+      await copyFile(absPath, tmp, constants.COPYFILE_FICLONE);
+      const { digest, size } = await hashFile(tmp, signal);
+      if (this.hasBlob(digest, size)) {
         await unlink(tmp);
         return { digest, stored: false };
       }
-      await rename(tmp, dest);
+      await rename(tmp, this.blobPath(digest));
+      this.present.add(`${digest}:${size}`);
       return { digest, stored: true };
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -349,13 +381,14 @@ export class LocalRegistry implements Registry {
     if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
     const manifest = validateManifest(req.manifest);
     this.ensureLayout();
-    const missing: string[] = [];
-    await forEachLimit(Object.entries(manifest), 16, async ([, e]) => {
-      if (!e.ref && !existsSync(this.blobPath(e.digest))) missing.push(e.digest);
-    });
-    if (missing.length) throw integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
     const digest = artifactDigest(manifest);
     const dir = this.artifactDir(req.project, req.name);
+    const known = (await this.readState(req.project, req.name))?.versions.some((v) => v.digest === digest);
+    if (!known) {
+      // Content equal to an existing version was checked when that version was committed.
+      const missing = Object.values(manifest).filter((e) => !e.ref && !this.hasBlob(e.digest, e.size));
+      if (missing.length) throw integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].digest.slice(0, 12)}); upload them before committing.`);
+    }
     await mkdir(join(dir, 'versions'), { recursive: true });
     const result = await withLock(join(dir, '.lock'), async () => {
       const now = new Date().toISOString();

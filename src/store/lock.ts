@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { TroveError } from '../core/errors';
 
 /**
@@ -20,7 +20,7 @@ export async function withLock<T>(lockPath: string, body: () => Promise<T>, time
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = await readFile(lockPath, 'utf8').catch(() => '');
       if (holder && isDeadLocalProcess(holder)) {
-        await unlink(lockPath).catch(() => undefined);
+        await takeOverStaleLock(lockPath, holder);
         continue;
       }
       if (Date.now() > deadline) {
@@ -35,6 +35,22 @@ export async function withLock<T>(lockPath: string, body: () => Promise<T>, time
   } finally {
     await unlink(lockPath).catch(() => undefined);
   }
+}
+
+/**
+ * Moves a dead process's lock aside. Two waiters may both see it dead: the rename lets only one
+ * move a given file, and a waiter that finds it moved a live lock instead links it back.
+ */
+async function takeOverStaleLock(lockPath: string, deadHolder: string): Promise<void> {
+  const aside = `${lockPath}.stale-${process.pid}-${Date.now()}`;
+  try {
+    await rename(lockPath, aside);
+  } catch {
+    return; // someone else moved it first
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => deadHolder);
+  if (moved !== deadHolder) await link(aside, lockPath).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 function isDeadLocalProcess(holder: string): boolean {

@@ -1,0 +1,118 @@
+/**
+ * Embedded-store benchmark against Debian's restic and cp, on data it builds itself, in one run:
+ *   1. log 10,000 files of 4 KiB           vs  restic backup into a fresh repository
+ *   2. re-log the same files unchanged      vs  restic backup again (parent snapshot)
+ *   3. log one 1 GiB file                   vs  restic backup into a fresh repository
+ *   4. download the 10,000-file version     vs  cp -r into an empty folder
+ * Each measurement is the median of BENCH_REPEAT runs (default 3). Trove runs as the built CLI
+ * (node dist/cli.js), a fresh process each time, as a user would run it.
+ * Usage: node --import tsx test/bench/registry-bench.ts [--small]   (--small: 1,000 files, 64 MiB)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const small = process.argv.includes('--small');
+const FILES = small ? 1000 : 10_000;
+const BIG = small ? 64 << 20 : 1 << 30;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+function need(cmd: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) {
+    console.error(`${cmd} is not installed; run: apt-get install -y restic (the benchmark compares against it).`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Times one command. Dirty pages are flushed first so that no run pays for the previous one's
+ * writeback; nothing is deleted until the end, because this disk is mounted with `discard` and
+ * a large delete slows the file creations that follow it.
+ */
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  spawnSync('sync');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function makeData(dir: string): { folder: string; bigFile: string } {
+  const folder = join(dir, 'files');
+  const buf = Buffer.alloc(4096);
+  for (let i = 0; i < FILES; i++) {
+    const sub = join(folder, `d${Math.floor(i / 500)}`);
+    if (i % 500 === 0) mkdirSync(sub, { recursive: true });
+    randomFillSync(buf);
+    const fd = openSync(join(sub, `f${i}.bin`), 'w');
+    writeSync(fd, buf);
+    closeSync(fd);
+  }
+  const bigDir = join(dir, 'big');
+  mkdirSync(bigDir);
+  const bigFile = join(bigDir, 'model.bin');
+  const chunk = Buffer.alloc(16 << 20);
+  const fd = openSync(bigFile, 'w');
+  for (let done = 0; done < BIG; done += chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, BIG - done));
+  closeSync(fd);
+  return { folder, bigFile: bigDir };
+}
+
+function main(): void {
+  need('restic');
+  if (!existsSync(CLI)) execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: ROOT });
+  const work = mkdtempSync(join(tmpdir(), 'trove-bench-'));
+  try {
+    console.log(`building data: ${FILES} files of 4 KiB and one ${BIG >> 20} MiB file in ${work}`);
+    const { folder, bigFile } = makeData(work);
+    const resticEnv = { RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
+    const results: Record<string, { trove: number[]; peer: number[] }> = {
+      log: { trove: [], peer: [] }, relog: { trove: [], peer: [] }, big: { trove: [], peer: [] }, download: { trove: [], peer: [] },
+    };
+    for (let i = 0; i < REPEAT; i++) {
+      const store = join(work, `store${i}`);
+      const trove = (...args: string[]) => time(process.execPath, [CLI, '--store', store, '--project', 'bench', ...args]);
+      results.log.trove.push(trove('log', folder, '--name', 'files', '--type', 'dataset', '--json'));
+      results.relog.trove.push(trove('log', folder, '--name', 'files', '--type', 'dataset', '--json'));
+      results.big.trove.push(trove('log', bigFile, '--name', 'big', '--type', 'model', '--json'));
+      results.download.trove.push(trove('download', 'files:v0', '--root', join(work, `dl${i}`), '--json'));
+
+      const repo = join(work, `restic${i}`);
+      execFileSync('restic', ['init', '--repo', repo, '-q'], { env: { ...process.env, ...resticEnv } });
+      results.log.peer.push(time('restic', ['--repo', repo, 'backup', '-q', folder], resticEnv));
+      results.relog.peer.push(time('restic', ['--repo', repo, 'backup', '-q', folder], resticEnv));
+      const repoBig = join(work, `restic-big${i}`);
+      execFileSync('restic', ['init', '--repo', repoBig, '-q'], { env: { ...process.env, ...resticEnv } });
+      results.big.peer.push(time('restic', ['--repo', repoBig, 'backup', '-q', bigFile], resticEnv));
+      results.download.peer.push(time('cp', ['-r', folder, join(work, `cp${i}`)]));
+    }
+    const rows: [string, string, string, number][] = [
+      [`log ${FILES} x 4 KiB`, 'log', 'restic backup', 0.7],
+      [`re-log ${FILES} unchanged`, 'relog', 'restic backup (unchanged)', 0.25],
+      [`log ${BIG >> 20} MiB file`, 'big', 'restic backup', 0.5],
+      [`download ${FILES} files`, 'download', 'cp -r', 2],
+    ];
+    console.log(`\nmedian of ${REPEAT} runs, milliseconds (restic ${execFileSync('restic', ['version']).toString().split(' ')[1]})`);
+    console.log(['task'.padEnd(28), 'trove'.padStart(9), 'peer'.padStart(9), 'ratio'.padStart(7), 'target'.padStart(8), '  peer command'].join(''));
+    let allMet = true;
+    for (const [label, key, peer, target] of rows) {
+      const tr = median(results[key].trove);
+      const pr = median(results[key].peer);
+      const ratio = tr / pr;
+      allMet &&= ratio <= target;
+      console.log([label.padEnd(28), tr.toFixed(0).padStart(9), pr.toFixed(0).padStart(9), ratio.toFixed(2).padStart(7), `<=${target}`.padStart(8), `  ${peer}${ratio <= target ? '' : '   (target missed)'}`].join(''));
+    }
+    console.log(allMet ? '\nall targets met' : '\nsome targets missed');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main();

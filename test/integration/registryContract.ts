@@ -1,0 +1,236 @@
+/**
+ * The Registry contract: every backend (embedded store, HTTP over the embedded store, HTTP over
+ * PostgreSQL + S3) must pass these tests unchanged. They use only the Registry interface and the
+ * shared operations in src/core/operations.ts.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sha256 } from '../../src/core/hash';
+import { parseRef } from '../../src/core/names';
+import { downloadVersion, logArtifact, type ArtifactContent } from '../../src/core/operations';
+import type { Registry } from '../../src/core/registry';
+import { tempDir, writeTree } from '../helpers';
+
+export interface ContractBackend {
+  registry: Registry;
+  cacheDir: string;
+  close(): Promise<void>;
+}
+
+export function registryContract(label: string, open: () => Promise<ContractBackend>): void {
+  describe(`Registry contract: ${label}`, () => {
+    let backend: ContractBackend;
+    let registry: Registry;
+    let work: { dir: string; cleanup: () => Promise<void> };
+    let n = 0;
+    // Each test uses its own project so tests do not see each other's artifacts.
+    const project = () => `p${++n}-${Date.now().toString(36)}`;
+    const dirContent = (absPath: string): ArtifactContent => ({ dirs: [{ absPath }], files: [], references: [] });
+    const log = (p: string, name: string, type: string, folder: string, extra: { aliases?: string[]; runId?: string; description?: string; metadata?: Record<string, unknown> } = {}) =>
+      logArtifact(registry, { project: p, name, type, content: dirContent(folder), cacheDir: backend.cacheDir, ...extra });
+
+    before(async () => {
+      backend = await open();
+      registry = backend.registry;
+      work = tempDir();
+    });
+    after(async () => {
+      await backend.close();
+      await work.cleanup();
+    });
+
+    test('first log creates v0 with the manifest, size, digest and stored files', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a1'), { 'x.txt': 'hello', 'sub/y.bin': Buffer.alloc(3000, 7) });
+      const r = await log(p, 'ds', 'dataset', folder, { description: 'first', metadata: { rows: 2 } });
+      assert.equal(r.version, 0);
+      assert.equal(r.created, true);
+      assert.equal(r.files, 2);
+      assert.equal(r.size, 3005);
+      assert.equal(r.storedFiles, 2);
+      assert.equal(r.ref, `${p}/ds:v0`);
+      const v = await registry.getVersion(parseRef(`${p}/ds`));
+      assert.equal(v.version, 0);
+      assert.equal(v.type, 'dataset');
+      assert.equal(v.description, 'first');
+      assert.deepEqual(v.metadata, { rows: 2 });
+      assert.deepEqual(v.aliases, ['latest']);
+      assert.deepEqual(Object.keys(v.manifest), ['sub/y.bin', 'x.txt']);
+      assert.equal(v.manifest['x.txt'].digest, sha256('hello'));
+      assert.equal(v.digest, r.digest);
+    });
+
+    test('equal content creates no new version and stores nothing; changed content gets the next number', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a2'), { 'a.txt': 'one', 'b.txt': 'two' });
+      const first = await log(p, 'ds', 'dataset', folder);
+      const again = await log(p, 'ds', 'dataset', folder);
+      assert.equal(again.created, false);
+      assert.equal(again.version, 0);
+      assert.equal(again.storedFiles, 0);
+      assert.equal(again.digest, first.digest);
+      writeFileSync(join(folder, 'b.txt'), 'two, edited');
+      const next = await log(p, 'ds', 'dataset', folder);
+      assert.equal(next.version, 1);
+      assert.equal(next.created, true);
+      assert.equal(next.storedFiles, 1, 'only the edited file is new content');
+      const versions = await registry.listVersions(p, 'ds');
+      assert.deepEqual(versions.map((v) => v.version), [1, 0]);
+    });
+
+    test('latest moves to the version logged last, including a re-logged old one; custom aliases are unique', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a3'), { 'f.txt': 'A' });
+      await log(p, 'm', 'model', folder, { aliases: ['best'] });
+      writeFileSync(join(folder, 'f.txt'), 'B');
+      await log(p, 'm', 'model', folder, { aliases: ['best'] });
+      let versions = await registry.listVersions(p, 'm');
+      assert.deepEqual(versions.find((v) => v.version === 1)!.aliases, ['latest', 'best']);
+      assert.deepEqual(versions.find((v) => v.version === 0)!.aliases, []);
+      writeFileSync(join(folder, 'f.txt'), 'A');
+      const back = await log(p, 'm', 'model', folder);
+      assert.equal(back.version, 0);
+      assert.equal(back.created, false);
+      assert.equal((await registry.getVersion(parseRef(`${p}/m:latest`))).version, 0);
+      await registry.addAlias(parseRef(`${p}/m:v1`), 'production');
+      await registry.addAlias(parseRef(`${p}/m:v0`), 'production');
+      versions = await registry.listVersions(p, 'm');
+      assert.deepEqual(versions.find((v) => v.version === 0)!.aliases, ['latest', 'production']);
+      assert.deepEqual(versions.find((v) => v.version === 1)!.aliases, ['best']);
+      await registry.removeAlias(p, 'm', 'production');
+      await assert.rejects(registry.getVersion(parseRef(`${p}/m:production`)), /Alias "production" does not exist/);
+      await assert.rejects(registry.addAlias(parseRef(`${p}/m:v0`), 'v7'), /reserved/);
+      await assert.rejects(registry.addAlias(parseRef(`${p}/m:v0`), 'latest'), /latest/);
+    });
+
+    test('type is fixed at the first log', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a4'), { 'f.txt': 'x' });
+      await log(p, 'thing', 'dataset', folder);
+      writeFileSync(join(folder, 'f.txt'), 'y');
+      await assert.rejects(log(p, 'thing', 'model', folder), /has type "dataset", not "model"/);
+      assert.equal((await registry.listVersions(p, 'thing')).length, 1, 'nothing was committed');
+    });
+
+    test('unknown project, artifact, alias and version give clear not-found errors', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a5'), { 'f.txt': 'x' });
+      await log(p, 'known', 'dataset', folder);
+      await assert.rejects(registry.getVersion(parseRef(`${p}-nope/known`)), (e: Error) => /does not exist/.test(e.message));
+      await assert.rejects(registry.getVersion(parseRef(`${p}/unknown`)), /Artifact "unknown" does not exist/);
+      await assert.rejects(registry.getVersion(parseRef(`${p}/known:v9`)), /Version v9 .* does not exist/);
+      await assert.rejects(registry.getVersion(parseRef(`${p}/known:gold`)), /Alias "gold" does not exist/);
+    });
+
+    test('listing: projects, artifacts with type, versions and latest', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a6'), { 'f.txt': 'x' });
+      await log(p, 'raw', 'dataset', folder);
+      writeFileSync(join(folder, 'f.txt'), 'xx');
+      await log(p, 'raw', 'dataset', folder);
+      await log(p, 'net', 'model', folder);
+      const projects = await registry.listProjects();
+      assert.ok(projects.some((x) => x.name === p && x.artifacts === 2));
+      const arts = await registry.listArtifacts(p);
+      assert.deepEqual(arts.map((a) => [a.name, a.type, a.versions, a.latest]), [['net', 'model', 1, 0], ['raw', 'dataset', 2, 1]]);
+    });
+
+    test('download writes identical files, filters by path prefix and never escapes its root', async () => {
+      const p = project();
+      const files = { 'a.txt': 'alpha', 'deep/er/b.txt': 'beta', 'deep/c.bin': Buffer.alloc(2 << 20, 3) };
+      const folder = writeTree(join(work.dir, 'a7'), files);
+      await log(p, 'ds', 'dataset', folder);
+      const v = await registry.getVersion(parseRef(`${p}/ds`));
+      const root = join(work.dir, 'dl7');
+      const out = await downloadVersion(registry, v, { root });
+      assert.equal(out.files, 3);
+      for (const [path, content] of Object.entries(files)) assert.deepEqual(readFileSync(join(root, path)), Buffer.from(content));
+      const partial = await downloadVersion(registry, v, { root: join(work.dir, 'dl7b'), pathPrefix: 'deep/' });
+      assert.equal(partial.files, 2);
+      assert.equal(existsSync(join(work.dir, 'dl7b', 'a.txt')), false);
+      // Re-downloading over an unchanged folder rewrites nothing; a changed file is refused without overwrite.
+      assert.equal((await downloadVersion(registry, v, { root })).unchanged, 3);
+      writeFileSync(join(root, 'a.txt'), 'local edit');
+      await assert.rejects(downloadVersion(registry, v, { root }), /differ from/);
+      assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'local edit');
+      await downloadVersion(registry, v, { root, overwrite: true });
+      assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'alpha');
+      const evil = { ...v, manifest: { '../escape.txt': v.manifest['a.txt'] } };
+      await assert.rejects(downloadVersion(registry, evil, { root: join(work.dir, 'dl7c') }), /could escape|outside/);
+      assert.equal(existsSync(join(work.dir, 'escape.txt')), false);
+    });
+
+    test('manifests with unsafe paths or unknown blobs are rejected at commit', async () => {
+      const p = project();
+      const digest = sha256('never stored ' + p);
+      for (const bad of ['../x', '/abs', 'a//b', 'a/./b', 'tab\there']) {
+        await assert.rejects(registry.commitVersion({ project: p, name: 'bad', type: 'dataset', aliases: [], manifest: { [bad]: { digest, size: 1 } } }), /Invalid file path/);
+      }
+      await assert.rejects(registry.commitVersion({ project: p, name: 'bad', type: 'dataset', aliases: [], manifest: { 'ok.txt': { digest, size: 1 } } }), /not in the store|missing/i);
+      await assert.rejects(registry.getVersion(parseRef(`${p}/bad`)), /does not exist/);
+    });
+
+    test('invalid names, types and aliases are rejected before anything is written', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a9'), { 'f.txt': 'x' });
+      await assert.rejects(log(p, 'bad name', 'dataset', folder), /Invalid artifact name/);
+      await assert.rejects(log(p, 'ok', 'data set', folder), /Invalid artifact type/);
+      await assert.rejects(log(p, 'ok', 'dataset', folder, { aliases: ['v3'] }), /reserved/);
+      assert.equal((await registry.listArtifacts(p)).length, 0);
+    });
+
+    test('runs record inputs and outputs; lineage walks N hops up and down', async () => {
+      const p = project();
+      const raw = writeTree(join(work.dir, 'l-raw'), { 'r.csv': '1,2,3' });
+      const prep = await registry.createRun({ project: p, jobType: 'ingest' });
+      await log(p, 'raw', 'dataset', raw, { runId: prep.id });
+      await registry.finishRun(prep.id, 'finished');
+      const train = await registry.createRun({ project: p, jobType: 'train', name: 'train-1', git: { commit: 'abc123', dirty: false } });
+      const rawV = await registry.getVersion(parseRef(`${p}/raw`));
+      await registry.recordUse(train.id, { project: p, name: 'raw', version: rawV.version });
+      const model = writeTree(join(work.dir, 'l-model'), { 'w.bin': 'weights' });
+      await log(p, 'net', 'model', model, { runId: train.id });
+      await registry.finishRun(train.id, 'finished');
+      const evalRun = await registry.createRun({ project: p, jobType: 'evaluate' });
+      await registry.recordUse(evalRun.id, { project: p, name: 'net', version: 0 });
+
+      const run = await registry.getRun(train.id);
+      assert.equal(run.status, 'finished');
+      assert.equal(run.git?.commit, 'abc123');
+      const netV = await registry.getVersion(parseRef(`${p}/net:v0`));
+      assert.deepEqual(netV.createdBy, { runId: train.id, jobType: 'train' });
+      assert.deepEqual(netV.usedBy, [{ runId: evalRun.id, jobType: 'evaluate' }]);
+      assert.deepEqual((await registry.getVersion(parseRef(`${p}/raw`))).usedBy, [{ runId: train.id, jobType: 'train' }]);
+
+      const full = await registry.lineage(parseRef(`${p}/net:v0`), 3);
+      const ids = full.nodes.map((x) => x.id).sort();
+      assert.deepEqual(ids, [`run:${evalRun.id}`, `run:${prep.id}`, `run:${train.id}`, `version:${p}/net:v0`, `version:${p}/raw:v0`].sort());
+      const edges = full.edges.map((e) => `${e.from}>${e.to}`).sort();
+      assert.deepEqual(edges, [
+        `run:${prep.id}>version:${p}/raw:v0`,
+        `version:${p}/raw:v0>run:${train.id}`,
+        `run:${train.id}>version:${p}/net:v0`,
+        `version:${p}/net:v0>run:${evalRun.id}`,
+      ].sort());
+      assert.equal(full.nodes.find((x) => x.id === `version:${p}/net:v0`)!.label, 'net:v0');
+      assert.match(full.nodes.find((x) => x.id === `run:${train.id}`)!.label, /train/);
+      const oneHop = await registry.lineage(parseRef(`${p}/net:v0`), 1);
+      assert.deepEqual(oneHop.nodes.map((x) => x.id).sort(), [`run:${evalRun.id}`, `run:${train.id}`, `version:${p}/net:v0`].sort());
+    });
+
+    test('storeFiles writes only missing content and gc keeps what versions use', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'a11'), { 'same1.txt': `dup ${p}`, 'same2.txt': `dup ${p}`, 'other.txt': `o ${p}` });
+      const r = await log(p, 'ds', 'dataset', folder);
+      assert.equal(r.files, 3);
+      const stored = await registry.storeFiles([{ path: 'again.txt', absPath: join(folder, 'other.txt'), size: Buffer.byteLength(`o ${p}`) }]);
+      assert.equal(stored[0].stored, false, 'content already in the store is not written again');
+      const gc = await registry.gc(true);
+      assert.equal(gc.dryRun, true);
+      const v = await registry.getVersion(parseRef(`${p}/ds`));
+      for (const e of Object.values(v.manifest)) assert.equal(await registry.verifyBlob(e.digest), true);
+    });
+  });
+}

@@ -1,0 +1,174 @@
+/** Embedded-store behaviour beyond the shared contract: processes at once, crashes, stat cache, links, references. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { parseRef } from '../../src/core/names';
+import { downloadVersion, logArtifact } from '../../src/core/operations';
+import { LocalRegistry } from '../../src/store/localRegistry';
+import { tempDir, writeTree } from '../helpers';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
+
+describe('embedded store', () => {
+  let t: ReturnType<typeof tempDir>;
+  before(() => {
+    t = tempDir();
+    if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: join(__dirname, '..', '..') });
+  });
+  after(() => t.cleanup());
+
+  const cli = (store: string, args: string[], cwd = t.dir) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, '--store', store, '--project', 'proj', ...args], { cwd, env: { ...process.env, TROVE_RUN_ID: '' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+
+  test('writes a format-version file and refuses a folder of another format', async () => {
+    const store = join(t.dir, 'fmt');
+    const reg = new LocalRegistry(store);
+    await reg.createRun({ project: 'p', jobType: 'x' });
+    assert.deepEqual(JSON.parse(readFileSync(join(store, 'format.json'), 'utf8')), { format: 'trove-store', version: 1 });
+    writeFileSync(join(store, 'format.json'), JSON.stringify({ format: 'trove-store', version: 99 }));
+    await assert.rejects(new LocalRegistry(store).createRun({ project: 'p', jobType: 'x' }), /format version 99/);
+  });
+
+  test('processes logging one artifact at once get distinct, contiguous versions; equal content shares one', async () => {
+    const store = join(t.dir, 'conc');
+    const folders = [0, 1, 2, 3, 4, 5].map((i) => writeTree(join(t.dir, `conc-${i}`), { 'data.txt': `content ${i % 4}`, 'common.txt': 'same' }));
+    const results = await Promise.all(folders.map((f) => cli(store, ['log', f, '--name', 'shared', '--type', 'dataset', '--json'])));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const parsed = results.map((r) => JSON.parse(r.stdout));
+    const versions = new Set(parsed.map((p) => p.version));
+    assert.deepEqual([...versions].sort(), [0, 1, 2, 3], 'four distinct contents -> v0..v3');
+    assert.equal(parsed[0].version, parsed[4].version, 'equal content maps to one version');
+    assert.equal(parsed.filter((p) => p.created).length, 4);
+    const listed = await new LocalRegistry(store).listVersions('proj', 'shared');
+    assert.deepEqual(listed.map((v) => v.version), [3, 2, 1, 0]);
+  });
+
+  test('a process killed while logging leaves no half-version, and the next log works', async () => {
+    const store = join(t.dir, 'crash');
+    const folder = writeTree(join(t.dir, 'crash-data'), Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`f${i}.txt`, `file ${i} `.repeat(200)])));
+    assert.equal((await cli(store, ['log', folder, '--name', 'c', '--type', 'dataset'])).code, 0);
+    for (const delay of [40, 80, 120, 160, 200]) {
+      writeFileSync(join(folder, 'f0.txt'), `changed ${delay}`);
+      const child = spawn(process.execPath, [CLI, '--store', store, '--project', 'proj', 'log', folder, '--name', 'c', '--type', 'dataset'], { stdio: 'ignore' });
+      const closed = new Promise((r) => child.on('close', r));
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      await closed;
+      const reg = new LocalRegistry(store);
+      for (const v of await reg.listVersions('proj', 'c')) {
+        const detail = await reg.getVersion({ project: 'proj', name: 'c', alias: `v${v.version}` });
+        for (const e of Object.values(detail.manifest)) assert.ok(existsSync(reg.blobPath(e.digest)), `blob of v${v.version} present`);
+      }
+    }
+    // A version record written without its commit (state.json) is invisible and gets overwritten.
+    const reg = new LocalRegistry(store);
+    const before = await reg.listVersions('proj', 'c');
+    const next = before[0].version + 1;
+    writeFileSync(join(store, 'projects', 'proj', 'c', 'versions', `v${next}.json`), '{"half": true');
+    assert.deepEqual((await reg.listVersions('proj', 'c')).map((v) => v.version), before.map((v) => v.version));
+    writeFileSync(join(folder, 'f1.txt'), 'after the crash');
+    const r = await cli(store, ['log', folder, '--name', 'c', '--type', 'dataset', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).version, next);
+    assert.equal((await reg.getVersion(parseRef('proj/c'))).version, next);
+  });
+
+  test('unchanged files are not hashed again on re-log (stat cache keyed by size, mtime and inode)', async () => {
+    const store = join(t.dir, 'cache');
+    const reg = new LocalRegistry(store);
+    const folder = writeTree(join(t.dir, 'cache-data'), { 'a.txt': 'AAAA', 'b.txt': 'BBBB' });
+    const past = new Date('2024-01-01T00:00:00Z');
+    utimesSync(join(folder, 'a.txt'), past, past);
+    const req = { project: 'p', name: 'c', type: 'dataset', content: { dirs: [{ absPath: folder }], files: [], references: [] }, cacheDir: join(store, 'cache') };
+    const first = await logArtifact(reg, req);
+    // Same size, same mtime, same inode, other bytes: only the cache can make this look unchanged.
+    writeFileSync(join(folder, 'a.txt'), 'ZZZZ');
+    utimesSync(join(folder, 'a.txt'), past, past);
+    const second = await logArtifact(reg, req);
+    assert.equal(second.created, false, 'the cached digest was used, so the file was not re-read');
+    assert.equal(second.digest, first.digest);
+    // A changed mtime invalidates the entry.
+    utimesSync(join(folder, 'a.txt'), new Date(), new Date('2024-01-02T00:00:00Z'));
+    const third = await logArtifact(reg, req);
+    assert.equal(third.created, true);
+    assert.equal(third.version, 1);
+  });
+
+  test('downloads copy by default and hard-link only when asked', async () => {
+    const store = join(t.dir, 'links');
+    const reg = new LocalRegistry(store);
+    const folder = writeTree(join(t.dir, 'links-data'), { 'w.bin': 'weights' });
+    await logArtifact(reg, { project: 'p', name: 'l', type: 'model', content: { dirs: [{ absPath: folder }], files: [], references: [] }, cacheDir: join(store, 'cache') });
+    const v = await reg.getVersion(parseRef('p/l'));
+    const blob = statSync(reg.blobPath(v.manifest['w.bin'].digest));
+    await downloadVersion(reg, v, { root: join(t.dir, 'copy') });
+    await downloadVersion(reg, v, { root: join(t.dir, 'hard'), link: 'hardlink' });
+    assert.notEqual(statSync(join(t.dir, 'copy', 'w.bin')).ino, blob.ino);
+    assert.equal(statSync(join(t.dir, 'hard', 'w.bin')).ino, blob.ino);
+  });
+
+  test('file:// and http:// references are recorded by checksum, not copied, and checked on download', async () => {
+    const store = join(t.dir, 'refs');
+    const reg = new LocalRegistry(store);
+    const external = writeTree(join(t.dir, 'external'), { 'big.csv': 'a,b\n1,2\n' });
+    let body = 'served content v1';
+    const server = createServer((_req, res) => {
+      res.setHeader('ETag', `"${body.length}"`);
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const fileUri = pathToFileURL(join(external, 'big.csv')).toString();
+      const httpUri = `http://127.0.0.1:${port}/data/remote.txt`;
+      const r = await logArtifact(reg, {
+        project: 'p', name: 'refs', type: 'dataset', cacheDir: join(store, 'cache'),
+        content: { dirs: [], files: [], references: [{ uri: fileUri, path: 'big.csv' }, { uri: httpUri, path: 'remote.txt' }] },
+      });
+      assert.equal(r.storedFiles, 0, 'references are not copied into the store');
+      const v = await reg.getVersion(parseRef('p/refs'));
+      assert.equal(v.manifest['big.csv'].ref, fileUri);
+      assert.equal(v.manifest['remote.txt'].ref, httpUri);
+      assert.equal(existsSync(reg.blobPath(v.manifest['big.csv'].digest)), false);
+      await downloadVersion(reg, v, { root: join(t.dir, 'refs-dl') });
+      assert.equal(readFileSync(join(t.dir, 'refs-dl', 'remote.txt'), 'utf8'), body);
+      assert.equal(readFileSync(join(t.dir, 'refs-dl', 'big.csv'), 'utf8'), 'a,b\n1,2\n');
+      body = 'served content v2';
+      await assert.rejects(downloadVersion(reg, v, { root: join(t.dir, 'refs-dl2') }), /changed since it was logged/);
+      assert.equal(existsSync(join(t.dir, 'refs-dl2')), false, 'a failed download leaves nothing behind');
+      writeFileSync(join(external, 'big.csv'), 'tampered');
+      await assert.rejects(downloadVersion(reg, v, { root: join(t.dir, 'refs-dl3'), pathPrefix: 'big' }), /changed since it was logged/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('gc removes only old blobs that no version uses', async () => {
+    const store = join(t.dir, 'gc');
+    const reg = new LocalRegistry(store);
+    const folder = writeTree(join(t.dir, 'gc-data'), { 'keep.txt': 'kept', 'orphan.txt': 'orphan' });
+    await logArtifact(reg, { project: 'p', name: 'g', type: 'dataset', content: { dirs: [], files: [{ absPath: join(folder, 'keep.txt'), path: 'keep.txt' }], references: [] }, cacheDir: join(store, 'cache') });
+    const [orphan] = await reg.storeFiles([{ path: 'orphan.txt', absPath: join(folder, 'orphan.txt'), size: 6 }]);
+    const keep = (await reg.getVersion(parseRef('p/g'))).manifest['keep.txt'].digest;
+    assert.equal((await reg.gc(false)).blobs, 0, 'a fresh blob may belong to a log in progress');
+    const old = new Date(Date.now() - 2 * 3600 * 1000);
+    utimesSync(reg.blobPath(orphan.digest), old, old);
+    utimesSync(reg.blobPath(keep), old, old);
+    assert.deepEqual(await reg.gc(true), { blobs: 1, bytes: 6, dryRun: true });
+    assert.ok(existsSync(reg.blobPath(orphan.digest)));
+    assert.deepEqual(await reg.gc(false), { blobs: 1, bytes: 6, dryRun: false });
+    assert.equal(existsSync(reg.blobPath(orphan.digest)), false);
+    assert.ok(existsSync(reg.blobPath(keep)));
+  });
+});
