@@ -15,6 +15,8 @@ export type Resolution =
   | { kind: 'unknown-artifact'; ref: ArtifactRef; suggestions: string[] }
   | { kind: 'unknown-alias'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
   | { kind: 'unknown-version'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
+  /** The type written beside the reference differs from the artifact's (fixed at its first version). */
+  | { kind: 'type-mismatch'; ref: ArtifactRef; artifact: ArtifactSummary; written: string; role: ArtifactReference['role'] }
   | { kind: 'unavailable'; message: string };
 
 /**
@@ -127,7 +129,7 @@ export class ArtifactCatalog {
   }
 
   /** Resolves a reference found in a document; never throws (backend errors become `unavailable`). */
-  async resolve(reference: Pick<ArtifactReference, 'text' | 'role' | 'project'>, defaultProject: string): Promise<Resolution> {
+  async resolve(reference: Pick<ArtifactReference, 'text' | 'role' | 'project' | 'type'>, defaultProject: string): Promise<Resolution> {
     const parsed = interpretReference(reference, defaultProject);
     if ('message' in parsed) return { kind: 'invalid', message: parsed.message };
     const ref = parsed;
@@ -144,6 +146,9 @@ export class ArtifactCatalog {
           }
         }
         return { kind: 'unknown-artifact', ref, suggestions: this.suggest(`a\n${ref.project}\n${ref.name}`, ref.name, () => artifacts.keys()) };
+      }
+      if (reference.type && reference.type.text !== artifact.type) {
+        return { kind: 'type-mismatch', ref, artifact, written: reference.type.text, role: reference.role };
       }
       const versions = await this.versions(ref.project, ref.name);
       const number = parseVersionAlias(ref.alias);

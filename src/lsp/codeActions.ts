@@ -16,7 +16,8 @@ export async function referenceCodeActions(
 ): Promise<CodeAction[]> {
   const from = document.offsetAt(range.start);
   const to = document.offsetAt(range.end);
-  const touched = references.filter((r) => r.end >= from && r.start <= to);
+  const overlaps = (start: number, end: number) => end >= from && start <= to;
+  const touched = references.filter((r) => overlaps(r.start, r.end) || (r.type && overlaps(r.type.start, r.type.end)));
   const actions: CodeAction[] = [];
   for (const p of await findProblems(catalog, touched, defaultProject)) {
     const problemRange = { start: document.positionAt(p.start), end: document.positionAt(p.end) };

@@ -58,6 +58,8 @@ function problemSpan(reference: ArtifactReference, resolution: Resolution): Pick
       const projectStart = reference.start + slash - segments[segments.length - 1].length;
       return { code: DiagnosticCodes.unknownProject, start: projectStart, end: reference.start + slash, suggestions: resolution.suggestions };
     }
+    case 'type-mismatch':
+      return { code: DiagnosticCodes.typeMismatch, start: reference.type!.start, end: reference.type!.end, suggestions: [resolution.artifact.type] };
     case 'unavailable':
       return { code: DiagnosticCodes.backendUnavailable, ...whole, suggestions: [] };
     default:

@@ -73,6 +73,10 @@ export function problemMessage(resolution: Resolution): string | undefined {
       return `Artifact "${resolution.ref.name}" does not exist in project "${resolution.ref.project}".${didYouMean(resolution.suggestions)}`;
     case 'unknown-alias':
       return `"${resolution.ref.name}" has no alias "${resolution.ref.alias}".${didYouMean(resolution.suggestions)}`;
+    case 'type-mismatch':
+      return resolution.role === 'log'
+        ? `"${resolution.ref.name}" is a ${resolution.artifact.type} artifact; logging it as "${resolution.written}" fails. Use type "${resolution.artifact.type}" or another name.`
+        : `"${resolution.ref.name}" is a ${resolution.artifact.type} artifact, not a ${resolution.written}.`;
     case 'unknown-version':
       return `"${resolution.ref.name}" has no version ${resolution.ref.alias}; it has ${plural(resolution.artifact.versions, 'version')}.${didYouMean(resolution.suggestions)}`;
   }

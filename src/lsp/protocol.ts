@@ -76,6 +76,7 @@ export const DiagnosticCodes = {
   unknownArtifact: 'unknown-artifact',
   unknownAlias: 'unknown-alias',
   unknownVersion: 'unknown-version',
+  typeMismatch: 'type-mismatch',
   invalidReference: 'invalid-reference',
   backendUnavailable: 'backend-unavailable',
 } as const;

@@ -1,5 +1,5 @@
 import type { ArtifactReference, ReferenceRole } from './references';
-import { callArguments, matchingOpen, pickArgument, singleString, token, type Token } from './tokens';
+import { callArguments, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
 
 /**
  * Artifact references in Python source (a file or one notebook cell), in the W&B idioms Trove
@@ -20,7 +20,7 @@ export function findPythonReferences(text: string): ArtifactReference[] {
     const callee = tokens[i - 1];
     if (callee.kind !== 'name') continue;
     const dotted = i >= 2 && tokens[i - 2].kind === 'op' && tokens[i - 2].value === '.';
-    let pick: { index?: number; keyword?: string; role: ReferenceRole; via: string } | undefined;
+    let pick: { index?: number; keyword?: string; role: ReferenceRole; via: string; typeIndex?: number } | undefined;
     switch (callee.value) {
       case 'use_artifact':
         pick = { index: 0, keyword: 'artifact_or_name', role: 'use', via: 'use_artifact' };
@@ -29,7 +29,7 @@ export function findPythonReferences(text: string): ArtifactReference[] {
         if (dotted && i >= 3 && isApiReceiver(tokens, i - 3, apiVariables)) pick = { index: 0, keyword: 'name', role: 'use', via: 'Api().artifact' };
         break;
       case 'Artifact':
-        pick = { index: 0, keyword: 'name', role: 'log', via: 'wandb.Artifact' };
+        pick = { index: 0, keyword: 'name', role: 'log', via: 'wandb.Artifact', typeIndex: 1 };
         break;
       case 'log_artifact':
         pick = { keyword: 'name', role: 'log', via: 'log_artifact' };
@@ -38,7 +38,9 @@ export function findPythonReferences(text: string): ArtifactReference[] {
     if (!pick) continue;
     const { args } = callArguments(tokens, i, '=');
     const str = singleString(pickArgument(args, pick.index, pick.keyword));
-    if (str) out.push({ text: str.value, start: str.contentStart!, end: str.contentEnd!, role: pick.role, via: pick.via });
+    if (!str) continue;
+    const type = singleString(pickArgument(args, pick.typeIndex, 'type'));
+    out.push({ text: str.value, start: str.contentStart, end: str.contentEnd, role: pick.role, via: pick.via, ...(type ? { type: typeArgument(type) } : {}) });
   }
   return out;
 }

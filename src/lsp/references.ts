@@ -21,6 +21,15 @@ export interface ArtifactReference {
   via: string;
   /** A project named next to the reference (the SDK's `logArtifact(r, {project, name})`). */
   project?: string;
+  /** The artifact type written next to the reference (`type="dataset"`, `new Artifact(n, 'model')`). */
+  type?: TypeArgument;
+}
+
+/** A string literal giving an artifact type, with where its text sits (for a quick fix). */
+export interface TypeArgument {
+  text: string;
+  start: number;
+  end: number;
 }
 
 export type ReferenceLanguage = 'python' | 'script' | 'config';

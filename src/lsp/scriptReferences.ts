@@ -1,5 +1,5 @@
 import type { ArtifactReference } from './references';
-import { callArguments, singleString, token, type Token } from './tokens';
+import { callArguments, singleString, token, typeArgument, type Token } from './tokens';
 
 /**
  * Artifact references in TypeScript and JavaScript written against the Trove SDK:
@@ -18,10 +18,12 @@ export function findScriptReferences(text: string): ArtifactReference[] {
     if (callee.kind !== 'name') continue;
     if (callee.value === 'useArtifact') {
       const str = singleString(callArguments(tokens, i, null).args[0]);
-      if (str) out.push({ text: str.value, start: str.contentStart!, end: str.contentEnd!, role: 'use', via: 'useArtifact' });
+      if (str) out.push({ text: str.value, start: str.contentStart, end: str.contentEnd, role: 'use', via: 'useArtifact' });
     } else if (callee.value === 'Artifact' && isConstructed(tokens, i - 1)) {
-      const str = singleString(callArguments(tokens, i, null).args[0]);
-      if (str) out.push({ text: str.value, start: str.contentStart!, end: str.contentEnd!, role: 'log', via: 'new Artifact' });
+      const { args } = callArguments(tokens, i, null);
+      const str = singleString(args[0]);
+      const type = singleString(args[1]);
+      if (str) out.push({ text: str.value, start: str.contentStart, end: str.contentEnd, role: 'log', via: 'new Artifact', ...(type ? { type: typeArgument(type) } : {}) });
     } else if (callee.value === 'logArtifact') {
       for (const arg of callArguments(tokens, i, null).args) {
         if (arg.tokens[0]?.value !== '{' || arg.tokens[0].kind !== 'op') continue;
@@ -29,7 +31,8 @@ export function findScriptReferences(text: string): ArtifactReference[] {
         const name = props.get('name');
         if (name) {
           const project = props.get('project')?.value;
-          out.push({ text: name.value, start: name.contentStart!, end: name.contentEnd!, role: 'log', via: 'logArtifact', ...(project ? { project } : {}) });
+          const type = props.get('type');
+          out.push({ text: name.value, start: name.contentStart, end: name.contentEnd, role: 'log', via: 'logArtifact', ...(project ? { project } : {}), ...(type ? { type: typeArgument(type) } : {}) });
         }
       }
     }

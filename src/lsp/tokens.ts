@@ -92,6 +92,11 @@ export function singleString(arg: CallArgument | undefined): Token | undefined {
   return t.kind === 'string' && !t.dynamic ? t : undefined;
 }
 
+/** A string token as the type argument of a reference. */
+export function typeArgument(t: Token): { text: string; start: number; end: number } {
+  return { text: t.value, start: t.contentStart, end: t.contentEnd };
+}
+
 /** Index of the `(` that matches the `)` at `close`, scanning backwards; -1 if none. */
 export function matchingOpen(tokens: Token[], close: number): number {
   let depth = 0;

@@ -84,6 +84,15 @@ describe('TypeScript / JavaScript references', () => {
   });
 });
 
+describe('types written beside references', () => {
+  test('Python type=, wandb.Artifact positional type, TS new Artifact and logArtifact type', () => {
+    const py = 'a = run.use_artifact("x", type="dataset")\nb = wandb.Artifact("m", "model")\nrun.log_artifact(p, name="n", type="eval")\nc = run.use_artifact("y")';
+    assert.deepEqual(findReferences('python', py).map((r) => [r.text, r.type && py.slice(r.type.start, r.type.end)]), [['x', 'dataset'], ['m', 'model'], ['n', 'eval'], ['y', undefined]]);
+    const ts = "new Artifact('m', 'model'); logArtifact(r, { name: 'n', type: 'dataset' }); new Artifact('k', kind);";
+    assert.deepEqual(findReferences('script', ts).map((r) => [r.text, r.type?.text]), [['m', 'model'], ['n', 'dataset'], ['k', undefined]]);
+  });
+});
+
 describe('trove:// references in configs', () => {
   test('YAML, JSON and TOML', () => {
     assert.deepEqual(refs('config', 'a: trove://p/x:v1\nb: "trove://p/y"\n'), ['use trove:// p/x:v1', 'use trove:// p/y']);

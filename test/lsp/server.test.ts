@@ -42,12 +42,16 @@ describe('Python file', () => {
 
   test('diagnostics flag exactly the unknown artifact, alias and version, with suggestions', async () => {
     const ds = await client.diagnosticsFor(py.uri, 1);
-    assert.deepEqual(byCode(ds), [
+    assert.deepEqual(byCode(ds).filter((d) => !d.startsWith('type-mismatch')), [
       'unknown-alias: "mnist-raw" has no alias "prod". Did you mean "production"?',
       'unknown-artifact: Artifact "mnist-rwa" does not exist in project "demo". Did you mean "mnist-raw"?',
       'unknown-version: "mnist-raw" has no version v7; it has 2 versions. Did you mean "v1", "v0"?',
     ]);
     assert.ok(ds.every((d) => d.severity === 2 && d.source === 'trove'));
+    // Logging an existing artifact with another type fails in Trove (and W&B): flagged on the type.
+    const mismatch = ds.find((d) => d.code === 'type-mismatch')!;
+    assert.equal(mismatch.message, '"mnist-raw" is a dataset artifact; logging it as "model" fails. Use type "dataset" or another name.');
+    assert.deepEqual(mismatch.range.start, positionOf(py.text, 'model")', 0, 'wrong_type'));
     const alias = ds.find((d) => d.code === 'unknown-alias')!;
     // The squiggle covers the alias only.
     assert.deepEqual(alias.range.start, positionOf(py.text, 'prod")'));
@@ -135,6 +139,9 @@ describe('Python file', () => {
     const alias = ds.find((d) => d.code === 'unknown-alias')!;
     const aliasActions = (await client.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: py.uri }, range: alias.range, context: { diagnostics: [alias] } })) as CodeAction[];
     assert.deepEqual(aliasActions.map((a) => a.title), ['Change to "production"']);
+    const mismatch = ds.find((d) => d.code === 'type-mismatch')!;
+    const typeActions = (await client.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: py.uri }, range: mismatch.range, context: { diagnostics: [mismatch] } })) as CodeAction[];
+    assert.deepEqual(typeActions.map((a) => [a.title, a.edit!.changes![py.uri][0].newText]), [['Change to "dataset"', 'dataset']]);
   });
 
   test('go to definition reveals the version in the tree and answers with the reference itself', async () => {
@@ -155,7 +162,7 @@ describe('Python file', () => {
       contentChanges: [{ range: { start, end: { line: start.line, character: start.character + 4 } }, text: 'production' }],
     });
     const ds = await client.diagnosticsFor(py.uri, 2);
-    assert.deepEqual(ds.map((d) => d.code).sort(), ['unknown-artifact', 'unknown-version']);
+    assert.deepEqual(ds.map((d) => d.code).sort(), ['type-mismatch', 'unknown-artifact', 'unknown-version']);
   });
 });
 
