@@ -2,17 +2,18 @@ import type { ArtifactReference, ReferenceRole } from './references';
 import { callArguments, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
 
 /**
- * Artifact references in Python source (a file or one notebook cell), in the W&B idioms Trove
- * users write:
+ * Artifact references in Python source (a file or one notebook cell, with the `wandb.Api()`
+ * variables the notebook's other cells bind), in the W&B idioms Trove users write:
  *
  *   run.use_artifact("mnist:latest")              use   (positional or artifact_or_name=)
  *   wandb.Api().artifact("team/proj/mnist:v2")    use   (also api.artifact(…) where api = wandb.Api())
  *   wandb.Artifact("mnist", type="dataset")       log   (positional or name=)
  *   run.log_artifact(path, name="mnist")          log   (name=)
  */
-export function findPythonReferences(text: string): ArtifactReference[] {
+export function findPythonReferences(text: string, apiVariablesElsewhere: Iterable<string> = []): ArtifactReference[] {
   const tokens = scanPython(text);
   const apiVariables = findApiVariables(tokens);
+  for (const name of apiVariablesElsewhere) apiVariables.add(name);
   const out: ArtifactReference[] = [];
   for (let i = 1; i < tokens.length; i++) {
     const open = tokens[i];
@@ -54,6 +55,11 @@ function isApiReceiver(tokens: Token[], at: number, apiVariables: Set<string>): 
     return open > 0 && tokens[open - 1].kind === 'name' && tokens[open - 1].value === 'Api';
   }
   return false;
+}
+
+/** Names a piece of Python binds to `wandb.Api()`: another notebook cell's `api = wandb.Api()` counts in this one. */
+export function findApiVariableNames(text: string): Set<string> {
+  return text.includes('Api') ? findApiVariables(scanPython(text)) : new Set();
 }
 
 /** Names bound by `x = Api(…)` or `x = wandb.Api(…)`. */

@@ -54,11 +54,14 @@ export function referenceLanguage(languageId: string): ReferenceLanguage | undef
   }
 }
 
-/** Every artifact reference in `text`, in document order. */
-export function findReferences(language: ReferenceLanguage, text: string): ArtifactReference[] {
+/**
+ * Every artifact reference in `text`, in document order. `apiVariables`: Python names bound to
+ * `wandb.Api()` outside this text (in a notebook's other cells).
+ */
+export function findReferences(language: ReferenceLanguage, text: string, apiVariables?: Iterable<string>): ArtifactReference[] {
   switch (language) {
     case 'python':
-      return findPythonReferences(text);
+      return findPythonReferences(text, apiVariables);
     case 'script':
       return findScriptReferences(text);
     case 'config':

@@ -2,7 +2,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind, CodeLensRefreshRequest, DidChangeConfigurationNotification, NotebookDocuments, TextDocuments,
-  TextDocumentSyncKind, type ClientCapabilities, type Connection, type InitializeResult, type Location,
+  TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { defaultProject } from '../core/config';
@@ -21,6 +21,7 @@ import {
   type TroveInitializationOptions, type TroveSettings,
 } from './protocol';
 import { normalizeSettings } from './settings';
+import { findApiVariableNames } from './pythonReferences';
 import { findReferences, referenceAt, referenceLanguage, type ArtifactReference } from './references';
 
 export interface TroveServerOptions {
@@ -32,6 +33,8 @@ export interface TroveServerOptions {
 
 /** The references of one version of a document, and the project its bare names belong to. */
 interface Analysis {
+  /** The document's version, and for a notebook cell its notebook's version. */
+  key: string;
   version: number;
   references: ArtifactReference[];
 }
@@ -69,11 +72,22 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   const openDocuments = () => [...documents.all(), ...notebooks.cellTextDocuments.all()];
 
   function analyze(document: TextDocument): ArtifactReference[] {
+    // A notebook cell also depends on its siblings (`api = wandb.Api()` in an earlier cell).
+    const notebook = notebooks.findNotebookDocumentForCell(document.uri);
+    const key = notebook ? `${document.version}/${notebook.version}` : `${document.version}`;
     const cached = analyses.get(document.uri);
-    if (cached && cached.version === document.version) return cached.references;
+    if (cached && cached.key === key) return cached.references;
     const language = referenceLanguage(document.languageId);
-    const references = language ? findReferences(language, document.getText()) : [];
-    analyses.set(document.uri, { version: document.version, references });
+    let apiVariables: Set<string> | undefined;
+    if (notebook && language === 'python') {
+      apiVariables = new Set();
+      for (const cell of notebook.cells) {
+        const sibling = notebooks.getCellTextDocument(cell);
+        if (sibling && sibling.uri !== document.uri && sibling.languageId === 'python') findApiVariableNames(sibling.getText()).forEach((n) => apiVariables!.add(n));
+      }
+    }
+    const references = language ? findReferences(language, document.getText(), apiVariables) : [];
+    analyses.set(document.uri, { key, version: document.version, references });
     return references;
   }
 
@@ -177,18 +191,30 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     void connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
-  for (const docs of [documents, notebooks.cellTextDocuments]) {
-    docs.onDidOpen((e) => {
-      clearTimeout(timers.get(e.document.uri));
-      analyze(e.document);
-      validate(e.document.uri).catch((err) => connection.console.error(`Trove: checking ${e.document.uri} failed: ${describeError(err)}`));
-    });
-    docs.onDidChangeContent((e) => {
-      // didOpen also fires a content change, for text the open handler has analysed and validates at once.
-      if (analyses.get(e.document.uri)?.version !== e.document.version) scheduleValidation(e.document.uri, diagnosticsDelayMs);
-    });
-    docs.onDidClose((e) => forget(e.document.uri));
+  function validateNow(uri: string): void {
+    clearTimeout(timers.get(uri));
+    timers.delete(uri);
+    validate(uri).catch((e) => connection.console.error(`Trove: checking ${uri} failed: ${describeError(e)}`));
   }
+
+  documents.onDidOpen((e) => {
+    analyze(e.document);
+    validateNow(e.document.uri);
+  });
+  documents.onDidChangeContent((e) => {
+    // didOpen also fires a content change, for text the open handler has analysed and validates at once.
+    if (analyses.get(e.document.uri)?.version !== e.document.version) scheduleValidation(e.document.uri, diagnosticsDelayMs);
+  });
+  documents.onDidClose((e) => forget(e.document.uri));
+
+  // Notebook cells are checked from the notebook's events, which come once its cell map is up to
+  // date; a change in one cell can change what another's `api.artifact(…)` means, so all are re-checked.
+  const notebookCells = (notebook: NotebookDocument) => notebook.cells
+    .map((cell) => notebooks.getCellTextDocument(cell))
+    .filter((d): d is TextDocument => !!d && !!referenceLanguage(d.languageId));
+  notebooks.onDidOpen((notebook) => notebookCells(notebook).forEach((d) => validateNow(d.uri)));
+  notebooks.onDidChange((e) => notebookCells(e.notebookDocument).forEach((d) => scheduleValidation(d.uri, diagnosticsDelayMs)));
+  notebooks.cellTextDocuments.onDidClose((e) => forget(e.document.uri));
 
   /** The document, its references, the reference at `position` and the open catalog, for one request. */
   async function at(uri: string, position: { line: number; character: number }) {

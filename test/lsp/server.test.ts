@@ -187,6 +187,19 @@ describe('notebook (LSP notebook document sync)', () => {
     assert.equal(client.diagnostics.has(cells[0].uri), false);
   });
 
+  test('api = wandb.Api() in one cell makes api.artifact(…) in another a reference', async () => {
+    assert.deepEqual(byCode(await client.diagnosticsFor(cells[3].uri, 1)), ['unknown-alias: "mnist-cnn" has no alias "bets". Did you mean "latest", "candidate"?']);
+  });
+
+  test('a cell added through notebookDocument/didChange is checked', async () => {
+    const uri = `vscode-notebook-cell:${nb.path}#added`;
+    await client.connection.sendNotification('notebookDocument/didChange', {
+      notebookDocument: { uri: nb.uri, version: 2 },
+      change: { cells: { structure: { array: { start: 4, deleteCount: 0, cells: [{ kind: 2, document: uri }] }, didOpen: [{ uri, languageId: 'python', version: 1, text: 'x = api.artifact("other/cifar:v9")' }] } } },
+    });
+    assert.deepEqual((await client.diagnosticsFor(uri, 1)).map((d) => d.code), ['unknown-version']);
+  });
+
   test('hover and completion work inside a cell', async () => {
     const md = markdown(await client.connection.sendRequest('textDocument/hover', { textDocument: { uri: cells[1].uri }, position: positionOf(cells[1].text, 'mnist-raw:production', 1) }));
     assert.match(md, /demo\/mnist-raw:v1/);
@@ -197,7 +210,7 @@ describe('notebook (LSP notebook document sync)', () => {
   test('editing a cell through notebookDocument/didChange re-checks it', async () => {
     const at = positionOf(cells[2].text, 'best');
     await client.connection.sendNotification('notebookDocument/didChange', {
-      notebookDocument: { uri: nb.uri, version: 2 },
+      notebookDocument: { uri: nb.uri, version: 3 },
       change: { cells: { textContent: [{ document: { uri: cells[2].uri, version: 2 }, changes: [{ range: { start: at, end: { line: at.line, character: at.character + 4 } }, text: 'candidate' }] }] } },
     });
     assert.deepEqual(await client.diagnosticsFor(cells[2].uri, 2), []);
