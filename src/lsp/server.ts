@@ -1,7 +1,7 @@
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CodeActionKind, CodeLensRefreshRequest, DidChangeConfigurationNotification, NotebookDocuments, TextDocuments,
+  CodeActionKind, CodeLensRefreshRequest, DiagnosticSeverity, DidChangeConfigurationNotification, NotebookDocuments, TextDocuments,
   TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -166,7 +166,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     let diagnostics;
     if (!b.ok) {
       diagnostics = references.length
-        ? [{ range: { start: document.positionAt(references[0].start), end: document.positionAt(references[0].end) }, severity: 3 as const, source: DIAGNOSTIC_SOURCE, code: DiagnosticCodes.backendUnavailable, message: b.message }]
+        ? [{ range: { start: document.positionAt(references[0].start), end: document.positionAt(references[0].end) }, severity: DiagnosticSeverity.Information, source: DIAGNOSTIC_SOURCE, code: DiagnosticCodes.backendUnavailable, message: b.message }]
         : [];
     } else {
       diagnostics = toDiagnostics(document, await findProblems(b.catalog, references, projectFor(uri)));
@@ -302,7 +302,13 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     if (!hit.backend.ok) return { range, contents: { kind: 'markdown', value: `**Trove** · ${hit.backend.message}` } };
     if (!hit.reference.text.trim()) return null;
     const resolution = await hit.backend.catalog.resolve(hit.reference, hit.project);
-    return { range, contents: { kind: 'markdown', value: await hoverMarkdown(hit.backend.catalog, hit.reference, resolution) } };
+    try {
+      return { range, contents: { kind: 'markdown', value: await hoverMarkdown(hit.backend.catalog, hit.reference, resolution) } };
+    } catch (e) {
+      // The list said the version exists but its details could not be read (a damaged store, a server error).
+      connection.console.error(`Trove: hover on "${hit.reference.text}" failed: ${describeError(e)}`);
+      return { range, contents: { kind: 'markdown', value: `**Trove** · ${hit.backend.registry.location} could not be read: ${describeError(e)}` } };
+    }
   });
 
   connection.onCompletion(async ({ textDocument, position }) => {
