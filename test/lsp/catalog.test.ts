@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Registry } from '../../src/core/registry';
+import { backendKey, openBackend } from '../../src/lsp/backend';
 import { ArtifactCatalog } from '../../src/lsp/catalog';
 import { normalizeSettings, pickTroveSettings } from '../../src/lsp/settings';
 import { LocalRegistry } from '../../src/store/localRegistry';
@@ -97,5 +98,37 @@ describe('settings', () => {
     assert.deepEqual(normalizeSettings({ storePath: ' ~/stores/t ', project: ' demo ', backend: '' }, '/ws'), { storePath: join(homedir(), 'stores/t'), project: 'demo' });
     assert.deepEqual(normalizeSettings({ storePath: '.trove' }, '/ws'), { storePath: '/ws/.trove' });
     assert.deepEqual(normalizeSettings({ storePath: '/abs', backend: 'http://h:1' }, '/ws'), { storePath: '/abs', backend: 'http://h:1' });
+  });
+});
+
+describe('opening the backend from settings', () => {
+  test('embedded store by default or by name, at trove.storePath', async () => {
+    for (const backend of [undefined, '', 'embedded']) {
+      const registry = openBackend({ storePath: store, backend }, undefined);
+      assert.equal(registry.location, `embedded store ${store}`);
+      assert.deepEqual((await registry.listProjects()).map((p) => p.name), ['demo', 'other']);
+      await registry.close();
+    }
+  });
+
+  test('a server URL is never silently replaced by the embedded store; other values are one clear error', async () => {
+    let opened;
+    try {
+      opened = openBackend({ storePath: store, backend: 'http://127.0.0.1:9' }, 'secret-token');
+    } catch (e) {
+      // Before the SDK's openRegistry knows servers, the sentence says so.
+      assert.match((e as Error).message, /cannot reach the server http:\/\/127\.0\.0\.1:9/);
+    }
+    if (opened) {
+      assert.match(opened.location, /127\.0\.0\.1:9/);
+      await opened.close();
+    }
+    assert.throws(() => openBackend({ backend: 's3://bucket' }, undefined), /trove\.backend is "s3:\/\/bucket": use "embedded" or the URL of a Trove server/);
+  });
+
+  test('the backend is reopened only when what it names changes', () => {
+    assert.equal(backendKey({ storePath: '/a', project: 'x' }, 't1'), backendKey({ storePath: '/a', project: 'y' }, 't2'));
+    assert.notEqual(backendKey({ storePath: '/a' }, undefined), backendKey({ storePath: '/b' }, undefined));
+    assert.notEqual(backendKey({ backend: 'http://h' }, 't1'), backendKey({ backend: 'http://h' }, 't2'));
   });
 });
