@@ -6,10 +6,12 @@
  *   diagnostics of a 5,000-line Python file   target <= 100 ms (open -> publishDiagnostics, warm)
  * Usage: node --import tsx test/bench/lsp-bench.ts   (exit code 1 when a target is missed)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompletionList, Hover } from 'vscode-languageserver-protocol';
+import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
 import type { Manifest } from '../../src/core/types';
 import { LocalRegistry } from '../../src/store/localRegistry';
 import { tempRoot, TestClient } from '../lsp/harness';
@@ -67,6 +69,40 @@ async function time<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
   const value = await f();
   return { ms: performance.now() - t0, value };
+}
+
+/** The same hover and completion against the bundled server in its own process, over stdio, as an editor runs it. */
+async function measureOverStdio(store: string, root: string): Promise<void> {
+  const server = resolve(__dirname, '../../dist/server.js');
+  if (!existsSync(server)) {
+    console.log('stdio: dist/server.js not built (node esbuild.js); skipped');
+    return;
+  }
+  const child = spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => ({ storePath: store, project: 'bench' })));
+  connection.listen();
+  await connection.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(root).href, workspaceFolders: null, capabilities: { workspace: { configuration: true } } });
+  await connection.sendNotification('initialized', {});
+  const uri = pathToFileURL(join(root, 'stdio.py')).href;
+  const published = new Promise<void>((r) => connection.onNotification('textDocument/publishDiagnostics', () => r()));
+  await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: Array.from({ length: 40 }, (_, i) => `d${i} = run.use_artifact("${name(i * 23)}:latest")`).join('\n') } });
+  await published;
+  const hovers: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (let line = 0; line < 40; line++) hovers.push((await time(() => connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: 28 } }))).ms);
+  }
+  const completions: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await time(() => connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 0, character: 24 } }) as Promise<CompletionList>);
+    if (r.value.items.length < ARTIFACTS) throw new Error(`stdio completion returned ${r.value.items.length} items`);
+    completions.push(r.ms);
+  }
+  console.log(`stdio (node dist/server.js --stdio): hover median ${ms(median(hovers.slice(40)))} warm, ${ms(median(hovers.slice(0, 40)))} first; completion of 1000 names median ${ms(median(completions))}`);
+  await connection.sendRequest('shutdown');
+  await connection.sendNotification('exit');
+  await new Promise((r) => (child.exitCode !== null ? r(null) : child.on('exit', r)));
+  connection.dispose();
 }
 
 async function main(): Promise<number> {
@@ -127,6 +163,7 @@ async function main(): Promise<number> {
     console.log(`completion: ${names.value.items.length} names median ${ms(completion)} (target <= ${TARGETS.completion} ms); aliases median ${ms(median(aliasRuns))}`);
 
     await client.stop();
+    await measureOverStdio(store, root);
     const results = { hover, completion, diagnostics };
     console.log(`LSP-BENCH ${JSON.stringify({ artifacts: ARTIFACTS, hoverMs: +hover.toFixed(2), completionMs: +completion.toFixed(2), diagnosticsMs: +diagnostics.toFixed(2), diagnosticsColdMs: +cold.ms.toFixed(2) })}`);
     const missed = (Object.keys(TARGETS) as (keyof typeof TARGETS)[]).filter((k) => results[k] > TARGETS[k]);
