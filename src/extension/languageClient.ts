@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type DocumentSelector, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
-  ClientCommands, DidChangeTokenNotification, RevealVersionNotification, SETTINGS_SECTION,
-  type TroveInitializationOptions, type VersionArgs,
+  ClientCommands, DidChangeTokenNotification, parseVersionDocumentPath, RevealVersionNotification, SETTINGS_SECTION,
+  VERSION_DOCUMENT_SCHEME, VersionDocumentRequest, type TroveInitializationOptions, type VersionArgs,
 } from '../lsp/protocol';
 import { pickTroveSettings } from '../lsp/settings';
 
@@ -27,7 +27,9 @@ export const REFERENCE_DOCUMENTS: DocumentSelector = [
  * - Settings travel by `workspace/configuration`; the middleware hands over only `storePath`,
  *   `backend` and `project` of the `trove` section.
  * - Command links in hovers are trusted for the Trove commands only.
- * - `trove/revealVersion` (sent on "Go to Definition") runs `trove.revealVersion`.
+ * - "Go to Definition" on a reference opens the version's read-only card (`trove-version:`
+ *   documents, text from the server) and reveals the version in the Trove tree once the card is
+ *   the active editor, so Ctrl+hover previews of the card reveal nothing.
  *
  * The extension registers the commands in `ClientCommands` (src/lsp/protocol.ts), each taking
  * one JSON argument: `VersionArgs` {project, name, version} or `LogFolderArgs` {project, name}.
@@ -43,7 +45,7 @@ export async function startLanguageClient(
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   let token = await getToken();
-  const initializationOptions: TroveInitializationOptions = token ? { token } : {};
+  const initializationOptions: TroveInitializationOptions = { versionDocuments: true, ...(token ? { token } : {}) };
   const clientOptions: LanguageClientOptions = {
     documentSelector: REFERENCE_DOCUMENTS,
     outputChannel: log,
@@ -61,11 +63,28 @@ export async function startLanguageClient(
   };
   const client = new LanguageClient('trove', 'Trove Language Server', serverOptions, clientOptions);
   const subscriptions: vscode.Disposable[] = [];
-  subscriptions.push(client.onNotification(RevealVersionNotification.type, (p) => {
-    const args: VersionArgs = { project: p.project, name: p.name, version: p.version };
+  const reveal = (args: VersionArgs) => {
     vscode.commands.executeCommand(ClientCommands.revealVersion, args).then(undefined, (e: unknown) => {
-      log.error(`Revealing ${p.ref} in the Trove tree failed: ${e instanceof Error ? e.message : String(e)}`);
+      log.error(`Revealing ${args.project}/${args.name}:v${args.version} in the Trove tree failed: ${e instanceof Error ? e.message : String(e)}`);
     });
+  };
+  subscriptions.push(client.onNotification(RevealVersionNotification.type, (p) => reveal({ project: p.project, name: p.name, version: p.version })));
+  subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(VERSION_DOCUMENT_SCHEME, {
+    async provideTextDocumentContent(uri, cancel) {
+      const args = parseVersionDocumentPath(uri.path);
+      if (!args) return `Not a Trove version: ${uri.toString()}`;
+      try {
+        return (await client.sendRequest(VersionDocumentRequest.type, args, cancel)).markdown;
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log.error(`Reading ${args.project}/${args.name}:v${args.version} failed: ${message}`);
+        return `# ${args.project}/${args.name}:v${args.version}\n\nThis version could not be read: ${message}\n`;
+      }
+    },
+  }));
+  subscriptions.push(vscode.window.onDidChangeActiveTextEditor((editor) => {
+    const args = editor?.document.uri.scheme === VERSION_DOCUMENT_SCHEME ? parseVersionDocumentPath(editor.document.uri.path) : undefined;
+    if (args) reveal(args);
   }));
   subscriptions.push(context.secrets.onDidChange(async () => {
     try {

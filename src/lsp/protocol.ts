@@ -4,7 +4,7 @@
  * LSP is here: start-up options, the settings section, the one custom notification, and the
  * client commands the server puts in hovers, code lenses and code actions.
  */
-import { NotificationType } from 'vscode-jsonrpc';
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 
 /** The `workspace/configuration` section the server asks for. Keys match the extension's settings. */
 export const SETTINGS_SECTION = 'trove';
@@ -27,6 +27,11 @@ export interface TroveSettings {
 export interface TroveInitializationOptions {
   token?: string;
   settings?: TroveSettings;
+  /**
+   * The client shows `trove-version:` documents (see `VersionDocumentRequest`): "Go to
+   * Definition" then answers with the version's card instead of notifying `trove/revealVersion`.
+   */
+  versionDocuments?: boolean;
 }
 
 /** Identifies one version in command arguments and notifications. */
@@ -55,13 +60,36 @@ export const ClientCommands = {
 } as const;
 
 /**
- * Sent by the server when "Go to Definition" lands on a reference that resolves: the client
- * reveals the version in its tree. The definition request itself answers with the reference's
- * own range, so editors navigate nowhere and show no "no definition found" message.
+ * "Go to Definition" on a reference that resolves, for clients that cannot show
+ * `trove-version:` documents: the server sends this so the client reveals the version in its
+ * tree, and answers the definition request with the reference's own range.
  */
 export namespace RevealVersionNotification {
   export const method = 'trove/revealVersion';
   export const type = new NotificationType<VersionArgs & { ref: string }>(method);
+}
+
+/**
+ * "Go to Definition" for clients that set `versionDocuments`: the definition of a reference is
+ * a read-only Markdown card of the version, `trove-version:/<project>/<name>/v<K>.md`, whose
+ * text the client fetches with this request. The VS Code client reveals the version in the
+ * Trove tree when such a card becomes the active editor (so Ctrl+hover previews have no effect).
+ */
+export namespace VersionDocumentRequest {
+  export const method = 'trove/versionDocument';
+  export const type = new RequestType<VersionArgs, { markdown: string }, void>(method);
+}
+
+export const VERSION_DOCUMENT_SCHEME = 'trove-version';
+
+export function versionDocumentUri(v: VersionArgs): string {
+  return `${VERSION_DOCUMENT_SCHEME}:/${encodeURIComponent(v.project)}/${encodeURIComponent(v.name)}/v${v.version}.md`;
+}
+
+/** The version a `trove-version:` URI names (given as a string or as its path), or undefined. */
+export function parseVersionDocumentPath(path: string): VersionArgs | undefined {
+  const m = /^(?:trove-version:)?\/([^/]+)\/([^/]+)\/v(\d+)\.md$/.exec(path);
+  return m ? { project: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), version: Number(m[3]) } : undefined;
 }
 
 /** Sent by the client when the user signs in or out after start-up. */

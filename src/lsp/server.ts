@@ -1,7 +1,7 @@
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CodeActionKind, CodeLensRefreshRequest, DiagnosticSeverity, DidChangeConfigurationNotification, NotebookDocuments, TextDocuments,
+  CodeActionKind, CodeLensRefreshRequest, DiagnosticSeverity, DidChangeConfigurationNotification, ErrorCodes, ResponseError, NotebookDocuments, TextDocuments,
   TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -17,10 +17,11 @@ import { COMPLETION_TRIGGERS, completeReference } from './completion';
 import { DIAGNOSTIC_SOURCE, findProblems, toDiagnostics } from './diagnostics';
 import { hoverMarkdown } from './hover';
 import {
-  DiagnosticCodes, DidChangeTokenNotification, RevealVersionNotification, SETTINGS_SECTION,
+  DiagnosticCodes, DidChangeTokenNotification, RevealVersionNotification, SETTINGS_SECTION, VersionDocumentRequest, versionDocumentUri,
   type TroveInitializationOptions, type TroveSettings,
 } from './protocol';
 import { normalizeSettings } from './settings';
+import { versionCardMarkdown } from './versionCard';
 import { findApiVariableNames } from './pythonReferences';
 import { findReferences, referenceAt, referenceLanguage, type ArtifactReference } from './references';
 
@@ -345,9 +346,24 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     if (resolution.kind !== 'resolved') return null;
     const { project, name } = resolution.ref;
     const version = resolution.version.version;
-    // The tree is the client's: tell it which version to reveal, and answer with the reference itself.
+    if (initOptions.versionDocuments) {
+      // The version's card; the client reveals the version in its tree when the card is shown.
+      return { uri: versionDocumentUri({ project, name, version }), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+    }
+    // A client without cards: tell it which version to reveal, and answer with the reference itself.
     await connection.sendNotification(RevealVersionNotification.type, { project, name, version, ref: formatRef(project, name, version) });
     return { uri: textDocument.uri, range: { start: hit.document.positionAt(hit.reference.start), end: hit.document.positionAt(hit.reference.end) } };
+  });
+
+  connection.onRequest(VersionDocumentRequest.type, async (args) => {
+    await ready;
+    const b = useBackend();
+    if (!b.ok) throw new ResponseError(ErrorCodes.InvalidRequest, b.message);
+    try {
+      return { markdown: await versionCardMarkdown(b.catalog, args) };
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidRequest, describeError(e));
+    }
   });
 
   connection.onShutdown(() => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { CodeAction, CodeLens, CompletionList, Diagnostic, Hover, Location, MarkupContent } from 'vscode-languageserver-protocol';
+import { parseVersionDocumentPath } from '../../src/lsp/protocol';
 import { LocalRegistry } from '../../src/store/localRegistry';
 import { buildDemoStore, fixture, FIXTURES, GIT_COMMIT, logFiles, positionOf, tempRoot, TestClient } from './harness';
 
@@ -329,6 +330,32 @@ describe('settings through workspace/configuration', () => {
     } finally {
       await third.stop();
       ws.cleanup();
+    }
+  });
+});
+
+describe('go to definition with version documents (the VS Code client)', () => {
+  test('the definition is the version card, whose Markdown the client fetches; no reveal notification', async () => {
+    const cards = new TestClient({ settings: { storePath: store, project: 'demo' }, initializationOptions: { versionDocuments: true } });
+    await cards.start();
+    try {
+      const py = fixture('train.py');
+      await cards.open(py.uri, 'python', py.text);
+      const loc = (await cards.connection.sendRequest('textDocument/definition', { textDocument: { uri: py.uri }, position: positionOf(py.text, 'acme/demo/mnist-cnn', 12) })) as Location;
+      assert.equal(loc.uri, 'trove-version:/demo/mnist-cnn/v0.md');
+      assert.deepEqual(parseVersionDocumentPath(new URL(loc.uri).pathname), { project: 'demo', name: 'mnist-cnn', version: 0 });
+      const { markdown: card } = (await cards.connection.sendRequest('trove/versionDocument', { project: 'demo', name: 'mnist-raw', version: 1 })) as { markdown: string };
+      assert.match(card, /^# demo\/mnist-raw:v1\n/);
+      // (`latest` moved to v2 in the refresh test above.)
+      assert.match(card, /\| aliases \| `production` \|/);
+      assert.match(card, /## Files \(3 files\)\n\n\| path \| size \| digest \|\n\|---\|---\|---\|\n\| README\.md \| 8 B \| `[0-9a-f]{12}` \|\n\| test\.csv \| 8 B \|/);
+      assert.match(card, /"license": "CC BY-SA 3\.0"/);
+      const model = ((await cards.connection.sendRequest('trove/versionDocument', { project: 'demo', name: 'mnist-cnn', version: 0 })) as { markdown: string }).markdown;
+      assert.match(model, new RegExp(`produced by \\| run \`train-cnn\` \\(job type \`train\`, commit \`${GIT_COMMIT}\` on \`main\`\\)`));
+      await assert.rejects(cards.connection.sendRequest('trove/versionDocument', { project: 'demo', name: 'mnist-raw', version: 42 }), /Version v42 of "demo\/mnist-raw" does not exist/);
+      assert.equal(cards.reveals.length, 0);
+    } finally {
+      await cards.stop();
     }
   });
 });
