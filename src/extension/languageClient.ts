@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type DocumentSelector, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
   ClientCommands, DidChangeTokenNotification, parseVersionDocumentPath, RevealVersionNotification, SETTINGS_SECTION,
-  VERSION_DOCUMENT_SCHEME, VersionDocumentRequest, type TroveInitializationOptions, type VersionArgs,
+  VERSION_DOCUMENT_SCHEME, versionCommandArg, VersionDocumentRequest, type TroveInitializationOptions, type VersionArgs,
 } from '../lsp/protocol';
 import { pickTroveSettings } from '../lsp/settings';
 
@@ -32,7 +32,9 @@ export const REFERENCE_DOCUMENTS: DocumentSelector = [
  *   the active editor, so Ctrl+hover previews of the card reveal nothing.
  *
  * The extension registers the commands in `ClientCommands` (src/lsp/protocol.ts), each taking
- * one JSON argument: `VersionArgs` {project, name, version} or `LogFolderArgs` {project, name}.
+ * one JSON argument: the reference `project/name:vK` (`trove.showLineage`,
+ * `trove.downloadVersion`, `trove.revealVersion`) or `LogFolderArgs` {name, project, type?}
+ * (`trove.logFolder`).
  */
 export async function startLanguageClient(
   context: vscode.ExtensionContext,
@@ -64,8 +66,9 @@ export async function startLanguageClient(
   const client = new LanguageClient('trove', 'Trove Language Server', serverOptions, clientOptions);
   const subscriptions: vscode.Disposable[] = [];
   const reveal = (args: VersionArgs) => {
-    vscode.commands.executeCommand(ClientCommands.revealVersion, args).then(undefined, (e: unknown) => {
-      log.error(`Revealing ${args.project}/${args.name}:v${args.version} in the Trove tree failed: ${e instanceof Error ? e.message : String(e)}`);
+    const ref = versionCommandArg(args);
+    vscode.commands.executeCommand(ClientCommands.revealVersion, ref).then(undefined, (e: unknown) => {
+      log.error(`Revealing ${ref} in the Trove tree failed: ${e instanceof Error ? e.message : String(e)}`);
     });
   };
   subscriptions.push(client.onNotification(RevealVersionNotification.type, (p) => reveal({ project: p.project, name: p.name, version: p.version })));

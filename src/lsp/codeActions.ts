@@ -31,7 +31,7 @@ export async function referenceCodeActions(
       edit: { changes: { [document.uri]: [{ range: problemRange, newText: s }] } },
     }));
     if (p.code === DiagnosticCodes.unknownArtifact && p.resolution.kind === 'unknown-artifact') {
-      const args: LogFolderArgs = { project: p.resolution.ref.project, name: p.resolution.ref.name };
+      const args: LogFolderArgs = { project: p.resolution.ref.project, name: p.resolution.ref.name, ...(p.reference.type ? { type: p.reference.type.text } : {}) };
       actions.push({
         title: `Log a folder as "${args.name}"`,
         kind: CodeActionKind.QuickFix,

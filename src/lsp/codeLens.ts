@@ -2,7 +2,7 @@ import type { CodeLens } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ArtifactCatalog } from './catalog';
 import { versionLine } from './format';
-import { ClientCommands, type LogFolderArgs, type VersionArgs } from './protocol';
+import { ClientCommands, versionCommandArg, type LogFolderArgs } from './protocol';
 import type { ArtifactReference } from './references';
 
 /**
@@ -18,13 +18,13 @@ export async function referenceLenses(catalog: ArtifactCatalog, document: TextDo
     const resolution = resolutions[i];
     const range = { start: document.positionAt(reference.start), end: document.positionAt(reference.end) };
     if (resolution?.kind === 'resolved') {
-      const args: VersionArgs = { project: resolution.ref.project, name: resolution.ref.name, version: resolution.version.version };
+      const args = versionCommandArg({ project: resolution.ref.project, name: resolution.ref.name, version: resolution.version.version });
       lenses.push(
         { range, command: { title: `${versionLine(resolution.version)} — Show Lineage`, command: ClientCommands.showLineage, arguments: [args] } },
         { range, command: { title: 'Download', command: ClientCommands.downloadVersion, arguments: [args] } },
       );
     } else if (resolution?.kind === 'new-artifact') {
-      const args: LogFolderArgs = { project: resolution.ref.project, name: resolution.ref.name };
+      const args: LogFolderArgs = { project: resolution.ref.project, name: resolution.ref.name, ...(reference.type ? { type: reference.type.text } : {}) };
       lenses.push({ range, command: { title: 'new artifact — Log a Folder', command: ClientCommands.logFolder, arguments: [args] } });
     }
   });

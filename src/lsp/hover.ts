@@ -2,7 +2,7 @@ import { formatRef } from '../core/names';
 import type { VersionDetail } from '../core/types';
 import type { ArtifactCatalog, Resolution } from './catalog';
 import { code, commandLink, escapeMarkdown, formatDate, formatSize, plural, shortValue } from './format';
-import { ClientCommands, type LogFolderArgs, type VersionArgs } from './protocol';
+import { ClientCommands, versionCommandArg, type LogFolderArgs } from './protocol';
 import type { ArtifactReference } from './references';
 
 /** How many metadata keys a hover lists before "…". */
@@ -15,7 +15,7 @@ export async function hoverMarkdown(catalog: ArtifactCatalog, reference: Artifac
       return versionMarkdown(catalog, await catalog.version(resolution.ref.project, resolution.ref.name, resolution.version.version), reference);
     case 'new-artifact': {
       const { project, name } = resolution.ref;
-      const args: LogFolderArgs = { project, name };
+      const args: LogFolderArgs = { project, name, ...(reference.type ? { type: reference.type.text } : {}) };
       return [
         `**${escapeMarkdown(`${project}/${name}`)}** · not logged yet`,
         '',
@@ -30,7 +30,7 @@ export async function hoverMarkdown(catalog: ArtifactCatalog, reference: Artifac
 }
 
 async function versionMarkdown(catalog: ArtifactCatalog, v: VersionDetail, reference: ArtifactReference): Promise<string> {
-  const args: VersionArgs = { project: v.project, name: v.name, version: v.version };
+  const args = versionCommandArg(v);
   const lines: string[] = [];
   const aliases = v.aliases.length ? ` · ${v.aliases.map(code).join(' ')}` : '';
   lines.push(`**${escapeMarkdown(formatRef(v.project, v.name, v.version))}** · ${escapeMarkdown(v.type)}${aliases}`);

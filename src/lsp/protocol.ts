@@ -34,26 +34,39 @@ export interface TroveInitializationOptions {
   versionDocuments?: boolean;
 }
 
-/** Identifies one version in command arguments and notifications. */
+/** Identifies one version in notifications and requests. */
 export interface VersionArgs {
   project: string;
   name: string;
   version: number;
 }
 
-/** Argument of `trove.logFolder`: the artifact name (and project) a reference asked for. */
+/**
+ * The argument of the version commands: the canonical reference `project/name:vK`, which the
+ * extension's commands accept as they accept a tree item.
+ */
+export function versionCommandArg(v: VersionArgs): string {
+  return `${v.project}/${v.name}:v${v.version}`;
+}
+
+/**
+ * Argument of `trove.logFolder`: the artifact a reference asked for. `type` is present when
+ * written beside the reference (`wandb.Artifact(name, type="model")`); without it the
+ * extension asks for the type.
+ */
 export interface LogFolderArgs {
   name: string;
   project: string;
+  type?: string;
 }
 
 /** Client commands used in hovers, code lenses and code actions; each takes one JSON argument. */
 export const ClientCommands = {
-  /** arg: VersionArgs. Opens the lineage view on that version. */
+  /** arg: `project/name:vK` (versionCommandArg). Opens the lineage view on that version. */
   showLineage: 'trove.showLineage',
-  /** arg: VersionArgs. Downloads that version into the workspace. */
+  /** arg: `project/name:vK`. Downloads that version into the workspace. */
   downloadVersion: 'trove.downloadVersion',
-  /** arg: VersionArgs. Reveals and selects that version in the Trove tree. */
+  /** arg: `project/name:vK`. Reveals and selects that version in the Trove tree. */
   revealVersion: 'trove.revealVersion',
   /** arg: LogFolderArgs. Asks for a folder and logs it under the given name. */
   logFolder: 'trove.logFolder',

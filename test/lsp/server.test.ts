@@ -65,9 +65,9 @@ describe('Python file', () => {
     assert.match(md, /3 files · 28 B · created \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     assert.match(md, /> Raw MNIST digits, as downloaded/);
     assert.match(md, /Metadata: `source`: `yann.lecun.com`, `rows`: `70000`, `classes`: `10`, `format`: `csv`, `split`: `\[60000,10000\]`, … \(1 more\)/);
-    assert.deepEqual(commandArg(md, 'trove.showLineage'), { project: 'demo', name: 'mnist-raw', version: 1 });
-    assert.deepEqual(commandArg(md, 'trove.downloadVersion'), { project: 'demo', name: 'mnist-raw', version: 1 });
-    assert.deepEqual(commandArg(md, 'trove.revealVersion'), { project: 'demo', name: 'mnist-raw', version: 1 });
+    assert.equal(commandArg(md, 'trove.showLineage'), 'demo/mnist-raw:v1');
+    assert.equal(commandArg(md, 'trove.downloadVersion'), 'demo/mnist-raw:v1');
+    assert.equal(commandArg(md, 'trove.revealVersion'), 'demo/mnist-raw:v1');
   });
 
   test('hover shows the producing run with job type and git commit (Api().artifact, entity/project/name)', async () => {
@@ -91,7 +91,7 @@ describe('Python file', () => {
   test('hover on a wandb.Artifact name that is not logged yet offers to log a folder', async () => {
     const md = markdown(await client.connection.sendRequest('textDocument/hover', { textDocument: { uri: py.uri }, position: positionOf(py.text, 'brand-new-model', 3) }));
     assert.match(md, /not logged yet/);
-    assert.deepEqual(commandArg(md, 'trove.logFolder'), { project: 'demo', name: 'brand-new-model' });
+    assert.deepEqual(commandArg(md, 'trove.logFolder'), { project: 'demo', name: 'brand-new-model', type: 'model' });
   });
 
   test('completion offers artifact names with type and latest version', async () => {
@@ -119,7 +119,7 @@ describe('Python file', () => {
     const onLine = lenses.filter((l) => l.range.start.line === line);
     assert.deepEqual(onLine.map((l) => l.command!.title), ['v1 · 3 files · 28 B — Show Lineage', 'Download']);
     assert.deepEqual(onLine.map((l) => l.command!.command), ['trove.showLineage', 'trove.downloadVersion']);
-    assert.deepEqual(onLine[1].command!.arguments, [{ project: 'demo', name: 'mnist-raw', version: 1 }]);
+    assert.deepEqual(onLine.map((l) => l.command!.arguments), [['demo/mnist-raw:v1'], ['demo/mnist-raw:v1']]);
     // Unresolved references get no lens; a new artifact gets "Log a Folder".
     assert.equal(lenses.filter((l) => l.range.start.line === positionOf(py.text, 'mnist-rwa').line).length, 0);
     const fresh = lenses.find((l) => l.range.start.line === positionOf(py.text, 'brand-new-model').line)!;
@@ -245,7 +245,7 @@ describe('TypeScript file', () => {
     assert.deepEqual(list.items.map((i) => i.label).sort(), ['candidate', 'latest', 'v0']);
     const lenses = (await client.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: ts.uri } })) as CodeLens[];
     const evalLens = lenses.find((l) => l.range.start.line === positionOf(ts.text, 'mnist-eval').line)!;
-    assert.deepEqual(evalLens.command, { title: 'new artifact — Log a Folder', command: 'trove.logFolder', arguments: [{ project: 'demo', name: 'mnist-eval' }] });
+    assert.deepEqual(evalLens.command, { title: 'new artifact — Log a Folder', command: 'trove.logFolder', arguments: [{ project: 'demo', name: 'mnist-eval', type: 'dataset' }] });
   });
 });
 

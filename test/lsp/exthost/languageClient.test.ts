@@ -80,7 +80,7 @@ suite('Trove language client', () => {
     const onLine = lenses.filter((l) => l.range.start.line === line);
     assert.deepEqual(onLine.map((l) => l.command?.title), ['v1 · 3 files · 28 B — Show Lineage', 'Download']);
     await vscode.commands.executeCommand(onLine[1].command!.command, ...(onLine[1].command!.arguments ?? []));
-    assert.deepEqual(api.recorded.at(-1), { command: 'trove.downloadVersion', args: { project: 'demo', name: 'mnist-raw', version: 1 } });
+    assert.deepEqual(api.recorded.at(-1), { command: 'trove.downloadVersion', args: 'demo/mnist-raw:v1' });
   });
 
   test('go to definition opens the version card and reveals the version in the tree', async () => {
@@ -92,7 +92,7 @@ suite('Trove language client', () => {
     assert.match(card.getText(), /## Files \(2 files\)/);
     await vscode.window.showTextDocument(card);
     await waitFor('trove.revealVersion', () => api.recorded.find((r) => r.command === 'trove.revealVersion'));
-    assert.deepEqual(api.recorded.find((r) => r.command === 'trove.revealVersion')!.args, { project: 'demo', name: 'mnist-raw', version: 0 });
+    assert.equal(api.recorded.find((r) => r.command === 'trove.revealVersion')!.args, 'demo/mnist-raw:v0');
   });
 
   test('notebook cells are synchronised and checked', async () => {
