@@ -150,7 +150,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
 
   /** Re-validates every open document and asks the client to fetch code lenses again. */
   function refreshAll(): void {
-    for (const document of openDocuments()) void validate(document.uri);
+    for (const document of openDocuments()) validateNow(document.uri);
     if (capabilities.workspace?.codeLens?.refreshSupport) {
       connection.sendRequest(CodeLensRefreshRequest.type).catch((e) => connection.console.warn(`Trove: code lens refresh failed: ${describeError(e)}`));
     }
@@ -179,10 +179,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
 
   function scheduleValidation(uri: string, delayMs: number): void {
     clearTimeout(timers.get(uri));
-    timers.set(uri, setTimeout(() => {
-      timers.delete(uri);
-      validate(uri).catch((e) => connection.console.error(`Trove: checking ${uri} failed: ${describeError(e)}`));
-    }, delayMs));
+    timers.set(uri, setTimeout(() => validateNow(uri), delayMs));
   }
 
   function forget(uri: string): void {
