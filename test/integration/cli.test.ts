@@ -158,6 +158,20 @@ describe('trove CLI', () => {
     assert.equal(only.json().storedFiles, 0);
   });
 
+  test('a progress bar on a terminal, none with --json', { skip: spawnSync('sh', ['-c', 'command -v script']).status !== 0 && 'needs script(1)' }, () => {
+    const data = writeTree(join(t.dir, 'tty'), Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, `file ${i}`])));
+    const run = (extra: string) => spawnSync('script', ['-qec', `"${process.execPath}" "${CLI}" log "${data}" --name tty${extra ? '-json' : ''} --type dataset ${extra}`, '/dev/null'], {
+      encoding: 'utf8', env: { ...process.env, TROVE_STORE: store, TROVE_PROJECT: 'demo' },
+    });
+    const tty = run('');
+    assert.equal(tty.status, 0, tty.stdout);
+    assert.match(tty.stdout, /\[[#-]{24}\]\s+\d+%/, 'the bar is drawn');
+    assert.match(tty.stdout, /demo\/tty:v0 created: 300 files/);
+    const json = run('--json');
+    assert.equal(json.status, 0, json.stdout);
+    assert.doesNotMatch(json.stdout, /\[[#-]{24}\]/);
+  });
+
   test('gc removes nothing that a version uses', async () => {
     const r = await trove(['gc', '--json']);
     assert.equal(r.code, 0, r.stderr);
