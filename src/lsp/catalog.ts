@@ -1,0 +1,188 @@
+import { describeError, isTroveError } from '../core/errors';
+import { parseRef, parseVersionAlias, validateName, type ArtifactRef } from '../core/names';
+import type { Registry } from '../core/registry';
+import type { ArtifactSummary, RunRecord, VersionDetail, VersionSummary } from '../core/types';
+import { nearestNames } from './nearest';
+import type { ArtifactReference } from './references';
+
+/** What a reference in a document names, as far as the backend knows. */
+export type Resolution =
+  | { kind: 'resolved'; ref: ArtifactRef; artifact: ArtifactSummary; version: VersionSummary }
+  /** A `log` reference to an artifact that does not exist yet: logging creates v0. */
+  | { kind: 'new-artifact'; ref: ArtifactRef }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'unknown-project'; ref: ArtifactRef; suggestions: string[] }
+  | { kind: 'unknown-artifact'; ref: ArtifactRef; suggestions: string[] }
+  | { kind: 'unknown-alias'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
+  | { kind: 'unknown-version'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
+  /** The type written beside the reference differs from the artifact's (fixed at its first version). */
+  | { kind: 'type-mismatch'; ref: ArtifactRef; artifact: ArtifactSummary; written: string; role: ArtifactReference['role'] }
+  | { kind: 'unavailable'; message: string };
+
+/**
+ * A cache of what the language server asks the backend: projects, artifact lists, version
+ * lists, version details and runs. Entries are promises, so concurrent requests share one
+ * fetch. Everything is dropped when the registry reports a change (`invalidate`), and also
+ * after `maxAgeMs`, since a server backend does not report changes made by other clients.
+ */
+export class ArtifactCatalog {
+  private projectList?: Promise<string[]>;
+  private readonly artifactLists = new Map<string, Promise<Map<string, ArtifactSummary>>>();
+  private readonly versionLists = new Map<string, Promise<VersionSummary[]>>();
+  private readonly details = new Map<string, Promise<VersionDetail>>();
+  private readonly runs = new Map<string, Promise<RunRecord | undefined>>();
+  private readonly suggestionMemo = new Map<string, string[]>();
+  private filledAt = 0;
+
+  constructor(
+    readonly registry: Registry,
+    private readonly maxAgeMs = 30_000,
+    private readonly onExpired: () => void = () => undefined,
+  ) {}
+
+  /** Forgets everything; the next question goes to the backend. */
+  invalidate(): void {
+    this.projectList = undefined;
+    this.artifactLists.clear();
+    this.versionLists.clear();
+    this.details.clear();
+    this.runs.clear();
+    this.suggestionMemo.clear();
+    this.filledAt = 0;
+  }
+
+  private fresh(): void {
+    const now = Date.now();
+    if (this.filledAt && now - this.filledAt > this.maxAgeMs) {
+      this.invalidate();
+      this.onExpired();
+    }
+    if (!this.filledAt) this.filledAt = now;
+  }
+
+  /** Caches `load()` under `key`; a failed load is not cached, so the next call retries. */
+  private cached<V>(map: Map<string, Promise<V>>, key: string, load: () => Promise<V>): Promise<V> {
+    this.fresh();
+    let p = map.get(key);
+    if (!p) {
+      p = load();
+      map.set(key, p);
+      p.catch(() => {
+        if (map.get(key) === p) map.delete(key);
+      });
+    }
+    return p;
+  }
+
+  projects(): Promise<string[]> {
+    this.fresh();
+    if (!this.projectList) {
+      const p = this.registry.listProjects().then((list) => list.map((x) => x.name));
+      this.projectList = p;
+      p.catch(() => {
+        if (this.projectList === p) this.projectList = undefined;
+      });
+    }
+    return this.projectList;
+  }
+
+  /** The project's artifacts by name; empty for a project that does not exist. */
+  artifacts(project: string): Promise<Map<string, ArtifactSummary>> {
+    return this.cached(this.artifactLists, project, async () => {
+      try {
+        return new Map((await this.registry.listArtifacts(project)).map((a) => [a.name, a]));
+      } catch (e) {
+        if (isTroveError(e) && e.code === 'not_found') return new Map();
+        throw e;
+      }
+    });
+  }
+
+  /** Versions of an artifact, newest first. */
+  versions(project: string, name: string): Promise<VersionSummary[]> {
+    return this.cached(this.versionLists, `${project}\n${name}`, () => this.registry.listVersions(project, name));
+  }
+
+  version(project: string, name: string, version: number): Promise<VersionDetail> {
+    return this.cached(this.details, `${project}\n${name}\n${version}`, () => this.registry.getVersion({ project, name, alias: `v${version}` }));
+  }
+
+  /** The run, or undefined if the backend no longer has it. */
+  run(runId: string): Promise<RunRecord | undefined> {
+    return this.cached(this.runs, runId, async () => {
+      try {
+        return await this.registry.getRun(runId);
+      } catch (e) {
+        if (isTroveError(e) && e.code === 'not_found') return undefined;
+        throw e;
+      }
+    });
+  }
+
+  private suggest(key: string, target: string, candidates: () => Iterable<string>): string[] {
+    let s = this.suggestionMemo.get(key);
+    if (!s) {
+      s = nearestNames(target, candidates());
+      this.suggestionMemo.set(key, s);
+    }
+    return s;
+  }
+
+  /** Resolves a reference found in a document; never throws (backend errors become `unavailable`). */
+  async resolve(reference: Pick<ArtifactReference, 'text' | 'role' | 'project' | 'type'>, defaultProject: string): Promise<Resolution> {
+    const parsed = interpretReference(reference, defaultProject);
+    if ('message' in parsed) return { kind: 'invalid', message: parsed.message };
+    const ref = parsed;
+    try {
+      const artifacts = await this.artifacts(ref.project);
+      const artifact = artifacts.get(ref.name);
+      if (!artifact) {
+        if (reference.role === 'log') return { kind: 'new-artifact', ref };
+        const projectWritten = !reference.project && reference.text.includes('/');
+        if (projectWritten && artifacts.size === 0) {
+          const projects = await this.projects();
+          if (!projects.includes(ref.project)) {
+            return { kind: 'unknown-project', ref, suggestions: this.suggest(`p\n${ref.project}`, ref.project, () => projects) };
+          }
+        }
+        return { kind: 'unknown-artifact', ref, suggestions: this.suggest(`a\n${ref.project}\n${ref.name}`, ref.name, () => artifacts.keys()) };
+      }
+      if (reference.type && reference.type.text !== artifact.type) {
+        return { kind: 'type-mismatch', ref, artifact, written: reference.type.text, role: reference.role };
+      }
+      const versions = await this.versions(ref.project, ref.name);
+      const number = parseVersionAlias(ref.alias);
+      const version = number !== undefined ? versions.find((v) => v.version === number) : versions.find((v) => v.aliases.includes(ref.alias));
+      if (version) return { kind: 'resolved', ref, artifact, version };
+      if (number !== undefined) {
+        const suggestions = versions.slice(0, 3).map((v) => `v${v.version}`);
+        return { kind: 'unknown-version', ref, artifact, suggestions };
+      }
+      const aliases = versions.flatMap((v) => v.aliases);
+      const near = nearestNames(ref.alias, aliases);
+      // With no close match, the artifact's aliases are the useful hint.
+      return { kind: 'unknown-alias', ref, artifact, suggestions: near.length ? near : aliases.slice(0, 3) };
+    } catch (e) {
+      return { kind: 'unavailable', message: `${this.registry.location} could not be read: ${describeError(e)}` };
+    }
+  }
+}
+
+/**
+ * The artifact a reference's text names. `use` references follow Trove's grammar
+ * (`[entity/][project/]name[:vN|:alias]`, default `:latest`); `log` references are the name
+ * an artifact is logged under, in the project written beside it or the default project.
+ */
+export function interpretReference(reference: Pick<ArtifactReference, 'text' | 'role' | 'project'>, defaultProject: string): ArtifactRef | { message: string } {
+  try {
+    if (reference.role === 'log') {
+      if (/[:/]/.test(reference.text)) {
+        return { message: `"${reference.text}" is not an artifact name: the name an artifact is logged under has no "/" or ":".` };
+      }
+      return { project: reference.project ?? defaultProject, name: validateName(reference.text.trim()), alias: 'latest' };
+    }
+    return parseRef(reference.text, defaultProject);
+  } catch (e) {
+    return { message: describeError(e) };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The contract between the Trove language server and its clients, declared once and imported by
+ * both sides (src/lsp/server.ts and src/extension/languageClient.ts). Everything beyond standard
+ * LSP is here: start-up options, the settings section, the one custom notification, and the
+ * client commands the server puts in hovers, code lenses and code actions.
+ */
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
+
+/** The `workspace/configuration` section the server asks for. Keys match the extension's settings. */
+export const SETTINGS_SECTION = 'trove';
+
+/** `trove.*` settings as the server reads them; every field may be missing or empty. */
+export interface TroveSettings {
+  /** Embedded store folder; empty means TROVE_STORE, else ~/.trove. */
+  storePath?: string;
+  /** `embedded` (or empty) for the embedded store, or the URL of a `trove serve` server. */
+  backend?: string;
+  /** Project for references that name none; empty means the workspace folder's git top folder name. */
+  project?: string;
+}
+
+/**
+ * `initializationOptions` of the `initialize` request. The token comes from the extension's
+ * SecretStorage and never travels through settings; `settings` is for clients that cannot
+ * answer `workspace/configuration`.
+ */
+export interface TroveInitializationOptions {
+  token?: string;
+  settings?: TroveSettings;
+  /**
+   * The client shows `trove-version:` documents (see `VersionDocumentRequest`): "Go to
+   * Definition" then answers with the version's card instead of notifying `trove/revealVersion`.
+   */
+  versionDocuments?: boolean;
+}
+
+/** Identifies one version in notifications and requests. */
+export interface VersionArgs {
+  project: string;
+  name: string;
+  version: number;
+}
+
+/**
+ * The argument of the version commands: the canonical reference `project/name:vK`, which the
+ * extension's commands accept as they accept a tree item.
+ */
+export function versionCommandArg(v: VersionArgs): string {
+  return `${v.project}/${v.name}:v${v.version}`;
+}
+
+/**
+ * Argument of `trove.logFolder`: the artifact a reference asked for. `type` is present when
+ * written beside the reference (`wandb.Artifact(name, type="model")`); without it the
+ * extension asks for the type.
+ */
+export interface LogFolderArgs {
+  name: string;
+  project: string;
+  type?: string;
+}
+
+/** Client commands used in hovers, code lenses and code actions; each takes one JSON argument. */
+export const ClientCommands = {
+  /** arg: `project/name:vK` (versionCommandArg). Opens the lineage view on that version. */
+  showLineage: 'trove.showLineage',
+  /** arg: `project/name:vK`. Downloads that version into the workspace. */
+  downloadVersion: 'trove.downloadVersion',
+  /** arg: `project/name:vK`. Reveals and selects that version in the Trove tree. */
+  revealVersion: 'trove.revealVersion',
+  /** arg: LogFolderArgs. Asks for a folder and logs it under the given name. */
+  logFolder: 'trove.logFolder',
+} as const;
+
+/**
+ * "Go to Definition" on a reference that resolves, for clients that cannot show
+ * `trove-version:` documents: the server sends this so the client reveals the version in its
+ * tree, and answers the definition request with the reference's own range.
+ */
+export namespace RevealVersionNotification {
+  export const method = 'trove/revealVersion';
+  export const type = new NotificationType<VersionArgs & { ref: string }>(method);
+}
+
+/**
+ * "Go to Definition" for clients that set `versionDocuments`: the definition of a reference is
+ * a read-only Markdown card of the version, `trove-version:/<project>/<name>/v<K>.md`, whose
+ * text the client fetches with this request. The VS Code client reveals the version in the
+ * Trove tree when such a card becomes the active editor (so Ctrl+hover previews have no effect).
+ */
+export namespace VersionDocumentRequest {
+  export const method = 'trove/versionDocument';
+  export const type = new RequestType<VersionArgs, { markdown: string }, void>(method);
+}
+
+export const VERSION_DOCUMENT_SCHEME = 'trove-version';
+
+export function versionDocumentUri(v: VersionArgs): string {
+  return `${VERSION_DOCUMENT_SCHEME}:/${encodeURIComponent(v.project)}/${encodeURIComponent(v.name)}/v${v.version}.md`;
+}
+
+/** The version a `trove-version:` URI names (given as a string or as its path), or undefined. */
+export function parseVersionDocumentPath(path: string): VersionArgs | undefined {
+  const m = /^(?:trove-version:)?\/([^/]+)\/([^/]+)\/v(\d+)\.md$/.exec(path);
+  return m ? { project: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), version: Number(m[3]) } : undefined;
+}
+
+/** Sent by the client when the user signs in or out after start-up. */
+export namespace DidChangeTokenNotification {
+  export const method = 'trove/didChangeToken';
+  export const type = new NotificationType<{ token?: string }>(method);
+}
+
+/** Diagnostic codes the server publishes (also the `code` of their code actions). */
+export const DiagnosticCodes = {
+  unknownProject: 'unknown-project',
+  unknownArtifact: 'unknown-artifact',
+  unknownAlias: 'unknown-alias',
+  unknownVersion: 'unknown-version',
+  typeMismatch: 'type-mismatch',
+  invalidReference: 'invalid-reference',
+  backendUnavailable: 'backend-unavailable',
+} as const;

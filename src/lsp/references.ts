@@ -1,0 +1,84 @@
+import { findConfigReferences } from './configReferences';
+import { findPythonReferences } from './pythonReferences';
+import { findScriptReferences } from './scriptReferences';
+
+/**
+ * How a reference is used. `use` consumes an existing version (`use_artifact`, `useArtifact`,
+ * `Api().artifact`, `trove://`), so it must resolve. `log` names an artifact being logged
+ * (`wandb.Artifact(name)`, `log_artifact(name=…)`, `new Artifact(name)`): it may not exist yet.
+ */
+export type ReferenceRole = 'use' | 'log';
+
+/** A string in a document that names an artifact. */
+export interface ArtifactReference {
+  /** The reference as written, without quotes or `trove://`; may be incomplete while typing. */
+  text: string;
+  /** Offsets of `text` in the document. */
+  start: number;
+  end: number;
+  role: ReferenceRole;
+  /** The construct that made it a reference, for messages: `use_artifact`, `trove://`, … */
+  via: string;
+  /** A project named next to the reference (the SDK's `logArtifact(r, {project, name})`). */
+  project?: string;
+  /** The artifact type written next to the reference (`type="dataset"`, `new Artifact(n, 'model')`). */
+  type?: TypeArgument;
+}
+
+/** A string literal giving an artifact type, with where its text sits (for a quick fix). */
+export interface TypeArgument {
+  text: string;
+  start: number;
+  end: number;
+}
+
+export type ReferenceLanguage = 'python' | 'script' | 'config';
+
+/** Maps an LSP language id to the scanner that understands it; undefined for other languages. */
+export function referenceLanguage(languageId: string): ReferenceLanguage | undefined {
+  switch (languageId) {
+    case 'python':
+      return 'python';
+    case 'typescript':
+    case 'typescriptreact':
+    case 'javascript':
+    case 'javascriptreact':
+      return 'script';
+    case 'yaml':
+    case 'json':
+    case 'jsonc':
+    case 'toml':
+      return 'config';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Every artifact reference in `text`, in document order. `apiVariables`: Python names bound to
+ * `wandb.Api()` outside this text (in a notebook's other cells).
+ */
+export function findReferences(language: ReferenceLanguage, text: string, apiVariables?: Iterable<string>): ArtifactReference[] {
+  switch (language) {
+    case 'python':
+      return findPythonReferences(text, apiVariables);
+    case 'script':
+      return findScriptReferences(text);
+    case 'config':
+      return findConfigReferences(text);
+  }
+}
+
+/** The reference whose text contains `offset` (its ends included, so a cursor just after the last character counts). */
+export function referenceAt(references: ArtifactReference[], offset: number): ArtifactReference | undefined {
+  let lo = 0;
+  let hi = references.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = references[mid];
+    if (offset < r.start) hi = mid - 1;
+    else if (offset > r.end) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,388 @@
+import { dirname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CodeActionKind, CodeLensRefreshRequest, DiagnosticSeverity, DidChangeConfigurationNotification, ErrorCodes, ResponseError, NotebookDocuments, TextDocuments,
+  TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { defaultProject } from '../core/config';
+import { describeError } from '../core/errors';
+import { formatRef } from '../core/names';
+import type { Registry } from '../core/registry';
+import { backendKey, openBackend } from './backend';
+import { ArtifactCatalog } from './catalog';
+import { referenceCodeActions } from './codeActions';
+import { referenceLenses } from './codeLens';
+import { COMPLETION_TRIGGERS, completeReference } from './completion';
+import { DIAGNOSTIC_SOURCE, findProblems, toDiagnostics } from './diagnostics';
+import { hoverMarkdown } from './hover';
+import {
+  DiagnosticCodes, DidChangeTokenNotification, RevealVersionNotification, SETTINGS_SECTION, VersionDocumentRequest, versionDocumentUri,
+  type TroveInitializationOptions, type TroveSettings,
+} from './protocol';
+import { normalizeSettings } from './settings';
+import { versionCardMarkdown } from './versionCard';
+import { findApiVariableNames } from './pythonReferences';
+import { findReferences, referenceAt, referenceLanguage, type ArtifactReference } from './references';
+
+export interface TroveServerOptions {
+  /** Delay between an edit and its diagnostics, so typing does not resolve every keystroke. */
+  diagnosticsDelayMs?: number;
+  /** How long cached artifact lists live without a change notification (server backends). */
+  cacheMaxAgeMs?: number;
+}
+
+/** The references of one version of a document, and the project its bare names belong to. */
+interface Analysis {
+  /** The document's version, and for a notebook cell its notebook's version. */
+  key: string;
+  version: number;
+  references: ArtifactReference[];
+}
+
+/** The open backend, or why there is none. */
+type Backend =
+  | { ok: true; key: string; registry: Registry; catalog: ArtifactCatalog; unsubscribe: () => void }
+  | { ok: false; key: string; message: string };
+
+/**
+ * The Trove language server on a connection it is given (stdio in `main.ts`, in-memory streams in
+ * the tests). It keeps documents (plain ones and notebook cells) in sync, reads `trove.*` settings
+ * through `workspace/configuration`, opens the backend they name, and answers hover, completion,
+ * code lens, code action and definition requests and pushes diagnostics, all from an
+ * `ArtifactCatalog` that is refreshed when the registry reports a change.
+ */
+export function startTroveServer(connection: Connection, options: TroveServerOptions = {}): void {
+  const diagnosticsDelayMs = options.diagnosticsDelayMs ?? 200;
+  const documents = new TextDocuments(TextDocument);
+  const notebooks = new NotebookDocuments(TextDocument);
+  const analyses = new Map<string, Analysis>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const projectsByFolder = new Map<string, string>();
+  let capabilities: ClientCapabilities = {};
+  let initOptions: TroveInitializationOptions = {};
+  let settings: TroveSettings = {};
+  let token: string | undefined;
+  let workspaceFolders: string[] = [];
+  let backend: Backend | undefined;
+  let changeTimer: NodeJS.Timeout | undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+
+  const getDocument = (uri: string) => documents.get(uri) ?? notebooks.cellTextDocuments.get(uri);
+  const openDocuments = () => [...documents.all(), ...notebooks.cellTextDocuments.all()];
+
+  function analyze(document: TextDocument): ArtifactReference[] {
+    // A notebook cell also depends on its siblings (`api = wandb.Api()` in an earlier cell).
+    const notebook = notebooks.findNotebookDocumentForCell(document.uri);
+    const key = notebook ? `${document.version}/${notebook.version}` : `${document.version}`;
+    const cached = analyses.get(document.uri);
+    if (cached && cached.key === key) return cached.references;
+    const language = referenceLanguage(document.languageId);
+    let apiVariables: Set<string> | undefined;
+    if (notebook && language === 'python') {
+      apiVariables = new Set();
+      for (const cell of notebook.cells) {
+        const sibling = notebooks.getCellTextDocument(cell);
+        if (sibling && sibling.uri !== document.uri && sibling.languageId === 'python') findApiVariableNames(sibling.getText()).forEach((n) => apiVariables!.add(n));
+      }
+    }
+    const references = language ? findReferences(language, document.getText(), apiVariables) : [];
+    analyses.set(document.uri, { key, version: document.version, references });
+    return references;
+  }
+
+  /** The project bare names belong to: `trove.project`, else the document's workspace folder's. */
+  function projectFor(uri: string): string {
+    if (settings.project?.trim()) return settings.project.trim();
+    const path = uriToPath(uri);
+    const folder = (path && workspaceFolders.filter((f) => path === f || path.startsWith(f.endsWith(sep) ? f : f + sep)).sort((a, b) => b.length - a.length)[0])
+      ?? (path ? dirname(path) : workspaceFolders[0] ?? process.cwd());
+    let project = projectsByFolder.get(folder);
+    if (!project) {
+      project = defaultProject(folder);
+      projectsByFolder.set(folder, project);
+    }
+    return project;
+  }
+
+  function useBackend(): Backend {
+    const key = backendKey(settings, token);
+    if (backend?.key === key) return backend;
+    closeBackend();
+    try {
+      const registry = openBackend(settings, token);
+      const catalog = new ArtifactCatalog(registry, options.cacheMaxAgeMs, () => resubscribe());
+      const opened: Backend = { ok: true, key, registry, catalog, unsubscribe: registry.onDidChange(onRegistryChange) };
+      backend = opened;
+      connection.console.info(`Trove: reading ${registry.location}`);
+    } catch (e) {
+      backend = { ok: false, key, message: describeError(e) };
+      connection.console.error(`Trove: ${backend.message}`);
+    }
+    return backend;
+  }
+
+  /** After a cache expiry, watch again: an embedded store created since start-up is only watched from now on. */
+  function resubscribe(): void {
+    if (!backend?.ok) return;
+    backend.unsubscribe();
+    backend.unsubscribe = backend.registry.onDidChange(onRegistryChange);
+  }
+
+  function closeBackend(): void {
+    if (backend?.ok) {
+      backend.unsubscribe();
+      void backend.registry.close();
+    }
+    backend = undefined;
+  }
+
+  function onRegistryChange(): void {
+    // A log writes several files; one refresh after the burst is enough.
+    if (changeTimer) clearTimeout(changeTimer);
+    changeTimer = setTimeout(() => {
+      changeTimer = undefined;
+      if (backend?.ok) backend.catalog.invalidate();
+      refreshAll();
+    }, 100);
+  }
+
+  /** Re-validates every open document and asks the client to fetch code lenses again. */
+  function refreshAll(): void {
+    for (const document of openDocuments()) validateNow(document.uri);
+    if (capabilities.workspace?.codeLens?.refreshSupport) {
+      connection.sendRequest(CodeLensRefreshRequest.type).catch((e) => connection.console.warn(`Trove: code lens refresh failed: ${describeError(e)}`));
+    }
+  }
+
+  async function validate(uri: string): Promise<void> {
+    await ready;
+    const document = getDocument(uri);
+    // Documents in other languages (a notebook's Markdown cells, say) are not ours to check.
+    if (!document || !referenceLanguage(document.languageId)) return;
+    const version = document.version;
+    const references = analyze(document);
+    const b = useBackend();
+    let diagnostics;
+    if (!b.ok) {
+      diagnostics = references.length
+        ? [{ range: { start: document.positionAt(references[0].start), end: document.positionAt(references[0].end) }, severity: DiagnosticSeverity.Information, source: DIAGNOSTIC_SOURCE, code: DiagnosticCodes.backendUnavailable, message: b.message }]
+        : [];
+    } else {
+      diagnostics = toDiagnostics(document, await findProblems(b.catalog, references, projectFor(uri)));
+    }
+    // A newer edit has its own validation coming; do not publish results for old text.
+    if (getDocument(uri)?.version !== version) return;
+    await connection.sendDiagnostics({ uri, version, diagnostics });
+  }
+
+  function scheduleValidation(uri: string, delayMs: number): void {
+    clearTimeout(timers.get(uri));
+    timers.set(uri, setTimeout(() => validateNow(uri), delayMs));
+  }
+
+  function forget(uri: string): void {
+    clearTimeout(timers.get(uri));
+    timers.delete(uri);
+    analyses.delete(uri);
+    void connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  function validateNow(uri: string): void {
+    clearTimeout(timers.get(uri));
+    timers.delete(uri);
+    validate(uri).catch((e) => connection.console.error(`Trove: checking ${uri} failed: ${describeError(e)}`));
+  }
+
+  documents.onDidOpen((e) => {
+    analyze(e.document);
+    validateNow(e.document.uri);
+  });
+  documents.onDidChangeContent((e) => {
+    // didOpen also fires a content change, for text the open handler has analysed and validates at once.
+    if (analyses.get(e.document.uri)?.version !== e.document.version) scheduleValidation(e.document.uri, diagnosticsDelayMs);
+  });
+  documents.onDidClose((e) => forget(e.document.uri));
+
+  // Notebook cells are checked from the notebook's events, which come once its cell map is up to
+  // date; a change in one cell can change what another's `api.artifact(…)` means, so all are re-checked.
+  const notebookCells = (notebook: NotebookDocument) => notebook.cells
+    .map((cell) => notebooks.getCellTextDocument(cell))
+    .filter((d): d is TextDocument => !!d && !!referenceLanguage(d.languageId));
+  notebooks.onDidOpen((notebook) => notebookCells(notebook).forEach((d) => validateNow(d.uri)));
+  notebooks.onDidChange((e) => notebookCells(e.notebookDocument).forEach((d) => scheduleValidation(d.uri, diagnosticsDelayMs)));
+  notebooks.cellTextDocuments.onDidClose((e) => forget(e.document.uri));
+
+  /** The document, its references, the reference at `position` and the open catalog, for one request. */
+  async function at(uri: string, position: { line: number; character: number }) {
+    await ready;
+    const document = getDocument(uri);
+    if (!document) return undefined;
+    const references = analyze(document);
+    const offset = document.offsetAt(position);
+    const reference = referenceAt(references, offset);
+    if (!reference) return undefined;
+    return { document, references, reference, offset, backend: useBackend(), project: projectFor(uri) };
+  }
+
+  async function loadSettings(): Promise<void> {
+    if (capabilities.workspace?.configuration) {
+      try {
+        settings = normalizeSettings(await connection.workspace.getConfiguration(SETTINGS_SECTION), workspaceFolders[0]);
+      } catch (e) {
+        connection.console.error(`Trove: could not read the trove settings: ${describeError(e)}`);
+      }
+    }
+    projectsByFolder.clear();
+  }
+
+  connection.onInitialize((params): InitializeResult => {
+    capabilities = params.capabilities;
+    initOptions = (params.initializationOptions ?? {}) as TroveInitializationOptions;
+    token = initOptions.token || undefined;
+    workspaceFolders = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
+    if (!workspaceFolders.length && params.rootUri) {
+      const root = uriToPath(params.rootUri);
+      if (root) workspaceFolders = [root];
+    }
+    settings = normalizeSettings(initOptions.settings, workspaceFolders[0]);
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        notebookDocumentSync: { notebookSelector: [{ notebook: '*', cells: [{ language: 'python' }] }] },
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
+        definitionProvider: true,
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'trove-language-server', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (capabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
+      await connection.client.register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION });
+    }
+    if (capabilities.workspace?.workspaceFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+        workspaceFolders = workspaceFolders.filter((f) => !removed.has(f)).concat(e.added.map((f) => uriToPath(f.uri)).filter((p): p is string => !!p));
+        projectsByFolder.clear();
+        refreshAll();
+      });
+    }
+    await loadSettings();
+    markReady();
+  });
+
+  connection.onDidChangeConfiguration(async (params) => {
+    if (capabilities.workspace?.configuration) await loadSettings();
+    else {
+      settings = normalizeSettings((params.settings as Record<string, unknown> | null)?.[SETTINGS_SECTION], workspaceFolders[0]);
+      projectsByFolder.clear();
+    }
+    if (backend?.ok) backend.catalog.invalidate();
+    refreshAll();
+  });
+
+  connection.onNotification(DidChangeTokenNotification.type, ({ token: next }) => {
+    token = next || undefined;
+    refreshAll();
+  });
+
+  connection.onHover(async ({ textDocument, position }) => {
+    const hit = await at(textDocument.uri, position);
+    if (!hit) return null;
+    const range = { start: hit.document.positionAt(hit.reference.start), end: hit.document.positionAt(hit.reference.end) };
+    if (!hit.backend.ok) return { range, contents: { kind: 'markdown', value: `**Trove** · ${hit.backend.message}` } };
+    if (!hit.reference.text.trim()) return null;
+    const resolution = await hit.backend.catalog.resolve(hit.reference, hit.project);
+    try {
+      return { range, contents: { kind: 'markdown', value: await hoverMarkdown(hit.backend.catalog, hit.reference, resolution) } };
+    } catch (e) {
+      // The list said the version exists but its details could not be read (a damaged store, a server error).
+      connection.console.error(`Trove: hover on "${hit.reference.text}" failed: ${describeError(e)}`);
+      return { range, contents: { kind: 'markdown', value: `**Trove** · ${hit.backend.registry.location} could not be read: ${describeError(e)}` } };
+    }
+  });
+
+  connection.onCompletion(async ({ textDocument, position }) => {
+    const hit = await at(textDocument.uri, position);
+    if (!hit || !hit.backend.ok) return null;
+    try {
+      return { isIncomplete: false, items: await completeReference(hit.backend.catalog, hit.document, hit.reference, hit.offset, hit.project) };
+    } catch (e) {
+      connection.console.error(`Trove: completion failed: ${describeError(e)}`);
+      return null;
+    }
+  });
+
+  connection.onCodeLens(async ({ textDocument }) => {
+    await ready;
+    const document = getDocument(textDocument.uri);
+    const b = useBackend();
+    if (!document || !b.ok) return [];
+    return referenceLenses(b.catalog, document, analyze(document), projectFor(document.uri));
+  });
+
+  connection.onCodeAction(async ({ textDocument, range, context }) => {
+    await ready;
+    const document = getDocument(textDocument.uri);
+    const b = useBackend();
+    if (!document || !b.ok) return [];
+    return referenceCodeActions(b.catalog, document, analyze(document), range, projectFor(document.uri), context.diagnostics);
+  });
+
+  connection.onDefinition(async ({ textDocument, position }): Promise<Location | null> => {
+    const hit = await at(textDocument.uri, position);
+    if (!hit || !hit.backend.ok || !hit.reference.text.trim()) return null;
+    const resolution = await hit.backend.catalog.resolve(hit.reference, hit.project);
+    if (resolution.kind !== 'resolved') return null;
+    const { project, name } = resolution.ref;
+    const version = resolution.version.version;
+    if (initOptions.versionDocuments) {
+      // The version's card; the client reveals the version in its tree when the card is shown.
+      return { uri: versionDocumentUri({ project, name, version }), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } };
+    }
+    // A client without cards: tell it which version to reveal, and answer with the reference itself.
+    await connection.sendNotification(RevealVersionNotification.type, { project, name, version, ref: formatRef(project, name, version) });
+    return { uri: textDocument.uri, range: { start: hit.document.positionAt(hit.reference.start), end: hit.document.positionAt(hit.reference.end) } };
+  });
+
+  connection.onRequest(VersionDocumentRequest.type, async (args) => {
+    await ready;
+    const b = useBackend();
+    if (!b.ok) throw new ResponseError(ErrorCodes.InvalidRequest, b.message);
+    try {
+      return { markdown: await versionCardMarkdown(b.catalog, args) };
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidRequest, describeError(e));
+    }
+  });
+
+  connection.onShutdown(() => {
+    for (const t of timers.values()) clearTimeout(t);
+    timers.clear();
+    if (changeTimer) clearTimeout(changeTimer);
+    closeBackend();
+  });
+
+  documents.listen(connection);
+  notebooks.listen(connection);
+  connection.listen();
+}
+
+/** The file-system path of a `file:` URI or of a notebook cell's `vscode-notebook-cell:` URI. */
+export function uriToPath(uri: string): string | undefined {
+  try {
+    const url = new URL(uri);
+    if (url.protocol === 'file:') return resolve(fileURLToPath(url));
+    if (url.protocol === 'vscode-notebook-cell:') return resolve(decodeURIComponent(url.pathname));
+  } catch {
+    // Not a URL we can map to a folder (untitled:, …): the caller falls back to the workspace.
+  }
+  return undefined;
+}
