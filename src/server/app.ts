@@ -12,6 +12,27 @@ export const API_VERSION = 'v1';
 const MAX_JSON_BODY = 128 << 20;
 const DEFAULT_PAGE = 500;
 const MAX_PAGE = 5000;
+/** Uploads the server may hold in memory at once (a pack, or an S3 multipart part, is up to 64 MiB). */
+const MAX_BUFFERED_UPLOADS = 8;
+
+/** At most `limit` bodies run at once; the rest wait their turn in arrival order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await body();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
 
 /** Who is calling: a token's project and scope, or everyone when auth is off. */
 interface Principal {
@@ -55,6 +76,7 @@ type Handler = (c: Call) => Promise<void>;
  */
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { backend } = opts;
+  const buffered = new Semaphore(MAX_BUFFERED_UPLOADS);
   const routes: [string, RegExp, Handler][] = [];
   const route = (method: string, pattern: string, handler: Handler) => routes.push([method, new RegExp(`^${pattern}$`), handler]);
   const V = `/api/${API_VERSION}`;
@@ -164,8 +186,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   route('POST', `${V}/blobs/pack`, async (c) => {
     requireWriter(c.who);
     if (!/^application\/x-trove-pack\b/i.test(c.req.headers['content-type'] ?? '')) throw new HttpError('invalid', 'Send a pack as Content-Type: application/x-trove-pack.', 415);
-    const members = await readPack(c.req);
-    await backend.blobs.receivePack(members);
+    // A pack is held in memory while it is checked: bound how many are, whoever sends them.
+    const members = await buffered.run(async () => {
+      const m = await readPack(c.req);
+      await backend.blobs.receivePack(m);
+      return m;
+    });
     send(c, 201, { stored: members.length });
   });
   route('PUT', `${V}/blobs/${SEG}`, async (c) => {
@@ -173,7 +199,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const digest = digestParam(c);
     const length = c.req.headers['content-length'];
     if (length === undefined || !/^\d+$/.test(length)) throw new HttpError('invalid', 'A blob upload needs a Content-Length header.', 411);
-    await backend.blobs.receive({ digest, size: Number(length) }, c.req);
+    await buffered.run(() => backend.blobs.receive({ digest, size: Number(length) }, c.req));
     send(c, 201, { digest, size: Number(length) });
   });
   route('GET', `${V}/blobs/${SEG}`, async (c) => {
