@@ -48,7 +48,6 @@ interface CallOptions {
   idempotent?: boolean;
 }
 
-const RETRYABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
 /** Small files are uploaded from memory; anything larger is streamed from disk. */
 const BUFFER_LIMIT = 256 << 10;
 const BUFFER_BUDGET = 256 << 20;
@@ -109,9 +108,12 @@ export class HttpRegistry implements Registry {
       if (opts.signal) setMaxListeners(0, opts.signal);
       const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
       let res: Response;
+      const request = init();
       try {
-        res = await fetch(target, { ...init(), agent: this.agentFor, signal: signal as never });
+        res = await fetch(target, { ...request, agent: this.agentFor, signal: signal as never });
       } catch (e) {
+        // A streamed body (a file) is reopened by the next attempt; close this one now.
+        (request.body as { destroy?: () => void } | undefined)?.destroy?.();
         if (opts.signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
         const err = e as { code?: string; name?: string; message?: string; erroredSysCall?: string };
         const timedOut = timeout.aborted;
@@ -121,7 +123,14 @@ export class HttpRegistry implements Registry {
           await this.backoff(attempt, opts.signal);
           continue;
         }
-        if (timedOut) throw new TroveError('unavailable', `Server ${this.baseUrl} did not answer within ${Math.round(opts.timeoutMs / 1000)} s while ${what}; try again later.`);
+        const seconds = opts.timeoutMs < 10_000 ? (opts.timeoutMs / 1000).toFixed(1) : String(Math.round(opts.timeoutMs / 1000));
+        if (!target.startsWith(this.baseUrl)) {
+          // A presigned object-store URL the server handed out.
+          const host = new URL(target).host;
+          if (timedOut) throw new TroveError('unavailable', `The object store ${host} (named by ${this.baseUrl}) did not answer within ${seconds} s while ${what}; try again later.`);
+          throw new TroveError('unavailable', `Cannot reach the object store ${host} (named by ${this.baseUrl}) while ${what} (${code ?? err.message}); the server's S3 endpoint must be reachable from this machine.`);
+        }
+        if (timedOut) throw new TroveError('unavailable', `Server ${this.baseUrl} did not answer within ${seconds} s while ${what}; try again later.`);
         throw new TroveError('unavailable', `Cannot reach server ${this.baseUrl} while ${what} (${code ?? err.message}); check --server / TROVE_SERVER and that \`trove serve\` is running.`);
       }
       if (res.status >= 500 && res.status !== 501 && opts.idempotent && attempt < this.retries) {
