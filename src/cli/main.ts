@@ -33,7 +33,7 @@ Commands:
   run --job-type T [--name N] -- <command...>
                                   run a command as one run; trove and SDK calls inside attach to it
   serve [--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX]
-        [--s3-endpoint URL]] [--require-auth]
+        [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth]
                                   serve a registry to a team over HTTP (default 127.0.0.1:8470, embedded store)
   token create --project P|'*' --scope read|write [--store DIR | --database URL]
                                   create an API token for a server (printed once)
@@ -66,7 +66,10 @@ const GLOBAL: ParseArgsConfig['options'] = {
 /** Commands that open no registry client: they are the server side. */
 const SERVER_COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (flags: Flags, args: string[]) => Promise<number> }> = {
   serve: {
-    options: { listen: { type: 'string' }, database: { type: 'string' }, blobs: { type: 'string' }, 's3-endpoint': { type: 'string' }, 'require-auth': { type: 'boolean' } },
+    options: {
+      listen: { type: 'string' }, database: { type: 'string' }, blobs: { type: 'string' }, 's3-endpoint': { type: 'string' },
+      's3-presign-max-bytes': { type: 'string' }, 'require-auth': { type: 'boolean' },
+    },
     run: cmdServe,
   },
   token: { options: { database: { type: 'string' }, scope: { type: 'string' } }, run: cmdToken },
@@ -419,7 +422,10 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
   const blobs = flags.blobs as string | undefined;
   // The server side (pg, the S3 SDK) is loaded only by the commands that need it.
   const { startServer } = await import('../server/serve');
+  const presignMax = flags['s3-presign-max-bytes'] as string | undefined;
+  if (presignMax !== undefined && !/^\d+$/.test(presignMax)) throw usageError('--s3-presign-max-bytes must be a whole number of bytes (0 routes every transfer through the server).');
   const server = await startServer({
+    ...(presignMax !== undefined ? { s3PresignMaxBytes: Number(presignMax) } : {}),
     listen: flags.listen as string | undefined,
     store: database || blobs ? (flags.store as string | undefined) : defaultStorePath(flags.store as string | undefined),
     database, blobs, s3Endpoint: flags['s3-endpoint'] as string | undefined,

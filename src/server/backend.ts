@@ -30,6 +30,8 @@ export interface BackendSettings {
   /** s3://bucket[/prefix] for blobs. */
   blobs?: string;
   s3Endpoint?: string;
+  /** Largest blob clients upload straight to S3 (default 5 GiB); 0 routes all transfers through the server. */
+  s3PresignMaxBytes?: number;
 }
 
 const GC_GRACE_MS = 60 * 60 * 1000;
@@ -131,7 +133,7 @@ export async function openServerBackend(s: BackendSettings): Promise<ServerBacke
     const meta = new PgStore(s.database);
     try {
       await meta.init();
-      const blobs = new S3BlobStore(s3SettingsFromEnv(s.s3Endpoint), bucket, prefix, meta);
+      const blobs = new S3BlobStore(s3SettingsFromEnv(s.s3Endpoint), bucket, prefix, meta, s.s3PresignMaxBytes);
       await blobs.init();
       return new ScaleOutBackend(meta, blobs);
     } catch (e) {
@@ -139,7 +141,7 @@ export async function openServerBackend(s: BackendSettings): Promise<ServerBacke
       throw e;
     }
   }
-  if (s.s3Endpoint) throw usageError('--s3-endpoint goes with --blobs s3://bucket.');
+  if (s.s3Endpoint || s.s3PresignMaxBytes !== undefined) throw usageError('--s3-endpoint and --s3-presign-max-bytes go with --blobs s3://bucket.');
   const registry = new LocalRegistry(s.store!);
   const backend = new EmbeddedBackend(registry);
   await backend.blobs.init();

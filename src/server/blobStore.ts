@@ -161,7 +161,7 @@ export interface BlobLedger {
 }
 
 /** Single PUTs are limited to 5 GiB by S3; larger blobs are streamed through the server. */
-const MAX_PRESIGNED_PUT = 5 * 1024 ** 3;
+export const MAX_PRESIGNED_PUT = 5 * 1024 ** 3;
 const PART_SIZE = 64 << 20;
 const URL_LIFETIME_S = 3600;
 const PACK_CACHE_BYTES = 128 << 20;
@@ -178,7 +178,12 @@ export class S3BlobStore implements BlobStore {
   readonly description: string;
   readonly client: S3Client;
 
-  constructor(private readonly settings: S3Settings, readonly bucket: string, private readonly prefix: string, private readonly ledger: BlobLedger) {
+  /**
+   * `presignMaxBytes`: the largest blob clients PUT straight to S3. Larger ones go through the
+   * server; 0 sends every transfer (uploads and downloads) through the server, for object stores
+   * that clients cannot reach.
+   */
+  constructor(private readonly settings: S3Settings, readonly bucket: string, private readonly prefix: string, private readonly ledger: BlobLedger, private readonly presignMaxBytes = MAX_PRESIGNED_PUT) {
     this.client = makeS3Client(settings);
     this.description = `s3://${bucket}/${prefix} at ${s3EndpointUrl(settings)}`;
   }
@@ -220,7 +225,7 @@ export class S3BlobStore implements BlobStore {
 
   uploadTarget(blob: BlobRef): UploadTarget {
     if (blob.size <= PACK_MEMBER_MAX) return { digest: blob.digest, via: 'pack', method: 'PUT', url: PACK_URL, headers: {}, auth: true };
-    if (blob.size > MAX_PRESIGNED_PUT) return { digest: blob.digest, via: 'put', method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
+    if (blob.size > Math.min(this.presignMaxBytes, MAX_PRESIGNED_PUT)) return { digest: blob.digest, via: 'put', method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
     const signed = presignS3({
       method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(blob.digest), region: this.settings.region,
       accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
@@ -366,6 +371,12 @@ export class S3BlobStore implements BlobStore {
         throw s3Failure(`reading blob ${digest.slice(0, 12)}`, e);
       });
       return { stream, size: where.size };
+    }
+    if (this.presignMaxBytes === 0) {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) })).catch((e) => {
+        throw s3Failure(`reading blob ${digest.slice(0, 12)}`, e);
+      });
+      return { stream: r.Body as Readable, size: where.size };
     }
     const signed = presignS3({
       method: 'GET', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(digest), region: this.settings.region,

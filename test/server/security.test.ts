@@ -3,10 +3,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { HttpRegistry } from '../../src/client/httpRegistry';
 import { TroveError } from '../../src/core/errors';
-import { logArtifact } from '../../src/core/operations';
-import { runCli, scaleOutArgs, startServe, tempDir, type ServeProcess } from './harness';
+import { downloadVersion, logArtifact } from '../../src/core/operations';
+import { makeS3Client, s3SettingsFromEnv } from '../../src/core/s3';
+import { runCli, scaleOutArgs, services, startServe, tempDir, type ServeProcess } from './harness';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -269,5 +271,54 @@ describe('trove serve start-up rules', () => {
     const plain = await runCli(['token', 'create', '--store', store, '--project', 'p', '--scope', 'read']);
     assert.equal(plain.code, 0);
     assert.match(plain.stdout.trim(), /^trove_\S+$/, 'printed once, alone on stdout');
+  });
+});
+
+describe('S3 mode with every transfer through the server (--s3-presign-max-bytes 0)', () => {
+  let server: ServeProcess;
+  let bucket: string;
+  before(async () => {
+    const s = await scaleOutArgs('proxy');
+    bucket = s.bucket;
+    server = await startServe([...s.args, '--s3-presign-max-bytes', '0']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('large blobs stream through the server into a multipart upload that completes only when the SHA-256 matches', async () => {
+    const big = randomBytes(70 << 20); // two 64 MiB parts
+    const medium = randomBytes(3 << 20); // one buffered PUT
+    const digest = sha(big);
+    const ask = await fetch(`${server.url}/api/v1/blobs/missing`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ blobs: [{ digest, size: big.length }, { digest: sha(medium), size: medium.length }] }),
+    });
+    const targets = ((await ask.json()) as { missing: { url: string; auth: boolean }[] }).missing;
+    assert.deepEqual(targets.map((t) => [t.url.startsWith('/api/v1/blobs/'), t.auth]), [[true, true], [true, true]], 'no presigned URL');
+
+    const evil = Buffer.from(big);
+    evil[big.length - 1] ^= 1;
+    const bad = await fetch(`${server.url}/api/v1/blobs/${digest}`, { method: 'PUT', body: evil, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(bad.status, 422);
+    assert.equal((await fetch(`${server.url}/api/v1/blobs/${digest}`)).status, 404);
+    const s3 = makeS3Client(s3SettingsFromEnv(services().s3Endpoint));
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    assert.equal((uploads.Uploads ?? []).length, 0, 'the multipart upload was aborted');
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `blobs/${digest}` })), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 404);
+    s3.destroy();
+
+    const data = folder({ 'big.bin': big, 'medium.bin': medium, 'small.txt': 'small' });
+    const client = new HttpRegistry({ url: server.url });
+    const r = await logArtifact(client, { project: 'proxy', name: 'm', type: 'model', content: { dirs: [{ absPath: data }], files: [], references: [] }, cacheDir: tempDir() });
+    assert.equal(r.storedFiles, 3);
+    const v = await client.getVersion({ project: 'proxy', name: 'm', alias: 'latest' });
+    const root = join(tempDir(), 'out');
+    await downloadVersion(client, v, { root });
+    assert.ok(readFileSync(join(root, 'big.bin')).equals(big));
+    assert.ok(readFileSync(join(root, 'medium.bin')).equals(medium));
+    const res = await fetch(`${server.url}/api/v1/blobs/${sha(medium)}`, { redirect: 'manual' });
+    assert.equal(res.status, 200, 'downloads are served by the server, not redirected');
+    await client.close();
   });
 });
