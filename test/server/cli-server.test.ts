@@ -84,3 +84,35 @@ test('trove serve stops cleanly on SIGTERM', async () => {
   server.proc.kill('SIGTERM');
   assert.equal(await exited, 0);
 });
+
+test('the SDK reaches a server: init({server, token}), logArtifact, useArtifact, download', async () => {
+  const store = tempDir('trove-sdk-srv-');
+  const w = await runCli(['token', 'create', '--store', store, '--project', 'sdk', '--scope', 'write', '--json']);
+  const token = (JSON.parse(w.stdout) as { token: string }).token;
+  const server = await startServe(['--store', store, '--require-auth']);
+  const savedCache = process.env.TROVE_CACHE_DIR;
+  process.env.TROVE_CACHE_DIR = tempDir('trove-sdk-cache-');
+  try {
+    const { init, Artifact } = await import('../../src/sdk/index');
+    const data = tempDir('trove-sdk-data-');
+    writeFileSync(join(data, 'weights.bin'), randomBytes(2 << 20));
+    const producer = await init({ server: server.url, token, project: 'sdk', jobType: 'train' });
+    const model = new Artifact('net', 'model', { metadata: { epochs: 3 } });
+    model.addDir(data);
+    const logged = await producer.logArtifact(model, { aliases: ['candidate'] });
+    assert.equal(logged.ref, 'sdk/net:v0');
+    await producer.finish();
+    const consumer = await init({ server: server.url, token, project: 'sdk', jobType: 'evaluate' });
+    const used = await consumer.useArtifact('net:candidate');
+    assert.deepEqual(used.detail.metadata, { epochs: 3 });
+    const root = join(tempDir(), 'model');
+    await used.download({ root });
+    assert.deepEqual(readFileSync(join(root, 'weights.bin')), readFileSync(join(data, 'weights.bin')));
+    assert.equal(used.detail.createdBy?.jobType, 'train');
+    await consumer.finish();
+  } finally {
+    if (savedCache === undefined) delete process.env.TROVE_CACHE_DIR;
+    else process.env.TROVE_CACHE_DIR = savedCache;
+    await server.stop();
+  }
+});
