@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -271,6 +271,7 @@ export class LocalRegistry implements Registry {
     // costs more than the work itself; the batches keep the event loop (and cancellation) responsive.
     const large: number[] = [];
     const pack = this.packs.writer();
+    const loose = files.length > 256 ? this.looseBlobs() : undefined;
     try {
       for (let i = 0; i < files.length; i++) {
         const f = files[i];
@@ -278,12 +279,12 @@ export class LocalRegistry implements Registry {
           large.push(i);
           continue;
         }
-        if (f.digest && this.hasBlob(f.digest, f.size)) {
+        if (f.digest && this.hasBlob(f.digest, f.size, loose)) {
           finish(i, f.digest, false);
         } else {
           const data = readFileSync(f.absPath);
           const digest = sha256(data);
-          const stored = !pack.has(digest) && !this.hasBlob(digest, data.length);
+          const stored = !pack.has(digest) && !this.hasBlob(digest, data.length, loose);
           if (stored) pack.add(digest, data);
           finish(i, digest, stored);
         }
@@ -310,14 +311,33 @@ export class LocalRegistry implements Registry {
    * A blob is present when a pack's index lists it or its loose file exists with the expected
    * size (a loose write cut short is shorter).
    */
-  hasBlob(digest: string, size: number): boolean {
+  hasBlob(digest: string, size: number, loose?: Set<string>): boolean {
     const key = `${digest}:${size}`;
     if (this.present.has(key)) return true;
     const found = this.packs.lookup(digest, size, false)
-      || statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size
+      || ((!loose || loose.has(digest)) && statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size)
       || this.packs.lookup(digest, size, true);
     if (found) this.present.add(key);
     return !!found;
+  }
+
+  /**
+   * Names of the loose blobs, for checking many digests at once: 256 directory reads instead of
+   * a stat per digest. Loose blobs are mostly large files, so the list stays short.
+   */
+  private looseBlobs(): Set<string> {
+    const out = new Set<string>();
+    for (let i = 0; i < 256; i++) {
+      const fan = i.toString(16).padStart(2, '0');
+      let names: string[] = [];
+      try {
+        names = readdirSync(join(this.root, 'blobs', fan));
+      } catch {
+        // a fan-out folder removed by hand: no loose blobs there
+      }
+      for (const rest of names) out.add(fan + rest);
+    }
+    return out;
   }
 
   /**

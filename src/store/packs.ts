@@ -17,6 +17,7 @@ interface PackIndexFile {
 }
 
 const ROLL_OVER = 256 << 20;
+const FLUSH_AT = 4 << 20;
 
 /**
  * Small blobs live in pack files: one file per log instead of one per blob, because creating
@@ -154,6 +155,9 @@ export class PackWriter {
   private id = '';
   private offset = 0;
   private blobs: Record<string, [number, number]> = {};
+  /** Blobs not yet written: one write per few MiB instead of one per blob. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly dir: string, private readonly tmpDir: string, private readonly onCommit: (id: string, blobs: Record<string, [number, number]>) => void) {}
 
@@ -168,16 +172,27 @@ export class PackWriter {
       this.offset = 0;
       this.blobs = {};
     }
-    let done = 0;
-    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
+    this.pending.push(data);
+    this.pendingBytes += data.length;
     this.blobs[digest] = [this.offset, data.length];
     this.offset += data.length;
+    if (this.pendingBytes >= FLUSH_AT) this.flush();
     if (this.offset >= ROLL_OVER) this.finish();
+  }
+
+  private flush(): void {
+    if (!this.pendingBytes || this.fd === undefined) return;
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    let done = 0;
+    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** Makes the blobs written so far exist: pack renamed into place, then its index. */
   finish(): void {
     if (this.fd === undefined) return;
+    this.flush();
     closeSync(this.fd);
     this.fd = undefined;
     mkdirSync(this.dir, { recursive: true });
@@ -190,6 +205,8 @@ export class PackWriter {
   /** Drops an unfinished pack (cancelled or failed log). */
   abort(): void {
     if (this.fd === undefined) return;
+    this.pending = [];
+    this.pendingBytes = 0;
     closeSync(this.fd);
     this.fd = undefined;
     try { unlinkSync(join(this.tmpDir, `${this.id}.pack`)); } catch { /* gone */ }
