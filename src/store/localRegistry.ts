@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import type {
 } from '../core/types';
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { withLock } from './lock';
+import { PackSet } from './packs';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
 
@@ -64,9 +65,11 @@ export class LocalRegistry implements Registry {
   private laidOut = false;
   /** `digest:size` of blobs this instance has seen complete; blobs only go away through gc's grace period. */
   private readonly present = new Set<string>();
+  private readonly packs: PackSet;
 
   constructor(readonly root: string) {
     this.location = `embedded store ${root}`;
+    this.packs = new PackSet(join(root, 'packs'), join(root, 'tmp'));
   }
 
   // ---- layout -------------------------------------------------------------------------------
@@ -83,7 +86,7 @@ export class LocalRegistry implements Registry {
       if (existing.version !== STORE_FORMAT.version) throw invalid(`The store at ${this.root} has format version ${existing.version}, and this Trove reads version ${STORE_FORMAT.version}; upgrade Trove.`);
     } else {
       mkdirSync(this.root, { recursive: true });
-      for (const d of ['blobs', 'projects', 'runs', 'tmp', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
+      for (const d of ['blobs', 'packs', 'projects', 'runs', 'tmp', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
       for (let i = 0; i < 256; i++) mkdirSync(join(this.root, 'blobs', i.toString(16).padStart(2, '0')), { recursive: true });
       // Several processes may create a new store at once; each writes the same content atomically.
       writeFileAtomicSync(formatFile, JSON.stringify(STORE_FORMAT, null, 2) + '\n');
@@ -267,23 +270,33 @@ export class LocalRegistry implements Registry {
     // Small files: synchronous reads and writes in short batches. On these disks one async fs call
     // costs more than the work itself; the batches keep the event loop (and cancellation) responsive.
     const large: number[] = [];
-    for (let i = 0; i < files.length; i++) {
-      const f = files[i];
-      if (f.size > SMALL_FILE) {
-        large.push(i);
-        continue;
+    const pack = this.packs.writer();
+    const loose = files.length > 256 ? this.looseBlobs() : undefined;
+    try {
+      for (let i = 0; i < files.length; i++) {
+        const f = files[i];
+        if (f.size > SMALL_FILE) {
+          large.push(i);
+          continue;
+        }
+        if (f.digest && this.hasBlob(f.digest, f.size, loose)) {
+          finish(i, f.digest, false);
+        } else {
+          const data = readFileSync(f.absPath);
+          const digest = sha256(data);
+          const stored = !pack.has(digest) && !this.hasBlob(digest, data.length, loose);
+          if (stored) pack.add(digest, data);
+          finish(i, digest, stored);
+        }
+        if (i % 256 === 255) {
+          throwIfAborted(options.signal);
+          await new Promise((r) => setImmediate(r));
+        }
       }
-      if (f.digest && this.hasBlob(f.digest, f.size)) {
-        finish(i, f.digest, false);
-      } else {
-        const data = readFileSync(f.absPath);
-        const digest = sha256(data);
-        finish(i, digest, this.writeSmallBlob(digest, data));
-      }
-      if (i % 256 === 255) {
-        throwIfAborted(options.signal);
-        await new Promise((r) => setImmediate(r));
-      }
+      pack.finish();
+    } catch (e) {
+      pack.abort();
+      throw e;
     }
     await forEachLimit(large, 2, async (i) => {
       const f = files[i];
@@ -294,44 +307,53 @@ export class LocalRegistry implements Registry {
     return out;
   }
 
-  /** A blob is present when its file exists with the expected size (a write cut short is shorter). */
-  private hasBlob(digest: string, size: number): boolean {
+  /**
+   * A blob is present when a pack's index lists it or its loose file exists with the expected
+   * size (a loose write cut short is shorter).
+   */
+  hasBlob(digest: string, size: number, loose?: Set<string>): boolean {
     const key = `${digest}:${size}`;
     if (this.present.has(key)) return true;
-    if (statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size !== size) return false;
-    this.present.add(key);
-    return true;
+    const found = this.packs.lookup(digest, size, false)
+      || ((!loose || loose.has(digest)) && statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size)
+      || this.packs.lookup(digest, size, true);
+    if (found) this.present.add(key);
+    return !!found;
   }
 
   /**
-   * Writes a small blob straight to its final name (O_EXCL): a rename per file costs more than
-   * the write here. A write cut short by a crash leaves a file shorter than its content, which
-   * `hasBlob` treats as absent and the next writer replaces atomically.
+   * Names of the loose blobs, for checking many digests at once: 256 directory reads instead of
+   * a stat per digest. Loose blobs are mostly large files, so the list stays short.
    */
-  private writeSmallBlob(digest: string, data: Buffer): boolean {
-    const dest = this.blobPath(digest);
-    if (this.hasBlob(digest, data.length)) return false;
-    try {
-      writeFileSync(dest, data, { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (this.hasBlob(digest, data.length)) return false;
-      writeFileAtomicSync(dest, data); // replace a truncated leftover
+  private looseBlobs(): Set<string> {
+    const out = new Set<string>();
+    for (let i = 0; i < 256; i++) {
+      const fan = i.toString(16).padStart(2, '0');
+      let names: string[] = [];
+      try {
+        names = readdirSync(join(this.root, 'blobs', fan));
+      } catch {
+        // a fan-out folder removed by hand: no loose blobs there
+      }
+      for (const rest of names) out.add(fan + rest);
     }
-    this.present.add(`${digest}:${data.length}`);
-    return true;
+    return out;
   }
 
   /**
-   * Copies a large file into the store (a reflink where the filesystem can), then hashes the
-   * copy: what is stored under a digest is exactly the bytes that were hashed, even if the
-   * source changes meanwhile.
+   * Copies a large file into the store (in the kernel, or as a reflink where the filesystem can)
+   * while hashing the source in parallel. If the source's size or mtime moved meanwhile, the copy
+   * may not be what was hashed, so the copy itself is hashed instead: what is stored under a
+   * digest is always the bytes of that digest.
    */
   private async ingestLarge(absPath: string, signal?: AbortSignal): Promise<{ digest: string; stored: boolean }> {
     const tmp = this.tmpPath();
     try {
-      await copyFile(absPath, tmp, constants.COPYFILE_FICLONE);
-      const { digest, size } = await hashFile(tmp, signal);
+      const before = await stat(absPath);
+      const [, hashed] = await Promise.all([copyFile(absPath, tmp, constants.COPYFILE_FICLONE), hashFile(absPath, signal)]);
+      const after = await stat(absPath);
+      const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && hashed.size === after.size;
+      const { digest, size } = steady ? hashed : await hashFile(tmp, signal);
       if (this.hasBlob(digest, size)) {
         await unlink(tmp);
         return { digest, stored: false };
@@ -347,6 +369,12 @@ export class LocalRegistry implements Registry {
 
   async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
     if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
+    const packed = this.packs.lookup(digest, undefined, true);
+    if (packed) {
+      // Packed blobs are small: one read, one write. They cannot be hard-linked, so they are copied.
+      writeFileSync(destPath, this.packs.read(digest, packed), { flag: 'wx' });
+      return;
+    }
     const src = this.blobPath(digest);
     try {
       if (options.link === 'hardlink') await link(src, destPath);
@@ -360,6 +388,14 @@ export class LocalRegistry implements Registry {
   }
 
   async verifyBlob(digest: string): Promise<boolean> {
+    const packed = this.packs.lookup(digest, undefined, true);
+    if (packed) {
+      try {
+        return sha256(this.packs.read(digest, packed)) === digest;
+      } catch {
+        return false;
+      }
+    }
     try {
       const hash = createHash('sha256');
       for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
@@ -502,7 +538,31 @@ export class LocalRegistry implements Registry {
         if (!dryRun) await unlink(path);
       }
     }
+    // Packs: drop those no version uses, rewrite those partly used (with only the used blobs).
+    for (const pack of this.packs.packs()) {
+      if (pack.mtimeMs > cutoff) continue;
+      const entries = Object.entries(pack.blobs);
+      const kept = entries.filter(([digest]) => used.has(digest));
+      if (kept.length === entries.length) continue;
+      for (const [, [, size]] of entries.filter(([digest]) => !used.has(digest))) {
+        blobs++;
+        bytes += size;
+      }
+      if (dryRun) continue;
+      if (kept.length) {
+        const writer = this.packs.writer();
+        try {
+          for (const [digest, [offset, size]] of kept) writer.add(digest, this.packs.read(digest, { pack: pack.id, offset, size }));
+          writer.finish();
+        } catch (e) {
+          writer.abort();
+          throw e;
+        }
+      }
+      this.packs.remove(pack.id);
+    }
     if (!dryRun) {
+      for (const orphan of this.packs.orphans()) if (orphan.mtimeMs < cutoff) this.packs.remove(orphan.id);
       // Leftovers of killed processes.
       for (const t of await readdir(join(this.root, 'tmp')).catch(() => [] as string[])) {
         const p = join(this.root, 'tmp', t);
@@ -534,6 +594,7 @@ export class LocalRegistry implements Registry {
   }
 
   async close(): Promise<void> {
+    this.packs.close();
     this.watcher?.close();
     this.watcher = undefined;
     this.listeners.clear();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -68,7 +68,7 @@ describe('embedded store', () => {
       const reg = new LocalRegistry(store);
       for (const v of await reg.listVersions('proj', 'c')) {
         const detail = await reg.getVersion({ project: 'proj', name: 'c', alias: `v${v.version}` });
-        for (const e of Object.values(detail.manifest)) assert.ok(existsSync(reg.blobPath(e.digest)), `blob of v${v.version} present`);
+        for (const e of Object.values(detail.manifest)) assert.ok(reg.hasBlob(e.digest, e.size), `blob of v${v.version} present`);
       }
     }
     // A version record written without its commit (state.json) is invisible and gets overwritten.
@@ -108,7 +108,8 @@ describe('embedded store', () => {
   test('downloads copy by default and hard-link only when asked', async () => {
     const store = join(t.dir, 'links');
     const reg = new LocalRegistry(store);
-    const folder = writeTree(join(t.dir, 'links-data'), { 'w.bin': 'weights' });
+    // Files over 1 MiB are stored one per file, so they can be hard-linked; small ones live in packs.
+    const folder = writeTree(join(t.dir, 'links-data'), { 'w.bin': Buffer.alloc(3 << 20, 1), 'small.txt': 'packed' });
     await logArtifact(reg, { project: 'p', name: 'l', type: 'model', content: { dirs: [{ absPath: folder }], files: [], references: [] }, cacheDir: join(store, 'cache') });
     const v = await reg.getVersion(parseRef('p/l'));
     const blob = statSync(reg.blobPath(v.manifest['w.bin'].digest));
@@ -116,6 +117,29 @@ describe('embedded store', () => {
     await downloadVersion(reg, v, { root: join(t.dir, 'hard'), link: 'hardlink' });
     assert.notEqual(statSync(join(t.dir, 'copy', 'w.bin')).ino, blob.ino);
     assert.equal(statSync(join(t.dir, 'hard', 'w.bin')).ino, blob.ino);
+    assert.equal(readFileSync(join(t.dir, 'hard', 'small.txt'), 'utf8'), 'packed', 'packed blobs are copied');
+  });
+
+  test('small files go to one pack per log; a pack is only visible once its index exists', async () => {
+    const store = join(t.dir, 'packs');
+    const reg = new LocalRegistry(store);
+    const folder = writeTree(join(t.dir, 'packs-data'), Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f${i}.txt`, `small ${i}`])));
+    const r = await logArtifact(reg, { project: 'p', name: 'k', type: 'dataset', content: { dirs: [{ absPath: folder }], files: [], references: [] }, cacheDir: join(store, 'cache') });
+    assert.equal(r.storedFiles, 50);
+    const packFiles = readdirSync(join(store, 'packs')).sort();
+    assert.equal(packFiles.length, 2, `one pack and its index: ${packFiles}`);
+    assert.equal(readdirSync(join(store, 'blobs')).every((fan) => readdirSync(join(store, 'blobs', fan)).length === 0), true, 'no loose blobs');
+    // Without its index the pack's blobs do not exist (a writer killed before the index).
+    const idx = packFiles.find((f) => f.endsWith('.idx'))!;
+    renameSync(join(store, 'packs', idx), join(t.dir, 'saved.idx'));
+    const fresh = new LocalRegistry(store);
+    const v = await fresh.getVersion(parseRef('p/k'));
+    const e = v.manifest['f0.txt'];
+    assert.equal(fresh.hasBlob(e.digest, e.size), false);
+    renameSync(join(t.dir, 'saved.idx'), join(store, 'packs', idx));
+    assert.equal(new LocalRegistry(store).hasBlob(e.digest, e.size), true);
+    await downloadVersion(new LocalRegistry(store), v, { root: join(t.dir, 'packs-dl') });
+    assert.equal(readFileSync(join(t.dir, 'packs-dl', 'f7.txt'), 'utf8'), 'small 7');
   });
 
   test('file:// and http:// references are recorded by checksum, not copied, and checked on download', async () => {
@@ -159,16 +183,28 @@ describe('embedded store', () => {
     const reg = new LocalRegistry(store);
     const folder = writeTree(join(t.dir, 'gc-data'), { 'keep.txt': 'kept', 'orphan.txt': 'orphan' });
     await logArtifact(reg, { project: 'p', name: 'g', type: 'dataset', content: { dirs: [], files: [{ absPath: join(folder, 'keep.txt'), path: 'keep.txt' }], references: [] }, cacheDir: join(store, 'cache') });
-    const [orphan] = await reg.storeFiles([{ path: 'orphan.txt', absPath: join(folder, 'orphan.txt'), size: 6 }]);
+    const big = Buffer.alloc(2 << 20, 9);
+    writeFileSync(join(folder, 'orphan-big.bin'), big);
+    const orphans = await reg.storeFiles([
+      { path: 'orphan.txt', absPath: join(folder, 'orphan.txt'), size: 6 },
+      { path: 'orphan-big.bin', absPath: join(folder, 'orphan-big.bin'), size: big.length },
+    ]);
+    // A pack holding a used and an unused blob is rewritten with the used one only.
+    const mixed = await reg.storeFiles([{ path: 'keep.txt', absPath: join(folder, 'keep.txt'), size: 4 }]);
+    assert.equal(mixed[0].stored, false);
     const keep = (await reg.getVersion(parseRef('p/g'))).manifest['keep.txt'].digest;
-    assert.equal((await reg.gc(false)).blobs, 0, 'a fresh blob may belong to a log in progress');
+    assert.equal((await reg.gc(false)).blobs, 0, 'fresh blobs may belong to a log in progress');
     const old = new Date(Date.now() - 2 * 3600 * 1000);
-    utimesSync(reg.blobPath(orphan.digest), old, old);
-    utimesSync(reg.blobPath(keep), old, old);
-    assert.deepEqual(await reg.gc(true), { blobs: 1, bytes: 6, dryRun: true });
-    assert.ok(existsSync(reg.blobPath(orphan.digest)));
-    assert.deepEqual(await reg.gc(false), { blobs: 1, bytes: 6, dryRun: false });
-    assert.equal(existsSync(reg.blobPath(orphan.digest)), false);
-    assert.ok(existsSync(reg.blobPath(keep)));
+    const age = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).forEach((d) => utimesSync(join(d.parentPath ?? d.path, d.name), old, old));
+    age(join(store, 'packs'));
+    age(join(store, 'blobs'));
+    assert.deepEqual(await reg.gc(true), { blobs: 2, bytes: 6 + big.length, dryRun: true });
+    assert.ok(reg.hasBlob(orphans[0].digest, 6));
+    assert.deepEqual(await reg.gc(false), { blobs: 2, bytes: 6 + big.length, dryRun: false });
+    const after = new LocalRegistry(store);
+    assert.equal(after.hasBlob(orphans[0].digest, 6), false);
+    assert.equal(after.hasBlob(orphans[1].digest, big.length), false);
+    assert.ok(after.hasBlob(keep, 4));
+    assert.equal(await after.verifyBlob(keep), true);
   });
 });

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from './atomic';
+
+/** Where a small blob lives inside a pack file. */
+export interface PackedBlob {
+  pack: string;
+  offset: number;
+  size: number;
+}
+
+/** `packs/<id>.idx`: written after its pack is complete; its rename makes the pack's blobs exist. */
+interface PackIndexFile {
+  format: 1;
+  blobs: Record<string, [offset: number, size: number]>;
+}
+
+const ROLL_OVER = 256 << 20;
+const FLUSH_AT = 4 << 20;
+
+/**
+ * Small blobs live in pack files: one file per log instead of one per blob, because creating
+ * files dominates the cost of logging many small files on common filesystems (restic and git
+ * pack for the same reason). A pack is immutable; its index is written last.
+ */
+export class PackSet {
+  private readonly byDigest = new Map<string, PackedBlob>();
+  private readonly loaded = new Set<string>();
+  private dirMtime = -1;
+  private lastRefresh = 0;
+  private readonly fds = new Map<string, number>();
+
+  constructor(private readonly dir: string, private readonly tmpDir: string) {}
+
+  /** Reads indexes of packs written since the last look (by this or another process). */
+  refresh(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastRefresh < 50) return;
+    this.lastRefresh = now;
+    const st = statSync(this.dir, { throwIfNoEntry: false });
+    if (!st) return;
+    // The directory's mtime comes from a coarse clock: look again while it is recent.
+    if (!force && st.mtimeMs === this.dirMtime && now - st.mtimeMs > 100) return;
+    this.dirMtime = st.mtimeMs;
+    const present = new Set<string>();
+    for (const file of readdirSync(this.dir)) {
+      if (!file.endsWith('.idx')) continue;
+      const id = file.slice(0, -4);
+      present.add(id);
+      if (this.loaded.has(id)) continue;
+      let index: PackIndexFile;
+      try {
+        index = JSON.parse(readFileSync(join(this.dir, file), 'utf8')) as PackIndexFile;
+      } catch {
+        continue; // removed by gc meanwhile
+      }
+      for (const [digest, [offset, size]] of Object.entries(index.blobs)) this.byDigest.set(digest, { pack: id, offset, size });
+      this.loaded.add(id);
+    }
+    for (const id of [...this.loaded]) {
+      if (present.has(id)) continue;
+      this.loaded.delete(id);
+      for (const [digest, where] of this.byDigest) if (where.pack === id) this.byDigest.delete(digest);
+    }
+  }
+
+  /** The blob's place (with the given size, when one is given). */
+  lookup(digest: string, size: number | undefined, refreshOnMiss: boolean): PackedBlob | undefined {
+    let where = this.byDigest.get(digest);
+    if (!where && refreshOnMiss) {
+      this.refresh();
+      where = this.byDigest.get(digest);
+    }
+    return where && (size === undefined || where.size === size) ? where : undefined;
+  }
+
+  /** The blob's bytes; follows a pack that gc rewrote meanwhile. */
+  read(digest: string, where: PackedBlob): Buffer {
+    try {
+      return this.readFrom(where);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.refresh(true);
+      const moved = this.byDigest.get(digest);
+      if (!moved) throw e;
+      return this.readFrom(moved);
+    }
+  }
+
+  private readFrom(where: PackedBlob): Buffer {
+    let fd = this.fds.get(where.pack);
+    if (fd === undefined) {
+      fd = openSync(join(this.dir, `${where.pack}.pack`), 'r');
+      this.fds.set(where.pack, fd);
+    }
+    const buf = Buffer.allocUnsafe(where.size);
+    let done = 0;
+    while (done < where.size) {
+      const n = readSync(fd, buf, done, where.size - done, where.offset + done);
+      if (n === 0) throw new Error(`pack ${where.pack} is shorter than its index says`);
+      done += n;
+    }
+    return buf;
+  }
+
+  /** Index files with their blobs, for gc. */
+  packs(): { id: string; mtimeMs: number; blobs: Record<string, [number, number]> }[] {
+    const out = [];
+    for (const file of existsSync(this.dir) ? readdirSync(this.dir) : []) {
+      if (!file.endsWith('.idx')) continue;
+      try {
+        const path = join(this.dir, file);
+        out.push({ id: file.slice(0, -4), mtimeMs: statSync(path).mtimeMs, blobs: (JSON.parse(readFileSync(path, 'utf8')) as PackIndexFile).blobs });
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** Deletes a pack: its index first (the blobs stop existing), then its data. */
+  remove(id: string): void {
+    try { unlinkSync(join(this.dir, `${id}.idx`)); } catch { /* gone */ }
+    try { unlinkSync(join(this.dir, `${id}.pack`)); } catch { /* gone */ }
+    const fd = this.fds.get(id);
+    if (fd !== undefined) closeSync(fd);
+    this.fds.delete(id);
+  }
+
+  /** Pack files with no index: leftovers of a killed writer once they are old. */
+  orphans(): { id: string; mtimeMs: number; size: number }[] {
+    if (!existsSync(this.dir)) return [];
+    const names = new Set(readdirSync(this.dir));
+    return [...names].filter((f) => f.endsWith('.pack') && !names.has(f.slice(0, -5) + '.idx'))
+      .map((f) => ({ id: f.slice(0, -5), ...statSync(join(this.dir, f)) })).map((s) => ({ id: s.id, mtimeMs: s.mtimeMs, size: s.size }));
+  }
+
+  writer(): PackWriter {
+    return new PackWriter(this.dir, this.tmpDir, (id, blobs) => {
+      for (const [digest, [offset, size]] of Object.entries(blobs)) this.byDigest.set(digest, { pack: id, offset, size });
+      this.loaded.add(id);
+    });
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+/** Appends blobs to a new pack in `tmp/`; `finish` moves it into `packs/` and writes its index. */
+export class PackWriter {
+  private fd?: number;
+  private id = '';
+  private offset = 0;
+  private blobs: Record<string, [number, number]> = {};
+  /** Blobs not yet written: one write per few MiB instead of one per blob. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly dir: string, private readonly tmpDir: string, private readonly onCommit: (id: string, blobs: Record<string, [number, number]>) => void) {}
+
+  has(digest: string): boolean {
+    return digest in this.blobs;
+  }
+
+  add(digest: string, data: Buffer): void {
+    if (this.fd === undefined) {
+      this.id = `${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      this.fd = openSync(join(this.tmpDir, `${this.id}.pack`), 'wx');
+      this.offset = 0;
+      this.blobs = {};
+    }
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.blobs[digest] = [this.offset, data.length];
+    this.offset += data.length;
+    if (this.pendingBytes >= FLUSH_AT) this.flush();
+    if (this.offset >= ROLL_OVER) this.finish();
+  }
+
+  private flush(): void {
+    if (!this.pendingBytes || this.fd === undefined) return;
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    let done = 0;
+    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Makes the blobs written so far exist: pack renamed into place, then its index. */
+  finish(): void {
+    if (this.fd === undefined) return;
+    this.flush();
+    closeSync(this.fd);
+    this.fd = undefined;
+    mkdirSync(this.dir, { recursive: true });
+    renameSync(join(this.tmpDir, `${this.id}.pack`), join(this.dir, `${this.id}.pack`));
+    const index: PackIndexFile = { format: 1, blobs: this.blobs };
+    writeFileAtomicSync(join(this.dir, `${this.id}.idx`), JSON.stringify(index));
+    this.onCommit(this.id, this.blobs);
+  }
+
+  /** Drops an unfinished pack (cancelled or failed log). */
+  abort(): void {
+    if (this.fd === undefined) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    closeSync(this.fd);
+    this.fd = undefined;
+    try { unlinkSync(join(this.tmpDir, `${this.id}.pack`)); } catch { /* gone */ }
+  }
+}
