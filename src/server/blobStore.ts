@@ -4,8 +4,8 @@ import {
   UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -73,7 +73,7 @@ function mismatch(blob: BlobRef, gotDigest: string, gotSize: number): Error {
     : `The uploaded bytes have SHA-256 ${gotDigest.slice(0, 12)}…, not the digest ${blob.digest.slice(0, 12)}… they were sent under; nothing was stored.`);
 }
 
-/** Blobs in the embedded store's content-addressed folder. */
+/** Blobs in the embedded store: small ones in its pack files, large ones as loose blob files. */
 export class LocalBlobStore implements BlobStore {
   readonly description: string;
 
@@ -86,7 +86,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async missing(blobs: BlobRef[]): Promise<string[]> {
-    return blobs.filter((b) => !existsSync(this.registry.blobPath(b.digest))).map((b) => b.digest);
+    return blobs.filter((b) => !this.registry.hasBlob(b.digest, b.size)).map((b) => b.digest);
   }
 
   uploadTarget(blob: BlobRef): UploadTarget {
@@ -95,18 +95,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async receivePack(blobs: PackMember[]): Promise<void> {
-    await forEachLimit(blobs, 16, async (b) => {
-      const dest = this.registry.blobPath(b.digest);
-      if (existsSync(dest)) return;
-      await mkdir(join(dest, '..'), { recursive: true });
-      const tmp = join(this.registry.root, 'tmp', `pack-${process.pid}-${randomBytes(6).toString('hex')}`);
-      try {
-        await writeFile(tmp, b.data);
-        await rename(tmp, dest);
-      } finally {
-        await unlink(tmp).catch(() => undefined);
-      }
-    });
+    this.registry.storeVerifiedBlobs(blobs);
   }
 
   async receive(blob: BlobRef, body: Readable): Promise<void> {
@@ -136,10 +125,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async open(digest: string): Promise<BlobSource> {
-    const path = this.registry.blobPath(digest);
-    const st = await stat(path).catch(() => undefined);
-    if (!st) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
-    return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size: st.size };
+    const found = this.registry.openBlob(digest);
+    if (!found) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
+    return found;
   }
 
   verify(digest: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, ren
 import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { buildLineage, type LineageSource } from '../core/lineage';
@@ -385,6 +386,37 @@ export class LocalRegistry implements Registry {
       }
       throw e;
     }
+  }
+
+  /**
+   * For `trove serve`: stores blobs whose bytes the caller has already checked against their
+   * digests, all in one pack. Returns how many were new.
+   */
+  storeVerifiedBlobs(blobs: { digest: string; data: Buffer }[]): number {
+    this.ensureLayout();
+    const pack = this.packs.writer();
+    let stored = 0;
+    try {
+      for (const b of blobs) {
+        if (pack.has(b.digest) || this.hasBlob(b.digest, b.data.length)) continue;
+        pack.add(b.digest, b.data);
+        stored++;
+      }
+      pack.finish();
+    } catch (e) {
+      pack.abort();
+      throw e;
+    }
+    return stored;
+  }
+
+  /** For `trove serve`: a stored blob's bytes as a stream, or undefined when it is not stored. */
+  openBlob(digest: string): { stream: Readable; size: number } | undefined {
+    if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
+    const packed = this.packs.lookup(digest, undefined, true);
+    if (packed) return { stream: Readable.from([this.packs.read(digest, packed)]), size: packed.size };
+    const st = statSync(this.blobPath(digest), { throwIfNoEntry: false });
+    return st ? { stream: createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 }), size: st.size } : undefined;
   }
 
   async verifyBlob(digest: string): Promise<boolean> {
