@@ -19,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# Leftovers of an earlier run into the same folder (killed before its cleanup) hold the ports: stop them.
+[ -d "$D" ] && bash "$HERE/down.sh" "$D"
 mkdir -p "$D"
 t0=$(date +%s)
 bash "$HERE/pg-up.sh" "$D/pg" > "$D/pg-up.log" 2>&1 & PG=$!
