@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
@@ -55,6 +55,8 @@ const MISSING_CHUNK = 20_000;
 /** Small files go to the server in packs of about this size (the server accepts up to 16 MiB). */
 const PACK_TARGET_BYTES = 8 << 20;
 const PACK_MAX_BLOBS = 10_000;
+/** Whole packs kept in memory for downloads. */
+const PACK_CACHE_BYTES = 256 << 20;
 const CONFIRM_BATCH = 1000;
 
 const seg = encodeURIComponent;
@@ -393,9 +395,69 @@ export class HttpRegistry implements Registry {
     throw new TroveError('unavailable', `The object store ${new URL(target).host} refused the upload of ${file.path}: HTTP ${res.status}${s3code ? ` ${s3code}` : ''}.`);
   }
 
+  /** Where blobs sit inside packs that this client may fetch whole, learnt from the server. */
+  private readonly packOf = new Map<string, { pack: string; offset: number; size: number }>();
+  private readonly packIndexes = new Map<string, Promise<void>>();
+  /** Whole packs fetched recently (most recently used last), at most PACK_CACHE_BYTES. */
+  private readonly packData = new Map<string, Promise<Buffer>>();
+  private packDataBytes = 0;
+
+  private learnPack(pack: string): void {
+    if (this.packIndexes.has(pack)) return;
+    const loading = this.call<{ blobs: { digest: string; offset: number; size: number }[] }>('GET', `/api/v1/packs/${pack}/index`, { what: `reading the index of pack ${pack.slice(0, 12)}` })
+      .then((r) => {
+        for (const b of r.blobs) this.packOf.set(b.digest, { pack, offset: b.offset, size: b.size });
+      });
+    // Knowing a pack only saves requests: if its index cannot be read, blobs come one by one.
+    loading.catch(() => undefined);
+    this.packIndexes.set(pack, loading);
+  }
+
+  private packBytes(pack: string, signal?: AbortSignal): Promise<Buffer> {
+    const hit = this.packData.get(pack);
+    if (hit) {
+      this.packData.delete(pack);
+      this.packData.set(pack, hit);
+      return hit;
+    }
+    const what = `downloading pack ${pack.slice(0, 12)}`;
+    const loading = (async () => {
+      const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/packs/${pack}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
+        { signal, idempotent: true, timeoutMs: this.timeoutMs });
+      await res0.arrayBuffer().catch(() => undefined);
+      const location = res0.headers.get('location');
+      if (res0.status !== 302 || !location) throw new TroveError('unavailable', `Server ${this.baseUrl} did not hand out pack ${pack.slice(0, 12)} (HTTP ${res0.status}).`);
+      const res = await this.exchange(what, new URL(location, this.baseUrl).toString(), () => ({ method: 'GET' }), { signal, idempotent: true, timeoutMs: this.timeoutMs });
+      if (!res.ok) throw new TroveError('unavailable', `The object store refused ${what}: HTTP ${res.status}.`);
+      const data = Buffer.from(await res.arrayBuffer());
+      if (createHash('sha256').update(data).digest('hex') !== pack) throw integrity(`Pack ${pack.slice(0, 12)} from ${this.baseUrl} does not match its digest.`);
+      this.packDataBytes += data.length;
+      for (const [key, value] of this.packData) {
+        if (this.packDataBytes <= PACK_CACHE_BYTES || key === pack) break;
+        this.packData.delete(key);
+        this.packDataBytes -= (await value.catch(() => Buffer.alloc(0))).length;
+      }
+      return data;
+    })();
+    this.packData.set(pack, loading);
+    loading.catch(() => this.packData.delete(pack));
+    return loading;
+  }
+
   /** Streams a blob to `destPath` (which must not exist) and checks its SHA-256. */
   async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
     if (options.link === 'hardlink') throw invalid(`Hard links need the embedded store; files from ${this.location} are always copied (drop --link hardlink).`);
+    const packed = this.packOf.get(digest);
+    if (packed) {
+      // A small blob from a pack fetched whole: one object-store GET serves thousands of files.
+      const data = await this.packBytes(packed.pack, options.signal).catch(() => undefined);
+      const slice = data?.subarray(packed.offset, packed.offset + packed.size);
+      if (slice && createHash('sha256').update(slice).digest('hex') === digest) {
+        await writeFile(destPath, slice, { flag: 'wx' });
+        return;
+      }
+      this.packOf.delete(digest); // fall back to fetching it alone
+    }
     const what = `downloading blob ${digest.slice(0, 12)}`;
     for (let attempt = 0; ; attempt++) {
       const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/blobs/${digest}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
@@ -413,6 +475,9 @@ export class HttpRegistry implements Registry {
         }
       } else if (!res0.ok) {
         throw await this.failure(res0, what);
+      } else {
+        const pack = res0.headers.get('x-trove-pack');
+        if (pack && /^[0-9a-f]{64}$/.test(pack)) this.learnPack(pack);
       }
       const hash = createHash('sha256');
       try {

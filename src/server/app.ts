@@ -4,7 +4,7 @@ import { invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { CommitRequest, NewRun } from '../core/types';
-import { readPack, requireDigestList } from './blobStore';
+import { readPack, requireDigestList, type PackAccess } from './blobStore';
 import type { ServerBackend } from './backend';
 import { hashToken, type TokenRecord } from './tokens';
 
@@ -77,6 +77,13 @@ type Handler = (c: Call) => Promise<void>;
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { backend } = opts;
   const buffered = new Semaphore(MAX_BUFFERED_UPLOADS);
+  // Whole-pack downloads exist where packs are objects of their own (S3), and not when every
+  // transfer must go through the server.
+  const packs = 'packUrl' in backend.blobs && backend.presignDownloads ? (backend.blobs as unknown as PackAccess) : undefined;
+  const packParam = (c: Call) => {
+    if (!packs) throw new HttpError('not_found', 'This server does not hand out whole packs; fetch blobs one by one.');
+    return digestParam(c);
+  };
   const routes: [string, RegExp, Handler][] = [];
   const route = (method: string, pattern: string, handler: Handler) => routes.push([method, new RegExp(`^${pattern}$`), handler]);
   const V = `/api/${API_VERSION}`;
@@ -212,8 +219,20 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     }
     c.res.setHeader('content-type', 'application/octet-stream');
     c.res.setHeader('content-length', source.size);
+    // Tells the client the blob sits in a pack it may fetch whole (GET /packs/{pack}).
+    if (source.pack && packs) c.res.setHeader('x-trove-pack', source.pack);
     c.res.writeHead(200);
     await pipeline(source.stream, c.res);
+  });
+  route('GET', `${V}/packs/${SEG}`, async (c) => {
+    const pack = packParam(c);
+    await packs!.packIndex(pack); // 404 for an unknown pack
+    c.res.writeHead(302, { location: packs!.packUrl(pack), 'cache-control': 'no-store', 'content-length': 0 });
+    c.res.end();
+  });
+  route('GET', `${V}/packs/${SEG}/index`, async (c) => {
+    const pack = packParam(c);
+    send(c, 200, { pack, blobs: await packs!.packIndex(pack) });
   });
   route('GET', `${V}/blobs/${SEG}/verify`, async (c) => {
     const digest = digestParam(c);

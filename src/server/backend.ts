@@ -16,6 +16,8 @@ export interface ServerBackend {
   readonly meta: MetadataStore;
   readonly blobs: BlobStore;
   readonly tokens: TokenStore;
+  /** Whether clients fetch bytes straight from the object store (presigned URLs). */
+  readonly presignDownloads: boolean;
   /** Throws unless every blob the manifest names is stored (and verified). */
   ensureBlobs(manifest: Manifest): Promise<void>;
   gc(dryRun: boolean): Promise<GcResult>;
@@ -38,6 +40,7 @@ const GC_GRACE_MS = 60 * 60 * 1000;
 
 class EmbeddedBackend implements ServerBackend {
   readonly mode = 'embedded' as const;
+  readonly presignDownloads = false;
   readonly description: string;
   readonly meta: MetadataStore;
   readonly blobs: LocalBlobStore;
@@ -92,7 +95,7 @@ class ScaleOutBackend implements ServerBackend {
   readonly mode = 'postgres+s3' as const;
   readonly description: string;
 
-  constructor(readonly meta: PgStore, readonly blobs: S3BlobStore) {
+  constructor(readonly meta: PgStore, readonly blobs: S3BlobStore, readonly presignDownloads: boolean) {
     this.description = `metadata in ${meta.location}, blobs in ${blobs.description}`;
   }
 
@@ -135,7 +138,7 @@ export async function openServerBackend(s: BackendSettings): Promise<ServerBacke
       await meta.init();
       const blobs = new S3BlobStore(s3SettingsFromEnv(s.s3Endpoint), bucket, prefix, meta, s.s3PresignMaxBytes);
       await blobs.init();
-      return new ScaleOutBackend(meta, blobs);
+      return new ScaleOutBackend(meta, blobs, s.s3PresignMaxBytes !== 0);
     } catch (e) {
       await meta.close().catch(() => undefined);
       throw e;

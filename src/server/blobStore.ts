@@ -42,7 +42,16 @@ export const PACK_MAX_BYTES = 16 << 20;
 export const PACK_MAX_BLOBS = 20_000;
 export const PACK_URL = '/api/v1/blobs/pack';
 
-export type BlobSource = { redirect: string } | { stream: Readable; size: number };
+/** A blob for download: a URL to redirect to, or bytes (with the pack holding it, when packed in S3). */
+export type BlobSource = { redirect: string } | { stream: Readable; size: number; pack?: string };
+
+/** A pack of blobs that clients may fetch whole (scale-out mode). */
+export interface PackAccess {
+  /** The blobs of a pack with their byte ranges. */
+  packIndex(pack: string): Promise<{ digest: string; offset: number; size: number }[]>;
+  /** A presigned URL of the whole pack object. */
+  packUrl(pack: string): string;
+}
 
 /** Blob storage behind `trove serve`: the embedded store's blob folder, or an S3 bucket. */
 export interface BlobStore {
@@ -146,6 +155,8 @@ export interface BlobLedger {
   forget(digests: string[]): Promise<void>;
   /** Packs and the digests each holds. */
   packs(): Promise<Map<string, string[]>>;
+  /** The blobs of one pack, in offset order. */
+  packIndex(pack: string): Promise<{ digest: string; offset: number; size: number }[]>;
 }
 
 /** Single PUTs are limited to 5 GiB by S3; larger blobs are streamed through the server. */
@@ -162,7 +173,7 @@ const PACK_CACHE_BYTES = 128 << 20;
  * one PUT go through the server, which hashes them while streaming a multipart upload and
  * completes it only when the digest matches.
  */
-export class S3BlobStore implements BlobStore {
+export class S3BlobStore implements BlobStore, PackAccess {
   readonly description: string;
   readonly client: S3Client;
 
@@ -358,7 +369,7 @@ export class S3BlobStore implements BlobStore {
       const stream = await this.readPacked(where).catch((e) => {
         throw s3Failure(`reading blob ${digest.slice(0, 12)}`, e);
       });
-      return { stream, size: where.size };
+      return { stream, size: where.size, pack: where.pack };
     }
     if (this.presignMaxBytes === 0) {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) })).catch((e) => {
@@ -372,6 +383,20 @@ export class S3BlobStore implements BlobStore {
       expiresSeconds: URL_LIFETIME_S,
     });
     return { redirect: signed.url };
+  }
+
+  async packIndex(pack: string): Promise<{ digest: string; offset: number; size: number }[]> {
+    const blobs = await this.ledger.packIndex(pack);
+    if (!blobs.length) throw notFound(`Pack ${pack.slice(0, 12)} is not in the store.`);
+    return blobs;
+  }
+
+  packUrl(pack: string): string {
+    return presignS3({
+      method: 'GET', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.packKey(pack), region: this.settings.region,
+      accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
+      expiresSeconds: URL_LIFETIME_S,
+    }).url;
   }
 
   async verify(digest: string): Promise<boolean> {

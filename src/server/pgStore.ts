@@ -428,6 +428,11 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     return { size: Number(r.size), ...(r.pack ? { pack: r.pack, offset: Number(r.pack_offset) } : {}) };
   }
 
+  async packIndex(pack: string): Promise<{ digest: string; offset: number; size: number }[]> {
+    const { rows } = await this.query<{ digest: string; pack_offset: string; size: string }>('select digest, pack_offset, size from blobs where pack = $1 order by pack_offset', [pack]);
+    return rows.map((r) => ({ digest: r.digest, offset: Number(r.pack_offset), size: Number(r.size) }));
+  }
+
   async packs(): Promise<Map<string, string[]>> {
     const { rows } = await this.query<{ pack: string; digest: string }>('select pack, digest from blobs where pack is not null');
     const out = new Map<string, string[]>();

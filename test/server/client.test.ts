@@ -122,6 +122,27 @@ for (const mode of ['embedded', 'postgres+s3'] as const) {
       await client.close();
     });
 
+    if (mode === 'postgres+s3') {
+      test('small files download by whole packs, each checked: a few requests instead of one per file', async () => {
+        const files: Record<string, Buffer> = {};
+        for (let i = 0; i < 400; i++) files[`f${i}.bin`] = randomBytes(1000 + i);
+        const data = folder(files);
+        const client = new HttpRegistry({ url: server.url });
+        await logArtifact(client, { project: 'packs', name: 'many', type: 'dataset', content: content(data), cacheDir: tempDir() });
+        const v = await client.getVersion({ project: 'packs', name: 'many', alias: 'latest' });
+        const before = server.stdout.length;
+        const root = join(tempDir('trove-packs-'), 'out');
+        await downloadVersion(client, v, { root });
+        for (const [p, bytes] of Object.entries(files)) assert.deepEqual(readFileSync(join(root, p)), bytes, p);
+        const log = server.stdout.slice(before).map((l) => JSON.parse(l) as { path: string; status: number });
+        const single = log.filter((e) => /^\/api\/v1\/blobs\/[0-9a-f]{64}$/.test(e.path)).length;
+        const packs = log.filter((e) => e.path.startsWith('/api/v1/packs/'));
+        assert.ok(packs.some((e) => e.status === 302), 'a whole pack was handed out');
+        assert.ok(single < 100, `blobs fetched one by one: ${single} of 400`);
+        await client.close();
+      });
+    }
+
     test('lists are paged: limit and nextCursor walk every item once', async () => {
       const client = new HttpRegistry({ url: server.url });
       const data = folder({ 'a.txt': 'a' });
