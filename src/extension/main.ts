@@ -1,0 +1,21 @@
+import { bundleLoadStart } from './activationClock';
+import * as vscode from 'vscode';
+import { TroveContext, type TroveApi } from './context';
+
+let trove: TroveContext | undefined;
+
+export function activate(context: vscode.ExtensionContext): TroveApi | undefined {
+  try {
+    trove = new TroveContext(context, bundleLoadStart);
+    context.subscriptions.push(trove);
+    return trove.api;
+  } catch (e) {
+    // VS Code only logs a failed activation; say it where the user looks.
+    void vscode.window.showErrorMessage(`Trove could not start: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+}
+
+export function deactivate(): void {
+  trove = undefined;
+}
