@@ -6,7 +6,7 @@ import type { LineageGraph } from '../src/core/types';
 import { facets, filterGraph, foldClusters, type ViewNode } from '../src/shared/lineageGraph';
 import type { ExpandDirection, FromWebview, LineageState, NodeDetails, ToWebview } from '../src/shared/lineageProtocol';
 import { layoutGraph, NODE_HEIGHT, shortLabel, type Layout } from './layout';
-import { badge, button, checkbox, divider } from './toolkit';
+import { button, checkbox, divider } from './toolkit';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -137,7 +137,7 @@ function render(): void {
 
 function setStatus(text: string): void {
   const s = $('status');
-  s.replaceChildren(badge(view.graph ? `${view.graph.nodes.length}` : '0'), document.createTextNode(` ${text}`));
+  s.textContent = text;
 }
 
 // ---- pan and zoom ----------------------------------------------------------------------------

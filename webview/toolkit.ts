@@ -2,9 +2,12 @@
  * The only module that imports @vscode/webview-ui-toolkit. Its upstream is archived; keeping every
  * use behind these small factories makes a move to @vscode-elements/elements a one-file change.
  */
-import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDivider } from '@vscode/webview-ui-toolkit';
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDivider(), vsCodeBadge(), vsCodeProgressRing());
+// Only components whose templates set no inline style: the page's CSP allows no 'unsafe-inline'
+// (vscode-badge and vscode-progress-ring bind style attributes). FAST reads the nonce for its own
+// probe stylesheet from <meta property="csp-nonce">.
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDivider());
 
 export interface ButtonOptions {
   title?: string;
@@ -33,14 +36,4 @@ export function checkbox(label: string, checked: boolean, onChange: (checked: bo
 
 export function divider(): HTMLElement {
   return document.createElement('vscode-divider');
-}
-
-export function badge(text: string): HTMLElement {
-  const b = document.createElement('vscode-badge');
-  b.textContent = text;
-  return b;
-}
-
-export function progressRing(): HTMLElement {
-  return document.createElement('vscode-progress-ring');
 }

@@ -3,8 +3,7 @@ import * as vscode from 'vscode';
 import { defaultProject, isDirectory, sanitizeProject } from '../core/config';
 import { conflict, describeError, invalid } from '../core/errors';
 import { formatRef, parseRef, validateAlias, validateName, validateProject, validateType } from '../core/names';
-import { downloadVersion as downloadVersionFiles, findConflicts, logArtifact, type DownloadOutcome, type LogOutcome } from '../core/operations';
-import { gitProvenance } from '../core/provenance';
+import type { DownloadOutcome, LogOutcome } from '../core/operations';
 import type { VersionDiff } from '../core/types';
 import { formatSize, type TreeElement } from '../shared/artifactTree';
 import { usageSnippet, type SnippetLanguage } from '../shared/usageSnippets';
@@ -17,6 +16,13 @@ import { isServerUrl } from './config';
 import type { LineagePanels } from './lineagePanel';
 import type { TroveLog } from './log';
 import { withTransferProgress } from './progress';
+
+/**
+ * The log/download machinery pulls in node-fetch (external references) and simple-git: loaded on
+ * first use so that activation stays fast.
+ */
+const operations = () => import('../core/operations');
+const provenance = () => import('../core/provenance');
 
 /** A version a command acts on. */
 export interface VersionTarget {
@@ -44,6 +50,8 @@ export interface DownloadOptions {
 export interface CompareOptions {
   /** Open VS Code's diff editor on this modified file instead of offering a pick. */
   diffPath?: string;
+  /** Offer a pick of the modified files to open in the diff editor (default true). */
+  askForDiff?: boolean;
 }
 
 const TYPES = ['dataset', 'model'];
@@ -172,6 +180,7 @@ export class TroveCommands {
     if (description === undefined && !options) return undefined;
 
     const registry = this.backend.registry;
+    const [{ logArtifact }, { gitProvenance }] = await Promise.all([operations(), provenance()]);
     const run = await registry.createRun({ project, jobType: 'log', command: `VS Code: Log Folder as Artifact ${folder}`, git: await gitProvenance(folder) });
     let outcome: LogOutcome;
     try {
@@ -246,6 +255,7 @@ export class TroveCommands {
     const base = ws?.uri.fsPath ?? '';
     const root = options.root ? (isAbsolute(options.root) ? options.root : join(base, options.root)) : join(base, this.backend.config.downloadRoot, `${t.name}-v${t.version}`);
     const registry = this.backend.registry;
+    const [{ downloadVersion: downloadVersionFiles, findConflicts }, { gitProvenance }] = await Promise.all([operations(), provenance()]);
     const detail = await registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` });
     const ref = formatRef(t.project, t.name, t.version);
     const shown = ws ? relative(base, root) || '.' : root;
@@ -351,7 +361,7 @@ export class TroveCommands {
     if (options.diffPath) {
       if (!diff.modified.includes(options.diffPath)) throw invalid(`${options.diffPath} is not modified between v${a} and v${b} of ${t.name}.`);
       await this.openFileDiff(t, a, b, options.diffPath);
-    } else if (diff.modified.length) {
+    } else if (diff.modified.length && options.askForDiff !== false) {
       const path = await vscode.window.showQuickPick(diff.modified, { title: `${t.name}: v${a} → v${b}`, placeHolder: 'Open the diff of a modified file (Esc to close)' });
       if (path) await this.openFileDiff(t, a, b, path);
     }

@@ -5,8 +5,9 @@ import { TroveContext, type TroveApi } from './context';
 let trove: TroveContext | undefined;
 
 export function activate(context: vscode.ExtensionContext): TroveApi | undefined {
+  const activateStart = performance.now();
   try {
-    trove = new TroveContext(context, bundleLoadStart);
+    trove = new TroveContext(context, bundleLoadStart, activateStart);
     context.subscriptions.push(trove);
     return trove.api;
   } catch (e) {
