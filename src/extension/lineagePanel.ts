@@ -86,6 +86,7 @@ export class LineagePanels implements vscode.Disposable, vscode.WebviewPanelSeri
 export class LineagePanel implements vscode.Disposable {
   private graph: LineageGraph | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private disposed = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -112,7 +113,9 @@ export class LineagePanel implements vscode.Disposable {
   }
 
   private post(message: ToWebview): void {
-    void this.panel.webview.postMessage(message);
+    // A reload started before the panel was closed may finish after it.
+    if (this.disposed) return;
+    this.panel.webview.postMessage(message).then(undefined, (e) => this.log.channel.debug(`Lineage: message not delivered: ${describeError(e)}`));
   }
 
   private fail(e: unknown): void {
@@ -212,6 +215,7 @@ export class LineagePanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.subscriptions.forEach((s) => s.dispose());
   }
 }

@@ -38,7 +38,8 @@ export type LineageFetcher = (versionNodeId: string, depth: number) => Promise<L
  * Adds the nodes one hop up (producers / inputs) or down (consumers / outputs) of `nodeId`.
  * The backend answers lineage queries from versions only, so a run is expanded through a
  * version next to it: its outputs reveal its inputs two hops up, its inputs reveal its outputs
- * two hops down. Only edges that touch `nodeId` in the asked direction are kept.
+ * two hops down (a run without inputs, such as an ingest, keeps the outputs already shown).
+ * Only edges that touch `nodeId` in the asked direction are kept.
  */
 export async function expandOneHop(graph: LineageGraph, nodeId: string, direction: ExpandDirection, fetch: LineageFetcher): Promise<LineageGraph> {
   const node = graph.nodes.find((n) => n.id === nodeId);
@@ -53,14 +54,10 @@ export async function expandOneHop(graph: LineageGraph, nodeId: string, directio
   let known = graph;
   const outputs = () => known.edges.filter((e) => e.from === nodeId).map((e) => e.to);
   const inputs = () => known.edges.filter((e) => e.to === nodeId).map((e) => e.from);
-  if (direction === 'down' || outputs().length === 0) {
-    // From an input, two hops down pass through this run to all its outputs.
-    for (const input of inputs()) known = mergeGraphs(known, await fetch(input, 2));
-  }
-  if (direction === 'up') {
-    const out = outputs()[0];
-    if (out) known = mergeGraphs(known, await fetch(out, 2));
-  }
+  // Any output leads two hops up to all the run's inputs (needed for 'up', and for 'down' when no
+  // input is known yet); any input leads two hops down through the run to all its outputs.
+  if ((direction === 'up' || inputs().length === 0) && outputs().length) known = mergeGraphs(known, await fetch(outputs()[0], 2));
+  if (direction === 'down' && inputs().length) known = mergeGraphs(known, await fetch(inputs()[0], 2));
   return mergeGraphs(graph, touching(known));
 }
 
