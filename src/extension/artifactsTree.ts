@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
 import type { ArtifactSummary, VersionDetail } from '../core/types';
 import { contextValue, elementId, formatSize, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
 import { listFolder, TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
 import type { Backend } from './backend';
 import { Commands } from './commandIds';
+import type { TroveLog } from './log';
 import type { VersionCache } from './versionCache';
 
 const TYPE_ICONS: Record<string, string> = { dataset: 'database', model: 'hubot', code: 'code', evaluation: 'graph' };
@@ -22,7 +24,7 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
   /** The instances handed to VS Code, so a refresh of one parent can name it. */
   private readonly known = new Map<string, TreeElement>();
 
-  constructor(private readonly backend: Backend, private readonly versions: VersionCache) {}
+  constructor(private readonly backend: Backend, private readonly versions: VersionCache, private readonly log: TroveLog) {}
 
   refresh(): void {
     this.artifactLists.clear();
@@ -43,7 +45,15 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
 
   async getChildren(element?: TreeElement): Promise<TreeElement[]> {
     const parentId = element ? elementId(element) : 'root';
-    const children = await this.loadChildren(element);
+    let children: TreeElement[];
+    try {
+      children = await this.loadChildren(element);
+    } catch (e) {
+      // Something vanished or the backend stopped answering: show nothing there, say why in the log.
+      this.log.channel.warn(`Artifacts tree: cannot list ${parentId}: ${describeError(e)}`);
+      if (!element) void this.backend.checkHealth();
+      return [];
+    }
     const shown = page(parentId, children, this.limits.get(parentId) ?? PAGE_SIZE);
     for (const c of shown) this.known.set(elementId(c), c);
     return shown;

@@ -74,9 +74,17 @@ export class Backend implements vscode.Disposable {
     await this.closeCurrent();
     this.config = readConfig();
     try {
+      let host = '';
+      if (!this.isEmbedded) {
+        try {
+          host = new URL(this.config.backend).host;
+        } catch {
+          throw new TroveError('invalid', `The setting trove.backend is "${this.config.backend}", which is not a valid URL; use "embedded" or a URL such as http://127.0.0.1:8080.`);
+        }
+      }
       const options: RegistryOptions = this.isEmbedded ? { store: this.config.storePath } : { server: this.config.backend };
       const opened = openRegistry(options);
-      if (!this.isEmbedded && !opened.registry.location.includes(new URL(this.config.backend).host)) {
+      if (!this.isEmbedded && !opened.registry.location.includes(host)) {
         await opened.registry.close();
         throw new TroveError('unavailable', `This build of Trove cannot reach servers yet; set trove.backend to "embedded" or install a build with the server backend.`);
       }

@@ -41,7 +41,7 @@ export class TroveContext implements vscode.Disposable {
     const log = this.own(new TroveLog());
     const backend = this.own(new Backend(log));
     const versions = new VersionCache(backend);
-    const tree = this.own(new ArtifactsTreeProvider(backend, versions));
+    const tree = this.own(new ArtifactsTreeProvider(backend, versions, log));
     const treeView = this.own(vscode.window.createTreeView(ARTIFACTS_VIEW, { treeDataProvider: tree, showCollapseAll: true }));
     const compare = new CompareDocuments(versions);
     const lineage = this.own(new LineagePanels(context.extensionUri, backend, log));

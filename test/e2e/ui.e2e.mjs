@@ -207,8 +207,11 @@ try {
     const versions = JSON.parse(cli('ls', 'mnist-demo/my-dataset', '--json')).map((v) => v.version);
     assert.deepEqual(versions, [1, 0]);
     await showTroveView();
-    await expandTreeRow('my-dataset');
-    await treeRow('v1').waitFor();
+    // Logging revealed and selected the new version in the tree.
+    const selected = troveTree.locator('.monaco-list-row[aria-selected="true"]');
+    await page.waitForFunction((el) => el?.textContent?.includes('v1'), await selected.first().elementHandle());
+    assert.equal((await selected.locator('.label-name').innerText()).trim(), 'v1');
+    assert.equal((await selected.locator('.label-description').innerText()).trim(), 'latest');
     await page.screenshot({ path: path.join(SHOTS, 'tree-after-log.png') });
   });
 
