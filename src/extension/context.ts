@@ -15,7 +15,7 @@ import { VersionFileSystem } from './versionFileSystem';
 
 /** What the extension exports: read by the extension-host tests and by other extensions. */
 export interface TroveApi {
-  /** Milliseconds from loading the bundle to the end of `activate`. */
+  /** Milliseconds spent evaluating the bundle plus running `activate` (VS Code's definition). */
   readonly activationMs: number;
   /** Resolves once the backend was opened and its health checked. */
   readonly ready: Promise<void>;
@@ -37,7 +37,7 @@ export class TroveContext implements vscode.Disposable {
   readonly api: TroveApi;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(context: vscode.ExtensionContext, loadStart: number, activateStart: number) {
+  constructor(context: vscode.ExtensionContext, clock: { loadStart: number; loadEnd: number; activateStart: number }) {
     const log = this.own(new TroveLog());
     const backend = this.own(new Backend(log));
     const versions = new VersionCache(backend);
@@ -59,8 +59,10 @@ export class TroveContext implements vscode.Disposable {
 
     // Opening the backend is asynchronous so that activation stays fast.
     const ready = backend.open().then(() => tree.refresh());
-    const activationMs = performance.now() - loadStart;
-    log.info(`Trove activated in ${activationMs.toFixed(1)} ms (bundle evaluated in ${(activateStart - loadStart).toFixed(1)} ms, activate ${(performance.now() - activateStart).toFixed(1)} ms)`);
+    const loadMs = clock.loadEnd - clock.loadStart;
+    const activateMs = performance.now() - clock.activateStart;
+    const activationMs = loadMs + activateMs;
+    log.info(`Trove activated in ${activationMs.toFixed(1)} ms (bundle evaluated in ${loadMs.toFixed(1)} ms, activate ran ${activateMs.toFixed(1)} ms; the host prepared the extension context for ${(clock.activateStart - clock.loadEnd).toFixed(1)} ms in between)`);
     this.api = {
       activationMs,
       ready,

@@ -60,8 +60,17 @@ async function check(name, body) {
 const quickInput = page.locator('.quick-input-widget .quick-input-box input');
 
 async function runCommand(label) {
-  await page.keyboard.press('F1');
-  await quickInput.waitFor();
+  // F1 is sometimes swallowed while an editor is still taking focus: try again.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await quickInput.waitFor({ timeout: 3000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await page.locator('.monaco-workbench .part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => {});
+    }
+  }
   await quickInput.fill('>' + label);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
   await page.keyboard.press('Enter');
@@ -170,14 +179,23 @@ try {
     await page.screenshot({ path: path.join(SHOTS, 'tree.png') });
   });
 
-  await check('activation takes under 200 ms', async () => {
+  await check('activation takes under 200 ms (as VS Code measures it)', async () => {
+    await runCommand('Developer: Show Running Extensions');
+    const row = page.locator('.monaco-list-row', { hasText: 'trove.trove' }).filter({ hasText: 'Activation' }).first();
+    await row.waitFor();
+    const vscodeMs = Number(/Activation:\s*(\d+)\s*ms/.exec(await row.innerText())?.[1]);
+    // VS Code 1.139 shows Running Extensions as a modal editor: close it before using the palette.
+    await page.keyboard.press('Escape');
+    if (await row.isVisible()) await runCommand('View: Close All Editors');
+    await row.waitFor({ state: 'hidden' });
     await runCommand('Trove: Show Output');
     const line = page.locator('.panel .view-lines .view-line', { hasText: 'Trove activated in' }).first();
     await line.waitFor();
-    const text = await line.innerText();
-    const ms = Number(/activated\s+in\s+([\d.]+)\s+ms/.exec(text)?.[1]);
-    log(`  activation time: ${ms} ms (${text.replace(/^.*?Trove/, 'Trove').trim()})`);
-    assert.ok(ms < 200, `${ms} ms`);
+    const text = (await line.innerText()).replace(/\s+/g, ' ');
+    const ownMs = Number(/activated in ([\d.]+) ms/.exec(text)?.[1]);
+    log(`  activation time: ${vscodeMs} ms as reported by VS Code (Running Extensions); ${text.replace(/^.*?Trove/, 'Trove').trim()}`);
+    assert.ok(vscodeMs < 200, `VS Code reports ${vscodeMs} ms`);
+    assert.ok(ownMs < 200, `${ownMs} ms`);
     await page.keyboard.press('Control+j'); // hide the panel again
   });
 
@@ -279,6 +297,30 @@ try {
     await webviewFrame().locator('#graph g.node[data-id="version:mnist-demo/processed-data:v0"]').waitFor({ timeout: 60000 });
     const tab = page.locator('.tabs-container .tab', { hasText: 'Lineage: processed-data:v0' });
     await tab.waitFor();
+  });
+
+  await check('welcome views and the status bar report an empty store and an unreachable backend', async () => {
+    const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');
+    const original = fs.readFileSync(settingsFile, 'utf8');
+    const withSettings = (extra) => fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(original), ...extra }, null, 2));
+    const emptyStore = fs.mkdtempSync(path.join(os.tmpdir(), 'trove-e2e-empty-'));
+    try {
+      await showTroveView();
+      withSettings({ 'trove.storePath': emptyStore });
+      await troveTree.locator('.welcome-view-content', { hasText: 'No artifacts yet in this store.' }).waitFor();
+      await page.locator('.statusbar-item', { hasText: `Trove: embedded ${emptyStore}` }).first().waitFor();
+      await page.screenshot({ path: path.join(SHOTS, 'welcome-empty.png') });
+      withSettings({ 'trove.backend': 'http://127.0.0.1:9' });
+      await troveTree.locator('.welcome-view-content', { hasText: 'The Trove backend cannot be reached' }).waitFor();
+      const status = page.locator('.statusbar-item', { hasText: 'Trove: 127.0.0.1:9' }).first();
+      await status.waitFor();
+      assert.ok((await status.getAttribute('class')).includes('error-kind') || (await status.innerHTML()).includes('codicon-error'), 'the status bar item shows an error');
+      await page.screenshot({ path: path.join(SHOTS, 'welcome-unreachable.png') });
+    } finally {
+      fs.writeFileSync(settingsFile, original);
+      fs.rmSync(emptyStore, { recursive: true, force: true });
+    }
+    await treeRow('mnist-demo').waitFor();
   });
 
   await check('the webview runs under its strict CSP without violations', async () => {

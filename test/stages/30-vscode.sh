@@ -42,6 +42,7 @@ grep -v -E '^\s+at |Creating a socket|connection token|AccountPolicyGate|AgentHo
 
 say "UI end-to-end test"
 mkdir -p test/e2e/screenshots
+rm -f test/e2e/screenshots/fail-*.png
 CS_PORT=$PORT WS_FOLDER="$RUN/ui/workspace" STORE="$RUN/ui/store" EXT_DEV="$ROOT" SHOTS="$ROOT/test/e2e/screenshots" \
   node test/e2e/ui.e2e.mjs || status=1
 say "done (screenshots in test/e2e/screenshots/)"
