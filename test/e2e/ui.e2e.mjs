@@ -299,6 +299,25 @@ try {
     await tab.waitFor();
   });
 
+  await check('Expand down on a node adds its consumers one hop away', async () => {
+    await runCommand('View: Close All Editors');
+    await runCommand('Trove: Show Lineage');
+    await pick('mnist-cnn');
+    await pick('v1');
+    const f = webviewFrame();
+    const node = (id) => f.locator(`#graph g.node[data-id="${id}"]`);
+    await node('version:mnist-demo/processed-data:v0').waitFor({ timeout: 30000 });
+    const runs = async () => (await f.locator('#graph g.node[data-kind="run"] text').allTextContents()).sort();
+    assert.deepEqual(await runs(), ['preprocess: preprocess', 'train: train-lr-0.003']);
+    await node('version:mnist-demo/processed-data:v0').click();
+    await f.locator('#details h2', { hasText: 'mnist-demo/processed-data:v0' }).waitFor();
+    await f.locator('vscode-button', { hasText: 'Expand down' }).click();
+    await f.locator('#graph g.node[data-kind="run"] text', { hasText: 'sweep: lr-sweep' }).waitFor();
+    assert.deepEqual(await runs(), ['preprocess: preprocess', 'sweep: lr-sweep', 'train: train-lr-0.003', 'train: train-lr-0.01']);
+    await page.screenshot({ path: path.join(SHOTS, 'lineage-expanded.png') });
+    await runCommand('View: Close All Editors');
+  });
+
   await check('welcome views and the status bar report an empty store and an unreachable backend', async () => {
     const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');
     const original = fs.readFileSync(settingsFile, 'utf8');
