@@ -356,7 +356,8 @@ export class TroveCommands {
 
   private async openComparison(t: VersionTarget, a: number, b: number, options: CompareOptions): Promise<VersionDiff> {
     const doc = await vscode.workspace.openTextDocument(CompareDocuments.uri(t.project, t.name, a, b));
-    await vscode.window.showTextDocument(doc, { preview: true });
+    // Not a preview: the diff editor opened next would replace a preview tab.
+    await vscode.window.showTextDocument(doc, { preview: false });
     const diff = await this.compare.compare(t.project, t.name, a, b);
     if (options.diffPath) {
       if (!diff.modified.includes(options.diffPath)) throw invalid(`${options.diffPath} is not modified between v${a} and v${b} of ${t.name}.`);

@@ -259,6 +259,39 @@ try {
     await explorerRow('my-dataset-v1').waitFor(); // revealed in the Explorer
   });
 
+  await check('a version item\'s context menu downloads it and compares it with the previous version', async () => {
+    await showTroveView();
+    // A container with one view shows the view's title actions in the side bar's title.
+    await page.locator('.part.sidebar .composite.title').hover();
+    await page.locator('.part.sidebar .title-actions .action-label[aria-label="Collapse All"]').click();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('dataset');
+    await expandTreeRow('my-dataset');
+    const menuItem = async (row, label) => {
+      await row.click({ button: 'right' });
+      const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+      await item.waitFor();
+      await item.hover();
+      await page.waitForTimeout(300);
+      await item.click();
+    };
+    await menuItem(treeRow('v0'), 'Download Version into Workspace');
+    log('  notification:', await expectNotification('my-dataset:v0 downloaded'));
+    const root = path.join(FOLDER, 'artifacts', 'my-dataset-v0');
+    assert.equal(fs.readFileSync(path.join(root, 'a.txt'), 'utf8'), 'sample one\n');
+    assert.equal(fs.readFileSync(path.join(root, 'nested', 'c.txt'), 'utf8'), 'nested sample\n');
+
+    await showTroveView();
+    await menuItem(treeRow('v1'), 'Compare with Previous Version');
+    await pick('a.txt'); // the modified files are offered for the diff editor
+    await page.locator('.tabs-container .tab', { hasText: 'my-dataset/a.txt (v0 ↔ v1)' }).waitFor();
+    await page.locator('.tabs-container .tab', { hasText: 'v0..v1.txt' }).waitFor();
+    const modifiedSide = page.locator('.editor-container .monaco-diff-editor .editor.modified .view-lines');
+    await modifiedSide.filter({ hasText: 'sample one, edited' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'compare.png') });
+    await runCommand('View: Close All Editors');
+  });
+
   const frame = webviewFrame();
   await check('Show Lineage opens the webview with the expected run and version nodes', async () => {
     await runCommand('Trove: Show Lineage');
