@@ -14,6 +14,7 @@ export const Commands = {
   selectBackend: 'trove.selectBackend',
   showOutput: 'trove.showOutput',
   loadMore: 'trove.loadMore',
+  revealVersion: 'trove.revealVersion',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -10,7 +10,7 @@ import { usageSnippet, type SnippetLanguage } from '../shared/usageSnippets';
 import { looksLikeText } from '../shared/versionUri';
 import { versionUri, type ArtifactsTreeProvider } from './artifactsTree';
 import type { Backend } from './backend';
-import { Commands, type CommandId } from './commandIds';
+import { ARTIFACTS_VIEW, Commands, type CommandId } from './commandIds';
 import { CompareDocuments } from './compareDocuments';
 import { isServerUrl } from './config';
 import type { LineagePanels } from './lineagePanel';
@@ -33,9 +33,11 @@ export interface VersionTarget {
 }
 
 /** Answers that the prompts of *Log Folder as Artifact* would ask for (tests and other callers). */
+/** Answers given up front (tests, the language server's quick fix); what is missing is asked. */
 export interface LogFolderOptions {
   name: string;
-  type: string;
+  type?: string;
+  project?: string;
   aliases?: string[];
   description?: string;
 }
@@ -85,6 +87,7 @@ export class TroveCommands {
       [Commands.selectBackend]: ['Select Backend', (choice?: { backend?: string; storePath?: string }) => this.selectBackend(choice)],
       [Commands.showOutput]: ['Show Output', async () => this.log.channel.show(true)],
       [Commands.loadMore]: ['Load More', async (t?: TreeElement) => t && this.tree.loadMore(t)],
+      [Commands.revealVersion]: ['Reveal Version', (t?: unknown) => this.revealVersion(t)],
     };
     return Object.entries(table).map(([id, [what, body]]) => vscode.commands.registerCommand(id, this.log.wrap(what, body as (...args: unknown[]) => Promise<unknown>)));
   }
@@ -152,6 +155,14 @@ export class TroveCommands {
     }
   }
 
+  /** Selects a version in the Artifacts tree (from the language server's links and definitions). */
+  async revealVersion(target?: unknown): Promise<void> {
+    const t = await this.versionTarget(target, 'Reveal Version');
+    if (!t) return;
+    await vscode.commands.executeCommand(`${ARTIFACTS_VIEW}.focus`);
+    await this.reveal(t);
+  }
+
   // ---- log ----------------------------------------------------------------------------------
 
   async logFolder(target?: unknown, second?: unknown): Promise<LogOutcome | undefined> {
@@ -161,7 +172,7 @@ export class TroveCommands {
     if (uri.scheme !== 'file') throw invalid(`${uri.toString()} is not a folder on this machine; Trove logs local folders.`);
     const folder = uri.fsPath;
     if (!isDirectory(folder)) throw invalid(`${folder} is not a folder; right-click a folder in the Explorer.`);
-    const project = this.projectFor(folder);
+    const project = options?.project ? validateProject(options.project) : this.projectFor(folder);
     const title = `Log ${basename(folder)} as an artifact of ${project}`;
 
     const name = options ? options.name : await vscode.window.showInputBox({
@@ -170,7 +181,7 @@ export class TroveCommands {
     });
     if (name === undefined) return undefined;
     validateName(name.trim());
-    const type = options ? options.type : await this.pickType(`${title} (2/4)`);
+    const type = options?.type ?? (await this.pickType(`${title} (2/4)`));
     if (type === undefined) return undefined;
     validateType(type);
     const aliases = options ? options.aliases ?? [] : await this.askAliases(`${title} (3/4)`);

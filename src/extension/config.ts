@@ -38,3 +38,6 @@ export function isServerUrl(backend: string): boolean {
 }
 
 export const affectsTrove = (e: vscode.ConfigurationChangeEvent) => e.affectsConfiguration('trove');
+
+/** SecretStorage key of the server token (never a setting). */
+export const TOKEN_SECRET = 'trove.serverToken';

@@ -6,7 +6,7 @@ import { Backend, type BackendState } from './backend';
 import { ARTIFACTS_VIEW } from './commandIds';
 import { TroveCommands } from './commands';
 import { COMPARE_SCHEME, CompareDocuments } from './compareDocuments';
-import { affectsTrove } from './config';
+import { affectsTrove, TOKEN_SECRET } from './config';
 import { LineagePanels, type RenderReport } from './lineagePanel';
 import { TroveLog } from './log';
 import { BackendStatusItem } from './statusBar';
@@ -36,6 +36,7 @@ export interface TroveApi {
 export class TroveContext implements vscode.Disposable {
   readonly api: TroveApi;
   private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
 
   constructor(context: vscode.ExtensionContext, clock: { loadStart: number; loadEnd: number; activateStart: number }) {
     const log = this.own(new TroveLog());
@@ -57,8 +58,13 @@ export class TroveContext implements vscode.Disposable {
       void backend.open().then(() => tree.refresh());
     }));
 
-    // Opening the backend is asynchronous so that activation stays fast.
+    // Opening the backend and starting the language server are asynchronous so that activation stays fast.
     const ready = backend.open().then(() => tree.refresh());
+    // The client library is evaluated only here, after activation has returned.
+    void import('./languageClient').then(({ startLanguageClient }) => startLanguageClient(context, log.channel, async () => context.secrets.get(TOKEN_SECRET))).then(
+      (client) => (this.disposed ? client.dispose() : this.own(client)),
+      (e) => log.report('Starting the Trove language server', e),
+    );
     const loadMs = clock.loadEnd - clock.loadStart;
     const activateMs = performance.now() - clock.activateStart;
     const activationMs = loadMs + activateMs;
@@ -81,6 +87,7 @@ export class TroveContext implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const d of this.disposables.reverse()) d.dispose();
     this.disposables.length = 0;
   }
