@@ -1,0 +1,188 @@
+import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
+import type { ArtifactSummary, VersionDetail } from '../core/types';
+import { contextValue, elementId, formatSize, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
+import { listFolder, TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
+import type { Backend } from './backend';
+import { Commands } from './commandIds';
+import type { TroveLog } from './log';
+import type { VersionCache } from './versionCache';
+
+const TYPE_ICONS: Record<string, string> = { dataset: 'database', model: 'hubot', code: 'code', evaluation: 'graph' };
+
+/**
+ * Projects > artifact types > artifacts > versions > folders and files, loaded lazily. Elements
+ * are plain data with stable ids (src/shared/artifactTree.ts); listings are cached until the next
+ * refresh, and version manifests (immutable) in the shared VersionCache.
+ */
+export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElement>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeElement | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private artifactLists = new Map<string, Promise<ArtifactSummary[]>>();
+  /** How many children each parent shows; grows with "Load more". */
+  private readonly limits = new Map<string, number>();
+  /** The instances handed to VS Code, so a refresh of one parent can name it. */
+  private readonly known = new Map<string, TreeElement>();
+
+  constructor(private readonly backend: Backend, private readonly versions: VersionCache, private readonly log: TroveLog) {}
+
+  refresh(): void {
+    this.artifactLists.clear();
+    this.emitter.fire(undefined);
+  }
+
+  /** Shows the next page of a parent's children. */
+  loadMore(item: TreeElement): void {
+    if (item.kind !== 'loadMore') return;
+    this.limits.set(item.parentId, item.shown + PAGE_SIZE);
+    this.emitter.fire(item.parentId === 'root' ? undefined : this.known.get(item.parentId));
+  }
+
+  getParent(element: TreeElement): TreeElement | undefined {
+    const parent = parentOf(element);
+    return parent && (this.known.get(elementId(parent)) ?? parent);
+  }
+
+  async getChildren(element?: TreeElement): Promise<TreeElement[]> {
+    const parentId = element ? elementId(element) : 'root';
+    let children: TreeElement[];
+    try {
+      children = await this.loadChildren(element);
+    } catch (e) {
+      // Something vanished or the backend stopped answering: show nothing there, say why in the log.
+      this.log.channel.warn(`Artifacts tree: cannot list ${parentId}: ${describeError(e)}`);
+      if (!element) void this.backend.checkHealth();
+      return [];
+    }
+    const shown = page(parentId, children, this.limits.get(parentId) ?? PAGE_SIZE);
+    for (const c of shown) this.known.set(elementId(c), c);
+    return shown;
+  }
+
+  private async loadChildren(element?: TreeElement): Promise<TreeElement[]> {
+    if (!element) {
+      if (this.backend.state === 'unreachable') return [];
+      const projects = await this.backend.registry.listProjects();
+      return projects.map((p) => ({ kind: 'project', project: p.name, artifacts: p.artifacts }));
+    }
+    switch (element.kind) {
+      case 'project': {
+        const artifacts = await this.artifactsOf(element.project);
+        const types = new Map<string, number>();
+        for (const a of artifacts) types.set(a.type, (types.get(a.type) ?? 0) + 1);
+        return [...types.keys()].sort().map((type) => ({ kind: 'typeGroup', project: element.project, type, artifacts: types.get(type)! }));
+      }
+      case 'typeGroup': {
+        const artifacts = (await this.artifactsOf(element.project)).filter((a) => a.type === element.type);
+        return artifacts.map((a) => ({ kind: 'artifact', project: a.project, name: a.name, type: a.type, versions: a.versions, latest: a.latest, updatedAt: a.updatedAt }));
+      }
+      case 'artifact': {
+        const versions = await this.backend.registry.listVersions(element.project, element.name);
+        const numbers = versions.map((v) => v.version);
+        const lowest = Math.min(...numbers);
+        return versions.map((v) => ({
+          kind: 'version', project: element.project, name: element.name, type: element.type, version: v.version,
+          aliases: v.aliases, size: v.size, files: v.files, createdAt: v.createdAt, digest: v.digest, hasPrevious: v.version > lowest,
+        }));
+      }
+      case 'version':
+      case 'folder': {
+        const detail = await this.versions.get(element.project, element.name, element.version);
+        return this.folderChildren(element, detail, element.kind === 'folder' ? element.path : '');
+      }
+      default:
+        return [];
+    }
+  }
+
+  private folderChildren(element: TreeElement & { kind: 'version' | 'folder' }, detail: VersionDetail, dir: string): TreeElement[] {
+    const { files, folders } = listFolder(Object.keys(detail.manifest), dir);
+    const base = { project: element.project, name: element.name, type: element.type, version: element.version };
+    const join = (n: string) => (dir ? `${dir}/${n}` : n);
+    return [
+      ...folders.map((f) => ({ kind: 'folder' as const, ...base, path: join(f) })),
+      ...files.map((f) => {
+        const e = detail.manifest[join(f)];
+        return { kind: 'file' as const, ...base, path: join(f), size: e.size, external: !!e.ref };
+      }),
+    ];
+  }
+
+  private artifactsOf(project: string): Promise<ArtifactSummary[]> {
+    let list = this.artifactLists.get(project);
+    if (!list) {
+      list = this.backend.registry.listArtifacts(project);
+      list.catch(() => this.artifactLists.delete(project));
+      this.artifactLists.set(project, list);
+    }
+    return list;
+  }
+
+  getTreeItem(e: TreeElement): vscode.TreeItem {
+    const Collapsed = vscode.TreeItemCollapsibleState.Collapsed;
+    let item: vscode.TreeItem;
+    switch (e.kind) {
+      case 'project':
+        item = new vscode.TreeItem(e.project, Collapsed);
+        item.iconPath = new vscode.ThemeIcon('folder-library');
+        item.description = `${e.artifacts} artifact${e.artifacts === 1 ? '' : 's'}`;
+        break;
+      case 'typeGroup':
+        item = new vscode.TreeItem(e.type, Collapsed);
+        item.iconPath = new vscode.ThemeIcon(TYPE_ICONS[e.type] ?? 'package');
+        item.description = String(e.artifacts);
+        break;
+      case 'artifact':
+        item = new vscode.TreeItem(e.name, Collapsed);
+        item.iconPath = new vscode.ThemeIcon('archive');
+        item.description = `v${e.latest} · ${e.versions} version${e.versions === 1 ? '' : 's'}`;
+        item.tooltip = `${e.project}/${e.name} (${e.type}), ${e.versions} versions, latest v${e.latest}, updated ${localTime(e.updatedAt)}`;
+        break;
+      case 'version': {
+        item = new vscode.TreeItem(`v${e.version}`, Collapsed);
+        item.iconPath = new vscode.ThemeIcon(e.aliases.includes('latest') ? 'tag' : 'versions');
+        item.description = e.aliases.join(', ');
+        const tip = new vscode.MarkdownString();
+        tip.appendMarkdown(`**${e.project}/${e.name}:v${e.version}** (${e.type})\n\n`);
+        tip.appendMarkdown(`${formatSize(e.size)} in ${e.files} file${e.files === 1 ? '' : 's'}  \ncreated ${localTime(e.createdAt)}  \n`);
+        if (e.aliases.length) tip.appendMarkdown(`aliases: ${e.aliases.join(', ')}  \n`);
+        tip.appendMarkdown(`digest \`${e.digest.slice(0, 16)}…\``);
+        item.tooltip = tip;
+        break;
+      }
+      case 'folder':
+        item = new vscode.TreeItem(e.path.slice(e.path.lastIndexOf('/') + 1), Collapsed);
+        item.iconPath = vscode.ThemeIcon.Folder;
+        item.resourceUri = versionUri(e.project, e.name, e.version, e.path);
+        break;
+      case 'file':
+        item = new vscode.TreeItem(e.path.slice(e.path.lastIndexOf('/') + 1), vscode.TreeItemCollapsibleState.None);
+        item.iconPath = vscode.ThemeIcon.File;
+        item.resourceUri = versionUri(e.project, e.name, e.version, e.path);
+        item.description = e.external ? `${formatSize(e.size)} · reference` : formatSize(e.size);
+        item.command = { command: Commands.openFile, title: 'Open File', arguments: [e] };
+        break;
+      case 'loadMore':
+        item = new vscode.TreeItem(`Load more… (${e.shown} of ${e.total} shown)`, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: Commands.loadMore, title: 'Load More', arguments: [e] };
+        break;
+    }
+    item.id = elementId(e);
+    item.contextValue = contextValue(e);
+    return item;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+export function versionUri(project: string, name: string, version: number, path: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: TROVE_SCHEME, path: formatVersionPath({ project, name, version, path }) });
+}
+
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}

@@ -1,0 +1,165 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { defaultStorePath } from '../core/config';
+import { describeError, TroveError } from '../core/errors';
+import type { Registry } from '../core/registry';
+import { openRegistry, type BackendOptions } from '../sdk/backend';
+import { isServerUrl, readConfig, type TroveConfig } from './config';
+import type { TroveLog } from './log';
+
+/** `empty`: reachable, no artifacts yet; `unreachable`: opening or listing failed. */
+export type BackendState = 'ok' | 'empty' | 'unreachable';
+
+/** Server options that `openRegistry` understands once the HTTP backend is part of the build. */
+type RegistryOptions = BackendOptions & { server?: string };
+
+/**
+ * Owns the Registry the settings name: opens it, checks its health, reopens it when the settings
+ * change, and turns its change notifications (including those of a CLI run in a terminal, which
+ * the embedded store reports through a file watch) into one debounced event.
+ */
+export class Backend implements vscode.Disposable {
+  private current?: { registry: Registry; cacheDir: string };
+  private unsubscribe?: () => void;
+  private storeWaiter?: ReturnType<typeof setInterval>;
+  private debounce?: ReturnType<typeof setTimeout>;
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly stateChanged = new vscode.EventEmitter<BackendState>();
+  /** Fires after the backend's content changed (debounced) or the backend was switched. */
+  readonly onDidChange = this.changed.event;
+  readonly onDidChangeState = this.stateChanged.event;
+  state: BackendState | undefined;
+  error: string | undefined;
+  config: TroveConfig = readConfig();
+
+  constructor(private readonly log: TroveLog) {}
+
+  /** A short name for the status bar: `embedded ~/.trove` or the server's host. */
+  get label(): string {
+    if (isServerUrl(this.config.backend)) {
+      try {
+        return new URL(this.config.backend).host;
+      } catch {
+        return this.config.backend;
+      }
+    }
+    return `embedded ${this.storeRoot.replace(process.env.HOME ?? '\0', '~')}`;
+  }
+
+  get location(): string {
+    return this.current?.registry.location ?? (isServerUrl(this.config.backend) ? `server ${this.config.backend}` : `embedded store ${this.storeRoot}`);
+  }
+
+  get storeRoot(): string {
+    return defaultStorePath(this.config.storePath);
+  }
+
+  get isEmbedded(): boolean {
+    return !isServerUrl(this.config.backend);
+  }
+
+  /** The open Registry; throws the reason when the backend could not be opened. */
+  get registry(): Registry {
+    if (!this.current) throw new TroveError('unavailable', this.error ?? 'The Trove backend is not open yet; try again in a moment.');
+    return this.current.registry;
+  }
+
+  get cacheDir(): string {
+    return this.current?.cacheDir ?? join(this.storeRoot, 'cache');
+  }
+
+  /** (Re)opens the backend from the settings, then checks its health. */
+  async open(): Promise<void> {
+    await this.closeCurrent();
+    this.config = readConfig();
+    try {
+      let host = '';
+      if (!this.isEmbedded) {
+        try {
+          host = new URL(this.config.backend).host;
+        } catch {
+          throw new TroveError('invalid', `The setting trove.backend is "${this.config.backend}", which is not a valid URL; use "embedded" or a URL such as http://127.0.0.1:8080.`);
+        }
+      }
+      const options: RegistryOptions = this.isEmbedded ? { store: this.config.storePath } : { server: this.config.backend };
+      const opened = openRegistry(options);
+      if (!this.isEmbedded && !opened.registry.location.includes(host)) {
+        await opened.registry.close();
+        throw new TroveError('unavailable', `This build of Trove cannot reach servers yet; set trove.backend to "embedded" or install a build with the server backend.`);
+      }
+      this.current = opened;
+      this.subscribe();
+      this.log.info(`Backend: ${opened.registry.location}`);
+    } catch (e) {
+      this.setState('unreachable', describeError(e));
+      return;
+    }
+    await this.checkHealth();
+  }
+
+  /** Lists projects to learn whether the backend answers and whether it holds anything. */
+  async checkHealth(): Promise<BackendState> {
+    if (!this.current) {
+      this.setState('unreachable', this.error ?? 'The backend is not open.');
+      return 'unreachable';
+    }
+    try {
+      const projects = await this.current.registry.listProjects();
+      this.setState(projects.length ? 'ok' : 'empty');
+    } catch (e) {
+      this.setState('unreachable', describeError(e));
+    }
+    return this.state!;
+  }
+
+  private setState(state: BackendState, error?: string): void {
+    const changed = state !== this.state || error !== this.error;
+    this.state = state;
+    this.error = error;
+    if (error) this.log.channel.warn(`Backend ${this.location} unreachable: ${error}`);
+    void vscode.commands.executeCommand('setContext', 'trove.backendState', state);
+    if (changed) this.stateChanged.fire(state);
+  }
+
+  private subscribe(): void {
+    const registry = this.current!.registry;
+    // The embedded store's watcher needs the folder; until a first log creates it, look for it.
+    if (this.isEmbedded && !existsSync(join(this.storeRoot, 'format.json'))) {
+      this.storeWaiter = setInterval(() => {
+        if (!existsSync(join(this.storeRoot, 'format.json'))) return;
+        clearInterval(this.storeWaiter);
+        this.storeWaiter = undefined;
+        this.unsubscribe?.();
+        this.unsubscribe = registry.onDidChange(() => this.scheduleChange());
+        this.scheduleChange();
+      }, 2000);
+    }
+    this.unsubscribe = registry.onDidChange(() => this.scheduleChange());
+  }
+
+  /** Many writes (a log touches several files) become one refresh. */
+  private scheduleChange(): void {
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      void this.checkHealth().then(() => this.changed.fire());
+    }, 250);
+  }
+
+  private async closeCurrent(): Promise<void> {
+    clearInterval(this.storeWaiter);
+    this.storeWaiter = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    const old = this.current;
+    this.current = undefined;
+    await old?.registry.close();
+  }
+
+  dispose(): void {
+    clearTimeout(this.debounce);
+    void this.closeCurrent();
+    this.changed.dispose();
+    this.stateChanged.dispose();
+  }
+}

@@ -1,0 +1,22 @@
+/** Every command id of the extension, in one place (package.json contributes the same ids). */
+export const Commands = {
+  logFolder: 'trove.logFolder',
+  downloadVersion: 'trove.downloadVersion',
+  showLineage: 'trove.showLineage',
+  addAlias: 'trove.addAlias',
+  removeAlias: 'trove.removeAlias',
+  compareWithPrevious: 'trove.compareWithPrevious',
+  compareVersions: 'trove.compareVersions',
+  openFile: 'trove.openFile',
+  copyUsageSnippet: 'trove.copyUsageSnippet',
+  copyReference: 'trove.copyReference',
+  refresh: 'trove.refresh',
+  selectBackend: 'trove.selectBackend',
+  showOutput: 'trove.showOutput',
+  loadMore: 'trove.loadMore',
+  revealVersion: 'trove.revealVersion',
+} as const;
+
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+export const ARTIFACTS_VIEW = 'trove.artifacts';

@@ -1,0 +1,147 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { DownloadOutcome, LogOutcome } from '../../src/core/operations';
+import type { VersionDiff } from '../../src/core/types';
+import { Commands } from '../../src/extension/commandIds';
+import type { TroveApi } from '../../src/extension/context';
+import { makeFolder, storeRegistry, tempDir, troveApi, workspaceDir } from './helpers';
+
+const run = <T>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`])).sort();
+}
+
+export function registerCommandSuites(): void {
+  suite('Commands', () => {
+    let api: TroveApi;
+    const registry = storeRegistry();
+
+    suiteSetup(async () => {
+      api = await troveApi();
+    });
+
+    suiteTeardown(async () => {
+      await registry.close();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    test('Log Folder as Artifact: creates v0, reports unchanged, then v1 after an edit, with git provenance', async () => {
+      const dir = makeFolder('exthost-log', { 'a.csv': 'x,y\n1,2\n', 'sub/b.txt': 'bee\n' });
+      const first = await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'exthost-data', type: 'dataset', aliases: ['raw'], description: 'from the tests' });
+      assert.ok(first, api.lastError());
+      assert.deepEqual([first.ref, first.created, first.files], ['mnist-demo/exthost-data:v0', true, 2]);
+      const again = await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'exthost-data', type: 'dataset' });
+      assert.deepEqual([again?.version, again?.created], [0, false]);
+      writeFileSync(join(dir, 'a.csv'), 'x,y\n1,3\n');
+      const edited = await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'exthost-data', type: 'dataset' });
+      assert.deepEqual([edited?.version, edited?.created], [1, true]);
+
+      const v0 = await registry.getVersion({ project: 'mnist-demo', name: 'exthost-data', alias: 'raw' });
+      assert.equal(v0.version, 0);
+      assert.equal(v0.description, 'from the tests');
+      assert.deepEqual(Object.keys(v0.manifest), ['a.csv', 'sub/b.txt']);
+      const creator = await registry.getRun(v0.createdBy!.runId);
+      assert.equal(creator.status, 'finished');
+      assert.match(creator.git?.commit ?? '', /^[0-9a-f]{40}$/, 'git commit recorded');
+    });
+
+    test('an invalid artifact name is refused with a clear message and creates nothing', async () => {
+      const dir = makeFolder('exthost-bad', { 'a.txt': 'a\n' });
+      const before = await registry.listArtifacts('mnist-demo');
+      const outcome = await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'bad name!', type: 'dataset' });
+      assert.equal(outcome, undefined);
+      assert.match(api.lastError() ?? '', /^Invalid artifact name "bad name!": use 1-128 letters/);
+      assert.deepEqual((await registry.listArtifacts('mnist-demo')).map((a) => a.name), before.map((a) => a.name));
+      const badType = await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'ok-name', type: 'two words' });
+      assert.equal(badType, undefined);
+      assert.match(api.lastError() ?? '', /^Invalid artifact type/);
+      assert.ok(!(await registry.listArtifacts('mnist-demo')).some((a) => a.name === 'ok-name'));
+    });
+
+    test('Download Version writes identical files, refuses to overwrite changes unless allowed', async () => {
+      const root = join(workspaceDir(), 'artifacts', 'exthost-download');
+      const outcome = await run<DownloadOutcome>(Commands.downloadVersion, 'mnist-demo/raw-data:v0', { root });
+      assert.ok(outcome, api.lastError());
+      assert.equal(outcome.files, 3);
+      const source = join(workspaceDir(), 'data', 'raw');
+      assert.deepEqual(listFiles(root), listFiles(source));
+      for (const f of listFiles(source)) assert.ok(readFileSync(join(root, f)).equals(readFileSync(join(source, f))), f);
+
+      writeFileSync(join(root, 'labels.json'), 'changed locally\n');
+      const refused = await run<DownloadOutcome>(Commands.downloadVersion, 'mnist-demo/raw-data:v0', { root, overwrite: false });
+      assert.equal(refused, undefined);
+      assert.match(api.lastError() ?? '', /1 file\(s\) in .* differ from mnist-demo\/raw-data:v0 \(first: labels.json\)/);
+      assert.equal(readFileSync(join(root, 'labels.json'), 'utf8'), 'changed locally\n');
+      const forced = await run<DownloadOutcome>(Commands.downloadVersion, 'mnist-demo/raw-data:v0', { root, overwrite: true });
+      assert.equal(forced?.unchanged, 2);
+      assert.ok(readFileSync(join(root, 'labels.json')).equals(readFileSync(join(source, 'labels.json'))));
+      const v = await registry.getVersion({ project: 'mnist-demo', name: 'raw-data', alias: 'v0' });
+      assert.ok(v.usedBy.some((u) => u.jobType === 'download'), 'the download is recorded as a use');
+    });
+
+    test('Add Alias and Remove Alias', async () => {
+      assert.equal(await run(Commands.addAlias, 'mnist-demo/mnist-cnn:v0', 'candidate'), 'candidate');
+      assert.deepEqual((await registry.getVersion({ project: 'mnist-demo', name: 'mnist-cnn', alias: 'candidate' })).version, 0);
+      assert.equal(await run(Commands.addAlias, 'mnist-demo/mnist-cnn:v0', 'v7'), undefined);
+      assert.match(api.lastError() ?? '', /reserved for version numbers/);
+      assert.equal(await run(Commands.removeAlias, 'mnist-demo/mnist-cnn:v0', 'candidate'), 'candidate');
+      await assert.rejects(registry.getVersion({ project: 'mnist-demo', name: 'mnist-cnn', alias: 'candidate' }), /does not exist/);
+    });
+
+    test('Compare with Previous Version opens the change list and the diff editor of a modified text file', async () => {
+      const diff = await run<VersionDiff>(Commands.compareWithPrevious, 'mnist-demo/mnist-cnn:v1', { diffPath: 'model.json' });
+      assert.deepEqual(diff, { added: [], removed: [], modified: ['model.json'], renamed: [] });
+      const report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'trove-compare');
+      assert.ok(report, 'the comparison document is open');
+      assert.match(report.getText(), /Trove: mnist-demo\/mnist-cnn:v0 → mnist-demo\/mnist-cnn:v1/);
+      assert.match(report.getText(), /M model\.json/);
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'a diff editor is active');
+      assert.equal(tab.input.original.toString(), 'trove:/mnist-demo/mnist-cnn/v0/model.json');
+      assert.equal(tab.input.modified.toString(), 'trove:/mnist-demo/mnist-cnn/v1/model.json');
+      const first = await run(Commands.compareWithPrevious, 'mnist-demo/raw-data:v0');
+      assert.equal(first, undefined);
+      assert.match(api.lastError() ?? '', /is the first version/);
+    });
+
+    test('Compare Versions… compares any two versions of an artifact', async () => {
+      const diff = await run<VersionDiff>(Commands.compareVersions, 'mnist-demo/exthost-data:v1', 'v0', { askForDiff: false });
+      assert.deepEqual(diff?.modified, ['a.csv']);
+    });
+
+    test('Open File reads a version file through the read-only trove: file system', async () => {
+      const uri = vscode.Uri.parse('trove:/mnist-demo/raw-data/v0/labels.json');
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      assert.ok(Buffer.from(bytes).equals(readFileSync(join(workspaceDir(), 'data', 'raw', 'labels.json'))));
+      const opened = await run<vscode.Uri>(Commands.openFile, { kind: 'file', project: 'mnist-demo', name: 'raw-data', type: 'dataset', version: 0, path: 'labels.json', size: bytes.length, external: false });
+      assert.equal(opened?.toString(), uri.toString());
+      const editor = vscode.window.activeTextEditor;
+      assert.equal(editor?.document.uri.toString(), uri.toString());
+      assert.match(editor!.document.getText(), /synthetic digits/);
+      await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, new Uint8Array([1]))), /read-only|NoPermissions/);
+      const listing = await vscode.workspace.fs.readDirectory(vscode.Uri.parse('trove:/mnist-demo/exthost-data/v1'));
+      assert.deepEqual(listing, [['sub', vscode.FileType.Directory], ['a.csv', vscode.FileType.File]]);
+    });
+
+    test('Copy Reference and Copy Usage Snippet put working text on the clipboard', async () => {
+      assert.equal(await run(Commands.copyReference, 'mnist-demo/mnist-cnn:best'), 'mnist-demo/mnist-cnn:v1');
+      assert.equal(await vscode.env.clipboard.readText(), 'mnist-demo/mnist-cnn:v1');
+      const ts = await run<string>(Commands.copyUsageSnippet, 'mnist-demo/mnist-cnn:v1', 'typescript');
+      assert.match(ts ?? '', /run\.useArtifact\("mnist-demo\/mnist-cnn:v1"\)/);
+      const py = await run<string>(Commands.copyUsageSnippet, 'mnist-demo/processed-data:v0', 'python');
+      assert.match(py ?? '', /"trove", "download", "mnist-demo\/processed-data:v0"/);
+      assert.equal(await vscode.env.clipboard.readText(), py);
+    });
+
+    test('a palette command without a workspace target still explains what is wrong', async () => {
+      const dir = tempDir('trove-not-a-folder-');
+      const file = join(dir, 'file.txt');
+      writeFileSync(file, 'x');
+      assert.equal(await run(Commands.logFolder, vscode.Uri.file(file), { name: 'x', type: 'dataset' }), undefined);
+      assert.match(api.lastError() ?? '', /is not a folder/);
+    });
+  });
+}
