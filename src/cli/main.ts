@@ -37,6 +37,7 @@ Commands:
                                   serve a registry to a team over HTTP (default 127.0.0.1:8470, embedded store)
   token create --project P|'*' --scope read|write [--store DIR | --database URL]
                                   create an API token for a server (printed once)
+  token ls | token revoke ID      list tokens (ids, never secrets) or revoke one
 
 References: [project/]name[:vN|:alias], default :latest.
 Global options: --store DIR (TROVE_STORE, default ~/.trove), --server URL (TROVE_SERVER, with
@@ -443,15 +444,30 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
 }
 
 async function cmdToken(flags: Flags, args: string[]): Promise<number> {
-  if (args[0] !== 'create' || args.length !== 1) throw usageError("Expected trove token create --project P --scope read|write (P may be '*' for every project).");
+  const [action, ...rest] = args;
+  const usage = "Expected trove token create --project P|'*' --scope read|write, trove token ls, or trove token revoke ID.";
+  if (action === 'create' ? rest.length !== 0 : action === 'ls' ? rest.length !== 0 : action === 'revoke' ? rest.length !== 1 : true) throw usageError(usage);
   const project = flags.project as string | undefined;
   const scope = flags.scope as string | undefined;
-  if (!project || !scope) throw usageError("trove token create needs --project P (or '*') and --scope read|write.");
+  if (action === 'create' && (!project || !scope)) throw usageError("trove token create needs --project P (or '*') and --scope read|write.");
   const database = flags.database as string | undefined;
   const { openTokenStore } = await import('../server/backend');
   const opened = await openTokenStore({ database, store: database ? undefined : defaultStorePath(flags.store as string | undefined) });
   try {
-    const { token, record } = await opened.tokens.create(project, scope);
+    if (action === 'ls') {
+      const tokens = (await opened.tokens.list()).map((t) => ({ id: t.id, project: t.project, scope: t.scope, createdAt: t.createdAt }));
+      if (flags.json) process.stdout.write(JSON.stringify(tokens) + '\n');
+      else if (!tokens.length) process.stdout.write(`No tokens in ${opened.location}.\n`);
+      else process.stdout.write(table(['ID', 'PROJECT', 'SCOPE', 'CREATED'], tokens.map((t) => [t.id, t.project, t.scope, t.createdAt])) + '\n');
+      return 0;
+    }
+    if (action === 'revoke') {
+      if (!(await opened.tokens.revoke(rest[0]))) throw new TroveError('not_found', `No token with id ${rest[0]} in ${opened.location}; run \`trove token ls\` to see the ids.`);
+      if (flags.json) process.stdout.write(JSON.stringify({ revoked: rest[0] }) + '\n');
+      else process.stderr.write(`trove: token ${rest[0]} revoked; servers refuse it within a second.\n`);
+      return 0;
+    }
+    const { token, record } = await opened.tokens.create(project!, scope!);
     if (flags.json) process.stdout.write(JSON.stringify({ token, id: record.id, project: record.project, scope: record.scope }) + '\n');
     else {
       process.stdout.write(token + '\n');

@@ -462,6 +462,16 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     return created;
   }
 
+  async list(): Promise<TokenRecord[]> {
+    const { rows } = await this.query<{ id: string; hash: string; project: string; scope: 'read' | 'write'; created_at: Date }>('select * from tokens order by created_at');
+    return rows.map((r) => ({ id: r.id, hash: r.hash, project: r.project, scope: r.scope, createdAt: iso(r.created_at)! }));
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const r = await this.query('delete from tokens where id = $1', [id]);
+    return !!r.rowCount;
+  }
+
   async findByHash(hash: string): Promise<TokenRecord | undefined> {
     const { rows } = await this.query<{ id: string; hash: string; project: string; scope: 'read' | 'write'; created_at: Date }>('select * from tokens where hash = $1', [hash]);
     const r = rows[0];

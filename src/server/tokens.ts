@@ -21,6 +21,10 @@ export interface TokenStore {
   /** Stores a new token and returns the secret, which exists nowhere else afterwards. */
   create(project: string, scope: string): Promise<{ token: string; record: TokenRecord }>;
   findByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** Every token's record (never a secret: only hashes are stored). */
+  list(): Promise<TokenRecord[]>;
+  /** Removes the token with this id; false when there is none. */
+  revoke(id: string): Promise<boolean>;
 }
 
 export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -55,6 +59,23 @@ export class FileTokenStore implements TokenStore {
     });
     this.cache = undefined;
     return created;
+  }
+
+  async list(): Promise<TokenRecord[]> {
+    return ((await readJson<{ tokens: TokenRecord[] }>(this.file)) ?? { tokens: [] }).tokens;
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    let found = false;
+    await mkdir(dirname(this.file), { recursive: true });
+    await withLock(`${this.file}.lock`, async () => {
+      const doc = (await readJson<{ tokens: TokenRecord[] }>(this.file)) ?? { tokens: [] };
+      const kept = doc.tokens.filter((t) => t.id !== id);
+      found = kept.length !== doc.tokens.length;
+      if (found) await writeFileAtomic(this.file, JSON.stringify({ tokens: kept }, null, 1));
+    });
+    this.cache = undefined;
+    return found;
   }
 
   async findByHash(hash: string): Promise<TokenRecord | undefined> {

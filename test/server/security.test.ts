@@ -104,6 +104,31 @@ describe('server security (embedded store, --require-auth)', () => {
     await other.close();
   });
 
+  test('token ls shows ids without secrets; a revoked token is refused within a second or so', async () => {
+    const fresh = await token(['--store', store], 'secure', 'read');
+    const client = new HttpRegistry({ url: server.url, token: fresh });
+    assert.ok(Array.isArray(await client.listProjects()));
+    const ls = await runCli(['token', 'ls', '--store', store, '--json']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.ok(!ls.stdout.includes(fresh), 'no secret in the listing');
+    const listed = JSON.parse(ls.stdout) as { id: string; project: string; scope: string }[];
+    const id = sha(Buffer.from(fresh)).slice(0, 12);
+    assert.ok(listed.some((t) => t.id === id && t.scope === 'read' && t.project === 'secure'));
+    const revoke = await runCli(['token', 'revoke', id, '--store', store]);
+    assert.equal(revoke.code, 0, revoke.stderr);
+    const deadline = Date.now() + 5000;
+    let refused = false;
+    while (!refused && Date.now() < deadline) {
+      refused = await client.listProjects().then(() => false, (e: unknown) => e instanceof TroveError && e.code === 'unauthorized');
+      if (!refused) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(refused, 'the revoked token is refused');
+    const again = await runCli(['token', 'revoke', id, '--store', store]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /No token with id/);
+    await client.close();
+  });
+
   test('tokens are stored hashed and never appear in access logs', async () => {
     const stored = readFileSync(join(store, 'server', 'tokens.json'), 'utf8');
     for (const t of [writeToken, readToken]) {
