@@ -11,7 +11,8 @@ import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
 import { HttpRegistry } from '../client/httpRegistry';
 import { openRegistry } from '../sdk/backend';
-import { formatBytes, progressFor } from './progress';
+import { formatSize } from '../core/format';
+import { progressFor } from './progress';
 
 const HELP = `trove: version datasets and models
 
@@ -231,7 +232,7 @@ async function cmdLog(ctx: Ctx): Promise<void> {
   if (ctx.json) {
     ctx.out(JSON.stringify({ ref: result.ref, version: result.version, digest: result.digest, created: result.created, files: result.files, storedFiles: result.storedFiles, size: result.size }));
   } else if (result.created) {
-    ctx.out(`${result.ref} created: ${result.files} files, ${formatBytes(result.size)} (${result.storedFiles} new in the store)`);
+    ctx.out(`${result.ref} created: ${result.files} files, ${formatSize(result.size)} (${result.storedFiles} new in the store)`);
   } else {
     ctx.out(`unchanged: same content as ${result.ref}`);
   }
@@ -279,7 +280,7 @@ async function cmdLs(ctx: Ctx): Promise<void> {
   }
   const versions = await ctx.registry.listVersions(project, name);
   if (ctx.json) return ctx.out(JSON.stringify(versions.map((v) => ({ version: v.version, aliases: v.aliases, digest: v.digest, size: v.size, files: v.files, createdAt: v.createdAt }))));
-  return ctx.out(table(['VERSION', 'ALIASES', 'FILES', 'SIZE', 'CREATED', 'DIGEST'], versions.map((v) => [`v${v.version}`, v.aliases.join(',') || '-', String(v.files), formatBytes(v.size), v.createdAt.replace('T', ' ').slice(0, 19), v.digest.slice(0, 12)])));
+  return ctx.out(table(['VERSION', 'ALIASES', 'FILES', 'SIZE', 'CREATED', 'DIGEST'], versions.map((v) => [`v${v.version}`, v.aliases.join(',') || '-', String(v.files), formatSize(v.size), v.createdAt.replace('T', ' ').slice(0, 19), v.digest.slice(0, 12)])));
 }
 
 async function cmdShow(ctx: Ctx): Promise<void> {
@@ -294,13 +295,13 @@ async function cmdShow(ctx: Ctx): Promise<void> {
   const lines = [
     `${body.ref}  (${v.type})  aliases: ${v.aliases.join(', ') || '-'}`,
     `digest   ${v.digest}`,
-    `size     ${formatBytes(v.size)} in ${files.length} files`,
+    `size     ${formatSize(v.size)} in ${files.length} files`,
     `created  ${v.createdAt}${v.createdBy ? ` by run ${v.createdBy.runId} (${v.createdBy.jobType})` : ''}`,
   ];
   if (v.description) lines.push(`about    ${v.description}`);
   if (Object.keys(v.metadata).length) lines.push(`metadata ${JSON.stringify(v.metadata)}`);
   if (v.usedBy.length) lines.push(`used by  ${v.usedBy.map((u) => `${u.runId} (${u.jobType})`).join(', ')}`);
-  lines.push('', table(['PATH', 'SIZE', 'DIGEST'], files.slice(0, 200).map((f) => [f.path, formatBytes(f.size), f.digest.slice(0, 12)])));
+  lines.push('', table(['PATH', 'SIZE', 'DIGEST'], files.slice(0, 200).map((f) => [f.path, formatSize(f.size), f.digest.slice(0, 12)])));
   if (files.length > 200) lines.push(`… and ${files.length - 200} more files (use --json for all)`);
   ctx.out(lines.join('\n'));
 }
@@ -372,7 +373,7 @@ async function cmdGc(ctx: Ctx): Promise<void> {
   const dryRun = !!ctx.flags['dry-run'];
   const r = await ctx.registry.gc(dryRun);
   if (ctx.json) return ctx.out(JSON.stringify(r));
-  ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatBytes(r.bytes)})`);
+  ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatSize(r.bytes)})`);
 }
 
 async function cmdRun(ctx: Ctx): Promise<number> {

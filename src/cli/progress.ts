@@ -1,15 +1,5 @@
+import { formatSize } from '../core/format';
 import type { Progress } from '../core/types';
-
-const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-export function formatBytes(n: number): string {
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
 
 /**
  * A one-line progress bar on stderr, redrawn at most every 100 ms; silent unless stderr is a
@@ -43,7 +33,7 @@ export class TerminalProgress implements Progress {
     const width = 24;
     const full = Math.round(frac * width);
     const bar = '#'.repeat(full) + '-'.repeat(width - full);
-    const line = `${this.phase.padEnd(11)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${this.files}/${this.totalFiles} files  ${formatBytes(this.bytes)}/${formatBytes(this.totalBytes)}`;
+    const line = `${this.phase.padEnd(11)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${this.files}/${this.totalFiles} files  ${formatSize(this.bytes)}/${formatSize(this.totalBytes)}`;
     this.stream.write(`\r${line.slice(0, (this.stream.columns || 100) - 1)}\x1b[K`);
     this.drawn = true;
   }

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import type { ArtifactSummary, VersionDetail } from '../core/types';
-import { contextValue, elementId, formatSize, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
+import { formatSize } from '../core/format';
+import { contextValue, elementId, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
 import { listFolder, TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
 import type { Backend } from './backend';
 import { Commands } from './commandIds';

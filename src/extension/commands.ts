@@ -5,7 +5,8 @@ import { conflict, describeError, invalid } from '../core/errors';
 import { formatRef, parseRef, validateAlias, validateName, validateProject, validateType } from '../core/names';
 import type { DownloadOutcome, LogOutcome } from '../core/operations';
 import type { VersionDiff } from '../core/types';
-import { formatSize, type TreeElement } from '../shared/artifactTree';
+import { formatSize } from '../core/format';
+import { elementId, type TreeElement } from '../shared/artifactTree';
 import { usageSnippet, type SnippetLanguage } from '../shared/usageSnippets';
 import { looksLikeText } from '../shared/versionUri';
 import { versionUri, type ArtifactsTreeProvider } from './artifactsTree';
@@ -148,10 +149,15 @@ export class TroveCommands {
     const v = await this.backend.registry.listVersions(t.project, t.name).then((vs) => vs.find((x) => x.version === t.version));
     if (!v) return;
     const element: TreeElement = { kind: 'version', ...t, aliases: v.aliases, size: v.size, files: v.files, createdAt: v.createdAt, digest: v.digest, hasPrevious: false };
-    try {
-      await this.treeView.reveal(element, { select: true, focus: false, expand: false });
-    } catch (e) {
-      this.log.channel.debug(`reveal ${formatRef(t.project, t.name, t.version)}: ${describeError(e)}`);
+    // The store watch refreshes the tree shortly after a change, which can cut a reveal short: check and retry.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        await this.treeView.reveal(element, { select: true, focus: false, expand: false });
+      } catch (e) {
+        this.log.channel.debug(`reveal ${formatRef(t.project, t.name, t.version)}: ${describeError(e)}`);
+      }
+      await new Promise((r) => setTimeout(r, 350));
+      if (this.treeView.selection.some((s) => elementId(s) === elementId(element))) return;
     }
   }
 

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { formatRef, parseRef } from '../core/names';
 import type { LineageGraph } from '../core/types';
-import { formatSize } from '../shared/artifactTree';
+import { formatSize } from '../core/format';
 import { expandOneHop, refOfVersionNode } from '../shared/lineageGraph';
 import {
   isFromWebview, isLineageState, LINEAGE_VIEW_TYPE, type ExpandDirection, type FromWebview, type LineageState, type NodeDetails, type ToWebview,

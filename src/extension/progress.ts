@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { TransferOptions } from '../core/types';
-import { formatSize } from '../shared/artifactTree';
+import { formatSize } from '../core/format';
 
 /**
  * Runs a Registry operation under a cancellable progress notification: Registry progress reports

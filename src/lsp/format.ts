@@ -1,17 +1,8 @@
 /** Text shown by the language server: sizes, dates, Markdown and command links. */
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+import { formatSize } from '../core/format';
 
-/** Decimal units with one decimal place, as in "1.2 GB" and "512 B". */
-export function formatSize(bytes: number): string {
-  let i = 0;
-  let v = bytes;
-  while (v >= 1000 && i < UNITS.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[i]}`;
-}
+export { formatSize };
 
 /** `2026-11-28 13:40 UTC`: unambiguous for teams across time zones. */
 export function formatDate(iso: string): string {

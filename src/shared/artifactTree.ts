@@ -91,17 +91,6 @@ export function contextValue(e: TreeElement): string {
   }
 }
 
-export function formatSize(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-
 function assertNever(x: never): never {
   throw new Error(`Unexpected tree element ${JSON.stringify(x)}`);
 }

@@ -1,6 +1,6 @@
 /** The text of the *Compare Versions* document: what changed from one version to another. */
 import type { Manifest, VersionDiff } from '../core/types';
-import { formatSize } from './artifactTree';
+import { formatSize } from '../core/format';
 
 export function diffReport(refA: string, refB: string, a: Manifest, b: Manifest, diff: VersionDiff): string {
   const lines = [`Trove: ${refA} → ${refB}`, ''];

@@ -86,7 +86,7 @@ describe('Compare report', () => {
     assert.match(text, /1 added, 1 removed, 1 modified, 1 renamed/);
     assert.match(text, /\+ added\.txt {2}\(6 B\)/);
     assert.match(text, /- gone\.txt {2}\(5 B\)/);
-    assert.match(text, /M mod\.txt {2}\(3 B → 4\.00 KB\)/);
+    assert.match(text, /M mod\.txt {2}\(3 B → 4\.0 KB\)/);
     assert.match(text, /R old\.txt → new-name\.txt/);
     assert.match(diffReport('p/x:v0', 'p/x:v0', a, a, diffManifests(a, a)), /No differences/);
   });

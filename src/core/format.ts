@@ -1,0 +1,12 @@
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+
+/** Decimal units with one decimal place, as in "1.2 GB" and "512 B": one format for every face. */
+export function formatSize(bytes: number): string {
+  let i = 0;
+  let v = bytes;
+  while (v >= 1000 && i < UNITS.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[i]}`;
+}
