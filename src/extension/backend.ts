@@ -5,14 +5,12 @@ import { defaultStorePath } from '../core/config';
 import { describeError, TroveError } from '../core/errors';
 import type { Registry } from '../core/registry';
 import { openRegistry, type BackendOptions } from '../sdk/backend';
-import { isServerUrl, readConfig, type TroveConfig } from './config';
+import { isServerUrl, readConfig, TOKEN_SECRET, type TroveConfig } from './config';
 import type { TroveLog } from './log';
 
 /** `empty`: reachable, no artifacts yet; `unreachable`: opening or listing failed. */
 export type BackendState = 'ok' | 'empty' | 'unreachable';
 
-/** Server options that `openRegistry` understands once the HTTP backend is part of the build. */
-type RegistryOptions = BackendOptions & { server?: string };
 
 /**
  * Owns the Registry the settings name: opens it, checks its health, reopens it when the settings
@@ -33,7 +31,7 @@ export class Backend implements vscode.Disposable {
   error: string | undefined;
   config: TroveConfig = readConfig();
 
-  constructor(private readonly log: TroveLog) {}
+  constructor(private readonly log: TroveLog, private readonly secrets: vscode.SecretStorage) {}
 
   /** A short name for the status bar: `embedded ~/.trove` or the server's host. */
   get label(): string {
@@ -82,12 +80,11 @@ export class Backend implements vscode.Disposable {
           throw new TroveError('invalid', `The setting trove.backend is "${this.config.backend}", which is not a valid URL; use "embedded" or a URL such as http://127.0.0.1:8080.`);
         }
       }
-      const options: RegistryOptions = this.isEmbedded ? { store: this.config.storePath } : { server: this.config.backend };
+      // The embedded store is named explicitly, so that a TROVE_SERVER in the environment does not win over the setting.
+      const token = this.isEmbedded ? undefined : await this.secrets.get(TOKEN_SECRET);
+      const options: BackendOptions = this.isEmbedded ? { store: this.storeRoot } : { server: this.config.backend, ...(token ? { token } : {}) };
       const opened = openRegistry(options);
-      if (!this.isEmbedded && !opened.registry.location.includes(host)) {
-        await opened.registry.close();
-        throw new TroveError('unavailable', `This build of Trove cannot reach servers yet; set trove.backend to "embedded" or install a build with the server backend.`);
-      }
+      if (host) this.log.info(`Backend: server ${host}${token ? ' (signed in)' : ' (no token; Trove: Sign In if the server asks for one)'}`);
       this.current = opened;
       this.subscribe();
       this.log.info(`Backend: ${opened.registry.location}`);

@@ -15,6 +15,8 @@ export const Commands = {
   showOutput: 'trove.showOutput',
   loadMore: 'trove.loadMore',
   revealVersion: 'trove.revealVersion',
+  signIn: 'trove.signIn',
+  signOut: 'trove.signOut',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -13,7 +13,7 @@ import { versionUri, type ArtifactsTreeProvider } from './artifactsTree';
 import type { Backend } from './backend';
 import { ARTIFACTS_VIEW, Commands, type CommandId } from './commandIds';
 import { CompareDocuments } from './compareDocuments';
-import { isServerUrl } from './config';
+import { isServerUrl, TOKEN_SECRET } from './config';
 import type { LineagePanels } from './lineagePanel';
 import type { TroveLog } from './log';
 import { withTransferProgress } from './progress';
@@ -89,6 +89,8 @@ export class TroveCommands {
       [Commands.showOutput]: ['Show Output', async () => this.log.channel.show(true)],
       [Commands.loadMore]: ['Load More', async (t?: TreeElement) => t && this.tree.loadMore(t)],
       [Commands.revealVersion]: ['Reveal Version', (t?: unknown) => this.revealVersion(t)],
+      [Commands.signIn]: ['Sign In', (a?: { server?: string; token?: string }) => this.signIn(a)],
+      [Commands.signOut]: ['Sign Out', () => this.signOut()],
     };
     return Object.entries(table).map(([id, [what, body]]) => vscode.commands.registerCommand(id, this.log.wrap(what, body as (...args: unknown[]) => Promise<unknown>)));
   }
@@ -439,6 +441,44 @@ export class TroveCommands {
   async refresh(): Promise<void> {
     await this.backend.checkHealth();
     this.tree.refresh();
+  }
+
+  /**
+   * Stores a server token in VS Code's SecretStorage (never in settings or logs), after checking
+   * that the server accepts it, and makes that server the backend.
+   */
+  async signIn(given?: { server?: string; token?: string }): Promise<string | undefined> {
+    const current = isServerUrl(this.backend.config.backend) ? this.backend.config.backend : 'http://127.0.0.1:8080';
+    const server = given?.server ?? (await vscode.window.showInputBox({
+      title: 'Sign in to a Trove server (1/2)', prompt: 'Server URL', value: current, ignoreFocusOut: true,
+      validateInput: (v) => (validServerUrl(v.trim()) ? undefined : 'Enter an http:// or https:// URL without a user name or password, for example http://127.0.0.1:8080.'),
+    }))?.trim();
+    if (server === undefined) return undefined;
+    if (!validServerUrl(server)) throw invalid(`"${server}" is not a server URL: use http(s)://host:port without credentials.`);
+    const token = given?.token ?? (await vscode.window.showInputBox({
+      title: 'Sign in to a Trove server (2/2)', prompt: 'API token (from `trove token create`)', password: true, ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'Paste the token printed by `trove token create`.'),
+    }))?.trim();
+    if (!token) return undefined;
+    const { openRegistry } = await import('../sdk/backend');
+    const probe = openRegistry({ server, token }).registry;
+    try {
+      await probe.listProjects();
+    } finally {
+      await probe.close();
+    }
+    await this.context.secrets.store(TOKEN_SECRET, token);
+    await this.selectBackend({ backend: server });
+    this.log.info(`Signed in to ${server}`);
+    void vscode.window.showInformationMessage(`Signed in to ${server}.`);
+    return server;
+  }
+
+  async signOut(): Promise<void> {
+    await this.context.secrets.delete(TOKEN_SECRET);
+    await this.backend.open();
+    this.tree.refresh();
+    void vscode.window.showInformationMessage('Signed out: the server token was removed from VS Code\'s secret storage.');
   }
 
   async selectBackend(choice?: { backend?: string; storePath?: string }): Promise<string | undefined> {

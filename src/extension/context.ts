@@ -40,7 +40,7 @@ export class TroveContext implements vscode.Disposable {
 
   constructor(context: vscode.ExtensionContext, clock: { loadStart: number; loadEnd: number; activateStart: number }) {
     const log = this.own(new TroveLog());
-    const backend = this.own(new Backend(log));
+    const backend = this.own(new Backend(log, context.secrets));
     const versions = new VersionCache(backend);
     const tree = this.own(new ArtifactsTreeProvider(backend, versions, log));
     const treeView = this.own(vscode.window.createTreeView(ARTIFACTS_VIEW, { treeDataProvider: tree, showCollapseAll: true }));
@@ -52,6 +52,10 @@ export class TroveContext implements vscode.Disposable {
     const commands = new TroveCommands(context, backend, tree, treeView, compare, lineage, log);
     commands.register().forEach((d) => this.own(d));
     this.own(backend.onDidChange(() => tree.refresh()));
+    // A token stored or removed (Sign In / Sign Out) reopens a server backend with it.
+    this.own(context.secrets.onDidChange((e) => {
+      if (e.key === TOKEN_SECRET && !backend.isEmbedded) void backend.open().then(() => tree.refresh());
+    }));
     this.own(vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affectsTrove(e)) return;
       versions.clear();

@@ -1,4 +1,5 @@
-import { invalid, TroveError } from '../core/errors';
+import { defaultStorePath } from '../core/config';
+import { invalid } from '../core/errors';
 import type { Registry } from '../core/registry';
 import { openRegistry, type BackendOptions } from '../sdk/backend';
 import type { TroveSettings } from './protocol';
@@ -11,17 +12,12 @@ import type { TroveSettings } from './protocol';
 export function openBackend(settings: TroveSettings, token: string | undefined): Registry {
   const backend = (settings.backend ?? '').trim();
   if (backend === '' || backend === 'embedded') {
-    return openRegistry({ store: settings.storePath?.trim() || undefined }).registry;
+    // Named explicitly, so that a TROVE_SERVER in the server's environment does not win over the setting.
+    return openRegistry({ store: defaultStorePath(settings.storePath?.trim() || undefined) }).registry;
   }
   if (/^https?:\/\//i.test(backend)) {
-    // The server options of the SDK's openRegistry (`server`, `token`) select its HttpRegistry.
-    const options: BackendOptions & { server: string; token?: string } = { server: backend, ...(token ? { token } : {}) };
-    const { registry } = openRegistry(options);
-    if (registry.location.startsWith('embedded store')) {
-      void registry.close();
-      throw new TroveError('unavailable', `This build of Trove cannot reach the server ${backend}; set trove.backend to "embedded" or update Trove.`);
-    }
-    return registry;
+    const options: BackendOptions = { server: backend, ...(token ? { token } : {}) };
+    return openRegistry(options).registry;
   }
   throw invalid(`The setting trove.backend is "${backend}": use "embedded" or the URL of a Trove server (http://… or https://…).`);
 }

@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/extension/commandIds';
 import type { TroveApi } from '../../src/extension/context';
@@ -101,6 +104,55 @@ export function registerViewSuites(): void {
         assert.notEqual(api.lastError(), before);
         assert.match(api.lastError() ?? '', /is not a backend/);
       } finally {
+        await vscode.commands.executeCommand(Commands.selectBackend, { backend: 'embedded', storePath: original });
+      }
+      assert.equal(api.backendState(), 'ok');
+    });
+  });
+
+  suite('Sign In to a team server', () => {
+    test('stores the token in SecretStorage (not settings), reaches a real `trove serve --require-auth`, and signs out', async function () {
+      this.timeout(60000);
+      const api = await troveApi();
+      const original = storePath();
+      const ext = vscode.extensions.getExtension('trove.trove')!;
+      const cli = join(ext.extensionPath, 'dist', 'cli.js');
+      const serverStore = tempDir('trove-served-store-');
+      const env = { ...process.env, TROVE_RUN_ID: '', TROVE_SERVER: '', TROVE_TOKEN: '' };
+      const token = JSON.parse(execFileSync(process.execPath, [cli, 'token', 'create', '--project', '*', '--scope', 'write', '--store', serverStore, '--json'], { encoding: 'utf8', env })).token as string;
+      const data = makeFolder('served', { 'a.txt': 'on the server' });
+      // A port of our own, then the server on it (127.0.0.1 only), stopped at the end by its PID.
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const p = (probe.address() as AddressInfo).port;
+          probe.close(() => resolve(p));
+        });
+      });
+      const server = spawn(process.execPath, [cli, 'serve', '--listen', `127.0.0.1:${port}`, '--store', serverStore, '--require-auth'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
+          server.on('exit', (code) => reject(new Error(`trove serve exited with ${code}`)));
+        });
+        const url = `http://127.0.0.1:${port}`;
+        execFileSync(process.execPath, [cli, 'log', data, '--name', 'served-data', '--type', 'dataset', '--project', 'team', '--server', url], { encoding: 'utf8', env: { ...env, TROVE_TOKEN: token } });
+        const signedIn = await vscode.commands.executeCommand<string>(Commands.signIn, { server: url, token });
+        assert.equal(signedIn, url);
+        assert.equal(api.backendState(), 'ok', api.lastError());
+        assert.match(api.backendLocation(), new RegExp(`127\\.0\\.0\\.1:${port}`));
+        const projects = (await api.treeChildren()).map(labelOf);
+        assert.deepEqual(projects, ['team']);
+        const settings = JSON.stringify(vscode.workspace.getConfiguration('trove'));
+        assert.ok(!settings.includes(token), 'the token is not in the settings');
+        // A wrong token is refused with the server's clear message and changes nothing.
+        const before = api.lastError();
+        await vscode.commands.executeCommand(Commands.signIn, { server: url, token: 'trove_wrong' });
+        assert.notEqual(api.lastError(), before);
+        assert.match(api.lastError() ?? '', /401|token|unauthori[sz]ed/i);
+        await vscode.commands.executeCommand(Commands.signOut);
+        assert.equal(api.backendState(), 'unreachable', 'without the token the server refuses the listing');
+      } finally {
+        server.kill('SIGTERM');
         await vscode.commands.executeCommand(Commands.selectBackend, { backend: 'embedded', storePath: original });
       }
       assert.equal(api.backendState(), 'ok');
