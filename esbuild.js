@@ -5,9 +5,18 @@ const { existsSync } = require('node:fs');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+/** The CLI loads the server side (`serve`, `token`) and S3 from their own bundle, at run time. */
+const serverApart = {
+  name: 'server-apart',
+  setup(build) {
+    build.onResolve({ filter: /^(\.\.\/server\/index|\.\/s3ref)$/ }, () => ({ path: './trove-server.js', external: true }));
+  },
+};
+
 /** Node bundles (CLI, extension, language server) and the browser bundle of the webview. */
 const targets = [
-  { entryPoints: { cli: 'src/cli/index.ts' }, platform: 'node', format: 'cjs' },
+  { entryPoints: { cli: 'src/cli/index.ts' }, platform: 'node', format: 'cjs', plugins: [serverApart] },
+  { entryPoints: { 'trove-server': 'src/server/index.ts' }, platform: 'node', format: 'cjs' },
   { entryPoints: { sdk: 'src/sdk/index.ts' }, platform: 'node', format: 'cjs' },
   { entryPoints: { extension: 'src/extension/main.ts' }, platform: 'node', format: 'cjs', external: ['vscode'] },
   { entryPoints: { server: 'src/lsp/main.ts' }, platform: 'node', format: 'cjs' },

@@ -423,7 +423,7 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
   const database = flags.database as string | undefined;
   const blobs = flags.blobs as string | undefined;
   // The server side (pg, the S3 SDK) is loaded only by the commands that need it.
-  const { startServer } = await import('../server/serve');
+  const { startServer } = await import('../server/index');
   const presignMax = flags['s3-presign-max-bytes'] as string | undefined;
   if (presignMax !== undefined && !/^\d+$/.test(presignMax)) throw usageError('--s3-presign-max-bytes must be a whole number of bytes (0 routes every transfer through the server).');
   const server = await startServer({
@@ -452,7 +452,7 @@ async function cmdToken(flags: Flags, args: string[]): Promise<number> {
   const scope = flags.scope as string | undefined;
   if (action === 'create' && (!project || !scope)) throw usageError("trove token create needs --project P (or '*') and --scope read|write.");
   const database = flags.database as string | undefined;
-  const { openTokenStore } = await import('../server/backend');
+  const { openTokenStore } = await import('../server/index');
   const opened = await openTokenStore({ database, store: database ? undefined : defaultStorePath(flags.store as string | undefined) });
   try {
     if (action === 'ls') {

@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { sep } from 'node:path';
 import { invalid, throwIfAborted } from './errors';
 import { validateManifestPath } from './manifest';
 import type { StatCache, StatKey } from './statCache';
@@ -38,9 +38,10 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
     return out;
   }
   if (!top.isDirectory()) throw invalid(`${root} is neither a file nor a folder.`);
-  const stack = [root];
+  // Paths are built by concatenation: path.join/relative per file cost more than the lstat.
+  const stack: [abs: string, rel: string][] = [[root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, '']];
   while (stack.length) {
-    const dir = stack.pop()!;
+    const [dir, relDir] = stack.pop()!;
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -49,19 +50,20 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
       throw e;
     }
     for (const entry of entries) {
-      const abs = join(dir, entry.name);
+      const abs = `${dir}${sep}${entry.name}`;
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        stack.push(abs);
+        stack.push([abs, rel]);
         continue;
       }
-      let st: Stats;
+      let st: Stats | undefined;
       try {
-        st = entry.isSymbolicLink() ? statSync(abs) : lstatSync(abs);
+        st = entry.isSymbolicLink() ? statSync(abs, { throwIfNoEntry: false }) : lstatSync(abs, { throwIfNoEntry: false });
       } catch {
-        continue; // dangling symlink or a file removed while scanning
+        st = undefined; // a link loop or a file removed while scanning
       }
-      if (!st.isFile()) continue;
-      add(abs, relative(root, abs).split(sep).join('/'), st);
+      if (!st?.isFile()) continue;
+      add(abs, rel, st);
       if (out.length % 1000 === 0) {
         options.onFile?.(out.length);
         throwIfAborted(options.signal);
