@@ -14,6 +14,9 @@ export type TroveErrorCode =
   | 'unavailable'
   | 'cancelled';
 
+/** Marks Trove errors across bundles (the CLI and dist/trove-server.js each hold a copy of this class). */
+const BRAND = Symbol.for('trove.TroveError');
+
 export class TroveError extends Error {
   constructor(
     readonly code: TroveErrorCode,
@@ -22,6 +25,11 @@ export class TroveError extends Error {
   ) {
     super(message);
     this.name = 'TroveError';
+    (this as unknown as Record<symbol, boolean>)[BRAND] = true;
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return !!value && typeof value === 'object' && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

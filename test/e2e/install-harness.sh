@@ -29,6 +29,10 @@ fi
 if [ ! -f "$H/cs/node_modules/code-server/lib/vscode/node_modules/node-pty/package.json" ]; then
   say "code-server $CS_VERSION (compiles native modules; about 2 minutes on 2 cores)"
   mkdir -p "$H/cs"
+  # Under `npm test` the environment says npm runs on Node 20 (npm_config_user_agent, npm_node_execpath…),
+  # and code-server's postinstall would believe it: install with those variables removed.
+  for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+  unset NODE
   (cd "$H/cs" && { [ -f package.json ] || echo '{"name":"trove-harness","private":true}' > package.json; } \
     && PATH="$H/node24/bin:$PATH" npm_config_nodedir="$H/node24" \
        npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VERSION" > "$H/cs-install.log" 2>&1) \
