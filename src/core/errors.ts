@@ -28,7 +28,9 @@ export class TroveError extends Error {
     (this as unknown as Record<symbol, boolean>)[BRAND] = true;
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static [Symbol.hasInstance](this: Function, value: unknown): boolean {
+    // Subclasses (the server's HttpError) keep the ordinary prototype check.
+    if (this !== TroveError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return !!value && typeof value === 'object' && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }

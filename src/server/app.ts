@@ -289,7 +289,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         });
         await hit[2]({ req, res, url, params, who });
       } catch (e) {
-        const status = e instanceof HttpError ? e.status : e instanceof TroveError ? STATUS[e.code] : 500;
+        const status = (e instanceof HttpError ? e.status : e instanceof TroveError ? STATUS[e.code] : undefined) ?? 500;
         const code: TroveErrorCode | 'internal' = e instanceof TroveError ? e.code : 'internal';
         const message = e instanceof TroveError ? e.message : 'The server hit an internal error; its log has the detail.';
         failure = e instanceof Error ? e.message : String(e);

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/../.."
 node esbuild.js || { echo "RESULT 0 1"; exit 1; }
 if npx tsc --noEmit -p .; then echo "RESULT 1 0 (typecheck)"; else echo "RESULT 0 1 (typecheck)"; fi
 out=$(mktemp)
-node --import tsx --test --test-concurrency=2 --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts 2>&1 | tee "$out"
+node --import tsx --test --test-timeout=300000 --test-concurrency=2 --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts 2>&1 | tee "$out"
 pass=$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$out" | tail -1); fail=$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$out" | tail -1)
 # Tests cancelled because a before() hook failed count as failures.
 cancelled=$(sed -n 's/^ℹ cancelled \([0-9]*\)/\1/p' "$out" | tail -1); fail=$(( ${fail:-1} + ${cancelled:-0} ))

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 node esbuild.js || { echo "RESULT 0 1 (build)"; exit 1; }
 out=$(mktemp)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec test/lsp/*.test.ts 2>&1 | tee "$out"
+node --import tsx --test --test-timeout=300000 --test-concurrency=1 --test-reporter=spec test/lsp/*.test.ts 2>&1 | tee "$out"
 pass=$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$out" | tail -1); fail=$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$out" | tail -1)
 # Tests cancelled because a before() hook failed count as failures.
 cancelled=$(sed -n 's/^ℹ cancelled \([0-9]*\)/\1/p' "$out" | tail -1); fail=$(( ${fail:-1} + ${cancelled:-0} ))

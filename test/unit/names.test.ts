@@ -28,3 +28,14 @@ test('names, types and aliases', () => {
   assert.throws(() => validateAlias('latest'), /latest/);
   assert.equal(validateAlias('latest', { allowLatest: true }), 'latest');
 });
+
+test('Trove errors are recognised across bundles, and subclasses keep their own instanceof', async () => {
+  const { TroveError } = await import('../../src/core/errors');
+  const foreign = Object.assign(new Error('from another bundle'), { code: 'invalid' });
+  (foreign as unknown as Record<symbol, boolean>)[Symbol.for('trove.TroveError')] = true;
+  assert.ok(foreign instanceof TroveError);
+  class Sub extends TroveError {}
+  assert.equal(new TroveError('invalid', 'x') instanceof Sub, false);
+  assert.ok(new Sub('invalid', 'x') instanceof Sub);
+  assert.equal(new Error('plain') instanceof TroveError, false);
+});
