@@ -451,7 +451,12 @@ export class LocalRegistry implements Registry {
     this.ensureLayout();
     const digest = artifactDigest(manifest);
     const dir = this.artifactDir(req.project, req.name);
-    const known = (await this.readState(req.project, req.name))?.versions.some((v) => v.digest === digest);
+    const current = await this.readState(req.project, req.name);
+    const known = current?.versions.find((v) => v.digest === digest);
+    // Equal to the version `latest` already names, with no alias to move: nothing to write at all.
+    if (known && current!.type === req.type && current!.aliases.latest === known.version && aliases.every((a) => current!.aliases[a] === known.version)) {
+      return { version: known.version, digest, created: false, size: known.size, files: known.files };
+    }
     if (!known) {
       // Content equal to an existing version was checked when that version was committed.
       const missing = Object.values(manifest).filter((e) => !e.ref && !this.hasBlob(e.digest, e.size));
