@@ -24,16 +24,21 @@ export async function gitProvenance(dir: string): Promise<GitInfo | undefined> {
   if (!top) return undefined;
   try {
     const { simpleGit } = await import('simple-git'); // loaded only inside a work tree
-    const git = simpleGit({ baseDir: top, maxConcurrentProcesses: 4 });
-    const [commit, branch, remotes, status] = await Promise.all([
-      git.revparse(['HEAD']),
-      git.revparse(['--abbrev-ref', 'HEAD']).catch(() => undefined),
+    const git = simpleGit({ baseDir: top, maxConcurrentProcesses: 2 });
+    // Two git processes: `status --porcelain=v2 --branch` gives the commit, the branch and the
+    // changed tracked files at once; the remote comes from the configuration.
+    const [status, remotes] = await Promise.all([
+      git.raw(['status', '--porcelain=v2', '--branch', '--untracked-files=no']),
       git.getRemotes(true).catch(() => []),
-      git.status(['--porcelain', '--untracked-files=no']),
     ]);
+    const header = (key: string) => status.split('\n').find((l) => l.startsWith(`# branch.${key} `))?.slice(`# branch.${key} `.length).trim();
+    const commit = header('oid');
+    if (!commit || commit === '(initial)') return undefined; // no commit yet
+    const branch = header('head');
+    const dirty = status.split('\n').some((l) => l !== '' && !l.startsWith('#'));
     const origin = remotes.find((r) => r.name === 'origin') ?? remotes[0];
-    const info: GitInfo = { commit: commit.trim(), dirty: !status.isClean() };
-    if (branch && branch.trim() !== 'HEAD') info.branch = branch.trim();
+    const info: GitInfo = { commit, dirty };
+    if (branch && branch !== '(detached)') info.branch = branch;
     if (origin?.refs.fetch) info.remote = stripCredentials(origin.refs.fetch);
     return info;
   } catch {

@@ -33,14 +33,20 @@ function need(cmd: string): void {
  * writeback; nothing is deleted until the end, because this disk is mounted with `discard` and
  * a large delete slows the file creations that follow it.
  */
-function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, warm: string[] = []): number {
   spawnSync('sync');
+  // Inputs are read once first, so that neither tool pays for the other having evicted or
+  // warmed the page cache (this machine reclaims idle pages on its own).
+  for (const path of warm) spawnSync('sh', ['-c', `find "${path}" -type f -exec cat {} + > /dev/null`]);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], cwd: workDir });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return ms;
 }
+
+/** Commands run in the benchmark's own folder (not a git work tree, so no provenance is recorded). */
+let workDir = tmpdir();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -69,6 +75,7 @@ function main(): void {
   need('restic');
   if (!existsSync(CLI)) execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: ROOT });
   const work = mkdtempSync(join(tmpdir(), 'trove-bench-'));
+  workDir = work;
   try {
     console.log(`building data: ${FILES} files of 4 KiB and one ${BIG >> 20} MiB file in ${work}`);
     const { folder, bigFile } = makeData(work);
@@ -78,20 +85,20 @@ function main(): void {
     };
     for (let i = 0; i < REPEAT; i++) {
       const store = join(work, `store${i}`);
-      const trove = (...args: string[]) => time(process.execPath, [CLI, '--store', store, '--project', 'bench', ...args]);
-      results.log.trove.push(trove('log', folder, '--name', 'files', '--type', 'dataset', '--json'));
-      results.relog.trove.push(trove('log', folder, '--name', 'files', '--type', 'dataset', '--json'));
-      results.big.trove.push(trove('log', bigFile, '--name', 'big', '--type', 'model', '--json'));
-      results.download.trove.push(trove('download', 'files:v0', '--root', join(work, `dl${i}`), '--json'));
+      const trove = (warm: string[], ...args: string[]) => time(process.execPath, [CLI, '--store', store, '--project', 'bench', ...args], {}, warm);
+      results.log.trove.push(trove([folder], 'log', folder, '--name', 'files', '--type', 'dataset', '--json'));
+      results.relog.trove.push(trove([folder], 'log', folder, '--name', 'files', '--type', 'dataset', '--json'));
+      results.big.trove.push(trove([bigFile], 'log', bigFile, '--name', 'big', '--type', 'model', '--json'));
+      results.download.trove.push(trove([join(store, 'packs')], 'download', 'files:v0', '--root', join(work, `dl${i}`), '--json'));
 
       const repo = join(work, `restic${i}`);
       execFileSync('restic', ['init', '--repo', repo, '-q'], { env: { ...process.env, ...resticEnv } });
-      results.log.peer.push(time('restic', ['--repo', repo, 'backup', '-q', folder], resticEnv));
-      results.relog.peer.push(time('restic', ['--repo', repo, 'backup', '-q', folder], resticEnv));
+      results.log.peer.push(time('restic', ['--repo', repo, 'backup', '-q', folder], resticEnv, [folder]));
+      results.relog.peer.push(time('restic', ['--repo', repo, 'backup', '-q', folder], resticEnv, [folder]));
       const repoBig = join(work, `restic-big${i}`);
       execFileSync('restic', ['init', '--repo', repoBig, '-q'], { env: { ...process.env, ...resticEnv } });
-      results.big.peer.push(time('restic', ['--repo', repoBig, 'backup', '-q', bigFile], resticEnv));
-      results.download.peer.push(time('cp', ['-r', folder, join(work, `cp${i}`)]));
+      results.big.peer.push(time('restic', ['--repo', repoBig, 'backup', '-q', bigFile], resticEnv, [bigFile]));
+      results.download.peer.push(time('cp', ['-r', folder, join(work, `cp${i}`)], {}, [folder]));
     }
     const rows: [string, string, string, number][] = [
       [`log ${FILES} x 4 KiB`, 'log', 'restic backup', 0.7],

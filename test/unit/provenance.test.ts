@@ -48,3 +48,20 @@ test('outside a work tree there is no provenance, and the project is the folder 
     await t.cleanup();
   }
 });
+
+test('a repository without commits has no provenance; a detached HEAD has no branch', async () => {
+  const t = tempDir();
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: t.dir, encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    assert.equal(await gitProvenance(t.dir), undefined);
+    git('-c', 'user.email=t@example.com', '-c', 'user.name=T', 'commit', '-q', '--allow-empty', '-m', 'first');
+    git('checkout', '-q', '--detach');
+    const info = await gitProvenance(t.dir);
+    assert.equal(info?.commit, git('rev-parse', 'HEAD'));
+    assert.equal(info?.branch, undefined);
+    assert.equal(info?.dirty, false);
+  } finally {
+    await t.cleanup();
+  }
+});
