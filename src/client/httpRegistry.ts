@@ -10,6 +10,7 @@ import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/err
 import { forEachLimit, hashFile } from '../core/hash';
 import { formatRef, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
+import { PackCache } from '../core/packCache';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
   RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
@@ -89,6 +90,7 @@ export class HttpRegistry implements Registry {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`The server URL must start with http:// or https://, not "${options.url}".`);
     this.baseUrl = options.url.replace(/\/+$/, '');
     this.location = `server ${this.baseUrl}`;
+    this.packData = new PackCache(PACK_CACHE_BYTES, this.baseUrl);
     this.concurrency = options.concurrency ?? 16;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.retries = options.retries ?? 4;
@@ -398,9 +400,8 @@ export class HttpRegistry implements Registry {
   /** Where blobs sit inside packs that this client may fetch whole, learnt from the server. */
   private readonly packOf = new Map<string, { pack: string; offset: number; size: number }>();
   private readonly packIndexes = new Map<string, Promise<void>>();
-  /** Whole packs fetched recently (most recently used last), at most PACK_CACHE_BYTES. */
-  private readonly packData = new Map<string, Promise<Buffer>>();
-  private packDataBytes = 0;
+  /** Whole packs fetched recently, at most PACK_CACHE_BYTES. */
+  private readonly packData: PackCache;
 
   private learnPack(pack: string): void {
     if (this.packIndexes.has(pack)) return;
@@ -414,14 +415,8 @@ export class HttpRegistry implements Registry {
   }
 
   private packBytes(pack: string, signal?: AbortSignal): Promise<Buffer> {
-    const hit = this.packData.get(pack);
-    if (hit) {
-      this.packData.delete(pack);
-      this.packData.set(pack, hit);
-      return hit;
-    }
     const what = `downloading pack ${pack.slice(0, 12)}`;
-    const loading = (async () => {
+    return this.packData.get(pack, async () => {
       const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/packs/${pack}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
         { signal, idempotent: true, timeoutMs: this.timeoutMs });
       await res0.arrayBuffer().catch(() => undefined);
@@ -429,19 +424,8 @@ export class HttpRegistry implements Registry {
       if (res0.status !== 302 || !location) throw new TroveError('unavailable', `Server ${this.baseUrl} did not hand out pack ${pack.slice(0, 12)} (HTTP ${res0.status}).`);
       const res = await this.exchange(what, new URL(location, this.baseUrl).toString(), () => ({ method: 'GET' }), { signal, idempotent: true, timeoutMs: this.timeoutMs });
       if (!res.ok) throw new TroveError('unavailable', `The object store refused ${what}: HTTP ${res.status}.`);
-      const data = Buffer.from(await res.arrayBuffer());
-      if (createHash('sha256').update(data).digest('hex') !== pack) throw integrity(`Pack ${pack.slice(0, 12)} from ${this.baseUrl} does not match its digest.`);
-      this.packDataBytes += data.length;
-      for (const [key, value] of this.packData) {
-        if (this.packDataBytes <= PACK_CACHE_BYTES || key === pack) break;
-        this.packData.delete(key);
-        this.packDataBytes -= (await value.catch(() => Buffer.alloc(0))).length;
-      }
-      return data;
-    })();
-    this.packData.set(pack, loading);
-    loading.catch(() => this.packData.delete(pack));
-    return loading;
+      return Buffer.from(await res.arrayBuffer());
+    });
   }
 
   /** Streams a blob to `destPath` (which must not exist) and checks its SHA-256. */

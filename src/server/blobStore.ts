@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { integrity, invalid, notFound } from '../core/errors';
 import { forEachLimit } from '../core/hash';
+import { PackCache } from '../core/packCache';
 import type { LocalRegistry } from '../store/localRegistry';
 import { presignS3 } from './presign';
 import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from '../core/s3';
@@ -329,31 +330,13 @@ export class S3BlobStore implements BlobStore, PackAccess {
    * Packs recently read, whole: a download of a version asks for its small blobs one by one, and
    * they sit next to each other in a few packs, so one GET per pack serves them all.
    */
-  private readonly packCache = new Map<string, Promise<Buffer>>();
-  private packCacheBytes = 0;
+  private readonly packCache = new PackCache(PACK_CACHE_BYTES, 'the object store');
 
   private loadPack(pack: string): Promise<Buffer> {
-    const hit = this.packCache.get(pack);
-    if (hit) {
-      this.packCache.delete(pack);
-      this.packCache.set(pack, hit); // most recently used last
-      return hit;
-    }
-    const loading = (async () => {
+    return this.packCache.get(pack, async () => {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.packKey(pack) }));
-      const data = Buffer.from(await r.Body!.transformToByteArray());
-      if (createHash('sha256').update(data).digest('hex') !== pack) throw integrity(`Pack ${pack.slice(0, 12)} in ${this.description} is damaged.`);
-      this.packCacheBytes += data.length;
-      for (const [key, value] of this.packCache) {
-        if (this.packCacheBytes <= PACK_CACHE_BYTES || key === pack) break;
-        this.packCache.delete(key);
-        this.packCacheBytes -= (await value.catch(() => Buffer.alloc(0))).length;
-      }
-      return data;
-    })();
-    this.packCache.set(pack, loading);
-    loading.catch(() => this.packCache.delete(pack));
-    return loading;
+      return Buffer.from(await r.Body!.transformToByteArray());
+    });
   }
 
   private async readPacked(where: { size: number; pack?: string; offset?: number }): Promise<Readable> {

@@ -9,10 +9,10 @@
  * Usage: node --import tsx test/bench/registry-bench.ts [--small]   (--small: 1,000 files, 64 MiB)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeBenchData } from './benchData';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -50,27 +50,6 @@ let workDir = tmpdir();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function makeData(dir: string): { folder: string; bigFile: string } {
-  const folder = join(dir, 'files');
-  const buf = Buffer.alloc(4096);
-  for (let i = 0; i < FILES; i++) {
-    const sub = join(folder, `d${Math.floor(i / 500)}`);
-    if (i % 500 === 0) mkdirSync(sub, { recursive: true });
-    randomFillSync(buf);
-    const fd = openSync(join(sub, `f${i}.bin`), 'w');
-    writeSync(fd, buf);
-    closeSync(fd);
-  }
-  const bigDir = join(dir, 'big');
-  mkdirSync(bigDir);
-  const bigFile = join(bigDir, 'model.bin');
-  const chunk = Buffer.alloc(16 << 20);
-  const fd = openSync(bigFile, 'w');
-  for (let done = 0; done < BIG; done += chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, BIG - done));
-  closeSync(fd);
-  return { folder, bigFile: bigDir };
-}
-
 function main(): void {
   need('restic');
   if (!existsSync(CLI)) execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: ROOT });
@@ -78,7 +57,7 @@ function main(): void {
   workDir = work;
   try {
     console.log(`building data: ${FILES} files of 4 KiB and one ${BIG >> 20} MiB file in ${work}`);
-    const { folder, bigFile } = makeData(work);
+    const { folder, bigDir: bigFile } = makeBenchData(work, FILES, BIG);
     const resticEnv = { RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
     const results: Record<string, { trove: number[]; peer: number[] }> = {
       log: { trove: [], peer: [] }, relog: { trove: [], peer: [] }, big: { trove: [], peer: [] }, download: { trove: [], peer: [] },

@@ -13,10 +13,10 @@
  * Usage: node --import tsx test/bench/server-bench.ts [--small]   (--small: 1,000 files, 64 MiB)
  */
 import { spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeBenchData } from './benchData';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -41,29 +41,6 @@ function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): { ms: n
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function makeData(dir: string): { folder: string; bigDir: string } {
-  const folder = join(dir, 'files');
-  const buf = Buffer.alloc(4096);
-  for (let i = 0; i < FILES; i++) {
-    const sub = join(folder, `d${Math.floor(i / 500)}`);
-    if (i % 500 === 0) mkdirSync(sub, { recursive: true });
-    randomFillSync(buf);
-    const fd = openSync(join(sub, `f${i}.bin`), 'w');
-    writeSync(fd, buf);
-    closeSync(fd);
-  }
-  const bigDir = join(dir, 'big');
-  mkdirSync(bigDir);
-  const fd = openSync(join(bigDir, 'model.bin'), 'w');
-  const chunk = Buffer.alloc(16 << 20);
-  for (let off = 0; off < BIG; off += chunk.length) {
-    randomFillSync(chunk);
-    writeSync(fd, chunk, 0, Math.min(chunk.length, BIG - off));
-  }
-  closeSync(fd);
-  return { folder, bigDir };
-}
-
 async function main(): Promise<void> {
   sh('node', [join(ROOT, 'esbuild.js')]);
   console.log('starting PostgreSQL and Ceph RGW…');
@@ -78,7 +55,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'trove-server-bench-'));
   try {
     console.log(`building ${FILES} files of 4 KiB and one ${BIG >> 20} MiB file in ${work}…`);
-    const { folder, bigDir } = makeData(work);
+    const { folder, bigDir } = makeBenchData(work, FILES, BIG);
     const rcloneEnv = {
       RCLONE_CONFIG_CEPH_TYPE: 's3', RCLONE_CONFIG_CEPH_PROVIDER: 'Ceph', RCLONE_CONFIG_CEPH_ENDPOINT: env.TROVE_TEST_S3_ENDPOINT,
       RCLONE_CONFIG_CEPH_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, RCLONE_CONFIG_CEPH_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
