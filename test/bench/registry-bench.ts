@@ -4,12 +4,13 @@
  *   2. re-log the same files unchanged      vs  restic backup again (parent snapshot)
  *   3. log one 1 GiB file                   vs  restic backup into a fresh repository
  *   4. download the 10,000-file version     vs  cp -r into an empty folder
- * Each measurement is the median of BENCH_REPEAT runs (default 3). Trove runs as the built CLI
+ * Each measurement is the median of BENCH_REPEAT runs (default 3); before each timed command the
+ * page cache is flushed and the benchmark waits until the disk has been idle for a second. Trove runs as the built CLI
  * (node dist/cli.js), a fresh process each time, as a user would run it.
  * Usage: node --import tsx test/bench/registry-bench.ts [--small]   (--small: 1,000 files, 64 MiB)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBenchData } from './benchData';
@@ -20,6 +21,33 @@ const small = process.argv.includes('--small');
 const FILES = small ? 1000 : 10_000;
 const BIG = small ? 64 << 20 : 1 << 30;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const DISK = diskOf(tmpdir());
+
+/** The block device holding `dir` (e.g. vda), whose busy time /sys/block/<dev>/stat reports. */
+function diskOf(dir: string): string | undefined {
+  const source = spawnSync('df', ['--output=source', dir], { encoding: 'utf8' }).stdout.trim().split('\n').pop() ?? '';
+  const dev = source.replace(/^\/dev\//, '').replace(/p?\d+$/, '');
+  return existsSync(`/sys/block/${dev}/stat`) ? dev : existsSync(`/sys/block/${source.replace(/^\/dev\//, '')}/stat`) ? source.replace(/^\/dev\//, '') : undefined;
+}
+
+/**
+ * Waits until the disk has been idle for a second (its busy-time counter stops moving), at most
+ * 30 s: a write-back still running from the last command would be billed to whichever tool
+ * comes next.
+ */
+function waitForIdleDisk(): void {
+  if (!DISK) return;
+  const busy = () => Number(readFileSync(`/sys/block/${DISK}/stat`, 'utf8').trim().split(/\s+/)[9]);
+  const deadline = Date.now() + 30_000;
+  let last = busy();
+  let quietSince = Date.now();
+  while (Date.now() < deadline && Date.now() - quietSince < 1000) {
+    spawnSync('sleep', ['0.2']);
+    const now = busy();
+    if (now !== last) quietSince = Date.now();
+    last = now;
+  }
+}
 
 function need(cmd: string): void {
   if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) {
@@ -35,6 +63,7 @@ function need(cmd: string): void {
  */
 function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, warm: string[] = []): number {
   spawnSync('sync');
+  waitForIdleDisk();
   // Inputs are read once first, so that neither tool pays for the other having evicted or
   // warmed the page cache (this machine reclaims idle pages on its own).
   for (const path of warm) spawnSync('sh', ['-c', `find "${path}" -type f -exec cat {} + > /dev/null`]);
