@@ -9,11 +9,11 @@ import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { forEachLimit, hashFile } from '../core/hash';
 import { formatRef, type ArtifactRef } from '../core/names';
-import type { Registry } from '../core/registry';
 import { PackCache } from '../core/packCache';
+import type { Registry } from '../core/registry';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
-  RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
+  RunRecord, RunStatus, StoredFile, TransferOptions, UploadTarget, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 
 export interface HttpRegistryOptions {
@@ -31,14 +31,6 @@ export interface HttpRegistryOptions {
   pollMs?: number;
 }
 
-interface UploadTarget {
-  digest: string;
-  via: 'put' | 'pack';
-  method: 'PUT';
-  url: string;
-  headers: Record<string, string>;
-  auth: boolean;
-}
 
 interface CallOptions {
   /** What the call does, for error messages ("listing projects"). */

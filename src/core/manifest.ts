@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { invalid } from './errors';
-import type { Manifest, ManifestEntry, VersionDiff } from './types';
+import { invalid as invalidInput } from './errors';
+import { validateAlias, validateName, validateProject, validateType } from './names';
+import type { CommitRequest, Manifest, ManifestEntry, VersionDiff } from './types';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 // C0, DEL and C1 control characters; a path must never smuggle them into a terminal or a listing.
@@ -137,4 +139,21 @@ export function diffManifests(a: Manifest, b: Manifest): VersionDiff {
     modified: modified.sort(byUtf8),
     renamed: renamed.sort((x, y) => byUtf8(x.from, y.from)),
   };
+}
+
+/**
+ * Checks a commit request as every backend must before writing anything: names, type, aliases
+ * (`latest` dropped: the backend moves it), metadata and manifest. Returns the normalised parts
+ * and the artifact digest.
+ */
+export function checkCommitRequest(req: CommitRequest): { aliases: string[]; metadata: Record<string, unknown>; manifest: Manifest; digest: string } {
+  validateProject(req.project);
+  validateName(req.name);
+  validateType(req.type);
+  const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
+  aliases.forEach((a) => validateAlias(a));
+  const metadata = req.metadata ?? {};
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalidInput('Metadata must be a JSON object, for example {"epochs": 10}.');
+  const manifest = validateManifest(req.manifest);
+  return { aliases, metadata, manifest, digest: artifactDigest(manifest) };
 }

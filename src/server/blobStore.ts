@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { integrity, invalid, notFound } from '../core/errors';
 import { forEachLimit } from '../core/hash';
 import { PackCache } from '../core/packCache';
+import type { UploadTarget } from '../core/types';
 import type { LocalRegistry } from '../store/localRegistry';
 import { presignS3 } from './presign';
 import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from '../core/s3';
@@ -21,20 +22,6 @@ export interface BlobRef {
   size: number;
 }
 
-/**
- * Where a client puts one missing blob. `auth` says whether the request carries the client's
- * bearer token (server endpoints) or must not (presigned object-store URLs, whose signature is
- * the authorisation). A relative `url` is resolved against the server's URL.
- */
-export interface UploadTarget {
-  digest: string;
-  /** `put`: one request to `url`; `pack`: send it inside a pack to the pack endpoint. */
-  via: 'put' | 'pack';
-  method: 'PUT';
-  url: string;
-  headers: Record<string, string>;
-  auth: boolean;
-}
 
 /** Blobs up to this size travel in packs: one request and one object for many small files. */
 export const PACK_MEMBER_MAX = 1 << 20;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { conflict, integrity, invalid, notFound, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
-import { artifactDigest, manifestSize, sortManifest, validateManifest } from '../core/manifest';
+import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
 import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import type {
   ArtifactSummary, CommitRequest, CommitResult, LineageGraph, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
@@ -299,15 +299,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
    * transaction locks the artifact row, so concurrent commits of one artifact serialize.
    */
   async commitVersion(req: CommitRequest): Promise<CommitResult> {
-    validateProject(req.project);
-    validateName(req.name);
-    validateType(req.type);
-    const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
-    aliases.forEach((a) => validateAlias(a));
-    const metadata = req.metadata ?? {};
-    if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
-    const manifest = validateManifest(req.manifest);
-    const digest = artifactDigest(manifest);
+    const { aliases, metadata, manifest, digest } = checkCommitRequest(req);
     const size = manifestSize(manifest);
     const files = Object.keys(manifest).length;
     if (req.runId) await this.getRun(req.runId);

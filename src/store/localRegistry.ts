@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { buildLineage, type LineageSource } from '../core/lineage';
-import { artifactDigest, isDigest, manifestSize, validateManifest } from '../core/manifest';
+import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
 import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import type {
@@ -440,16 +440,8 @@ export class LocalRegistry implements Registry {
   // ---- versions -----------------------------------------------------------------------------
 
   async commitVersion(req: CommitRequest): Promise<CommitResult> {
-    validateProject(req.project);
-    validateName(req.name);
-    validateType(req.type);
-    const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
-    aliases.forEach((a) => validateAlias(a));
-    const metadata = req.metadata ?? {};
-    if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
-    const manifest = validateManifest(req.manifest);
+    const { aliases, metadata, manifest, digest } = checkCommitRequest(req);
     this.ensureLayout();
-    const digest = artifactDigest(manifest);
     const dir = this.artifactDir(req.project, req.name);
     const current = await this.readState(req.project, req.name);
     const known = current?.versions.find((v) => v.digest === digest);
