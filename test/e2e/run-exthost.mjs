@@ -5,7 +5,7 @@
 // The tests print `TROVE_EXTHOST_RESULT <passed> <failed>` when mocha is done; that line ends the
 // run too, since code-server 4.139.1 does not always call codeAutomationExit after the host stops.
 // Needs code-server started with --vscode-option enable-smoke-test-driver.
-// Usage: node run-exthost.mjs <extensionDir> <testsModule> <workspaceFolder>   (env CS_PORT)
+// Usage: node run-exthost.mjs <extensionDir> <testsModule> <workspaceFolder>   (env CS_PORT; RESULT_LABEL names the suite)
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,7 +54,8 @@ try {
   await ctx.close();
   fs.rmSync(profile, { recursive: true, force: true });
 }
-if (result) console.log(`RESULT ${result.passed} ${result.failed} (extension-host mocha)`);
-else console.log('RESULT 0 1 (extension-host mocha did not report)');
+const label = process.env.RESULT_LABEL || 'extension-host mocha';
+if (result) console.log(`RESULT ${result.passed} ${result.failed} (${label})`);
+else console.log(`RESULT 0 1 (${label}: the suite did not report)`);
 console.log(`extension-host tests: exit code ${code} after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 process.exit(code);

@@ -35,6 +35,6 @@ up=0
 for _ in $(seq 1 240); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && { up=1; break; }; sleep 0.25; done
 [ "$up" = 1 ] || { cat "$RUN/server.log"; echo "RESULT 0 1 (code-server did not start)"; exit 1; }
 # The workbench's start-up chatter is noise here; the mocha report and the RESULT line stay.
-CS_PORT=$PORT node test/lsp/exthost/runTests.mjs "$H/ext" "$H/ext/out/test/index" "$H/workspace" 2>&1 \
+CS_PORT=$PORT RESULT_LABEL="language client in code-server" node test/e2e/run-exthost.mjs "$H/ext" "$H/ext/out/test/index" "$H/workspace" 2>&1 \
   | grep --line-buffered -v -E '^\s+at |Creating a socket|connection token|AccountPolicyGate|AgentHost|Service Worker|builtin extensions cache|reconnection-grace'
 exit "${PIPESTATUS[0]}"
