@@ -13,12 +13,25 @@ const serverApart = {
   },
 };
 
+/**
+ * The extension loads the language client and S3 from their own bundles, after activation: what
+ * VS Code parses when it activates Trove stays small.
+ */
+const extensionApart = {
+  name: 'extension-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/s3ref$/ }, () => ({ path: './trove-server.js', external: true }));
+    build.onResolve({ filter: /^\.\/languageClient$/ }, () => ({ path: './language-client.js', external: true }));
+  },
+};
+
 /** Node bundles (CLI, extension, language server) and the browser bundle of the webview. */
 const targets = [
   { entryPoints: { cli: 'src/cli/index.ts' }, platform: 'node', format: 'cjs', plugins: [serverApart] },
   { entryPoints: { 'trove-server': 'src/server/index.ts' }, platform: 'node', format: 'cjs' },
   { entryPoints: { sdk: 'src/sdk/index.ts' }, platform: 'node', format: 'cjs' },
-  { entryPoints: { extension: 'src/extension/main.ts' }, platform: 'node', format: 'cjs', external: ['vscode'] },
+  { entryPoints: { extension: 'src/extension/main.ts' }, platform: 'node', format: 'cjs', external: ['vscode'], plugins: [extensionApart] },
+  { entryPoints: { 'language-client': 'src/extension/languageClient.ts' }, platform: 'node', format: 'cjs', external: ['vscode'] },
   { entryPoints: { server: 'src/lsp/main.ts' }, platform: 'node', format: 'cjs' },
   { entryPoints: { 'extension-tests': 'test/exthost/index.ts' }, platform: 'node', format: 'cjs', external: ['vscode', 'mocha'] },
   { entryPoints: { webview: 'webview/main.ts' }, platform: 'browser', format: 'iife' },
