@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
+import { copyAndHash } from './directCopy';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
 import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
@@ -264,9 +265,10 @@ export class LocalRegistry implements Registry {
     let doneBytes = 0;
     const progress = options.progress;
     progress?.report({ totalFiles: files.length, totalBytes: files.reduce((s, f) => s + f.size, 0), phase: 'storing' });
-    const finish = (i: number, digest: string, stored: boolean) => {
+    /** Records file i; `counted` bytes of it were already reported while it was copied. */
+    const finish = (i: number, digest: string, stored: boolean, counted = 0) => {
       out[i] = { path: files[i].path, digest, size: files[i].size, stored };
-      progress?.report({ files: ++doneFiles, bytes: (doneBytes += files[i].size) });
+      progress?.report({ files: ++doneFiles, bytes: (doneBytes += files[i].size - counted) });
     };
     // Small files: synchronous reads and writes in short batches. On these disks one async fs call
     // costs more than the work itself; the batches keep the event loop (and cancellation) responsive.
@@ -302,8 +304,13 @@ export class LocalRegistry implements Registry {
     await forEachLimit(large, 2, async (i) => {
       const f = files[i];
       if (f.digest && this.hasBlob(f.digest, f.size)) return finish(i, f.digest, false);
-      const { digest, stored } = await this.ingestLarge(f.absPath, options.signal);
-      finish(i, digest, stored);
+      let counted = 0;
+      const onBytes = progress && ((n: number) => {
+        counted += n;
+        progress.report({ bytes: (doneBytes += n) });
+      });
+      const { digest, stored } = await this.ingestLarge(f.absPath, options.signal, onBytes);
+      finish(i, digest, stored, counted);
     }, options.signal);
     return out;
   }
@@ -342,19 +349,27 @@ export class LocalRegistry implements Registry {
   }
 
   /**
-   * Copies a large file into the store (in the kernel, or as a reflink where the filesystem can)
-   * while hashing the source in parallel. If the source's size or mtime moved meanwhile, the copy
-   * may not be what was hashed, so the copy itself is hashed instead: what is stored under a
-   * digest is always the bytes of that digest.
+   * Copies a large file into the store and hashes it. Where the filesystem can reflink, the clone
+   * is instant and the source is hashed beside it; if the source's size or mtime moved meanwhile,
+   * the clone may not be what was hashed, so the clone itself is hashed instead. Elsewhere the
+   * source is read once, hashed and written in the same pass (copyAndHash). Either way what is
+   * stored under a digest is always the bytes of that digest.
    */
-  private async ingestLarge(absPath: string, signal?: AbortSignal): Promise<{ digest: string; stored: boolean }> {
+  private async ingestLarge(absPath: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
     const tmp = this.tmpPath();
     try {
       const before = await stat(absPath);
-      const [, hashed] = await Promise.all([copyFile(absPath, tmp, constants.COPYFILE_FICLONE), hashFile(absPath, signal)]);
-      const after = await stat(absPath);
-      const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && hashed.size === after.size;
-      const { digest, size } = steady ? hashed : await hashFile(tmp, signal);
+      let hashed: { digest: string; size: number };
+      if (await copyFile(absPath, tmp, constants.COPYFILE_FICLONE_FORCE).then(() => true, () => false)) {
+        const fromSource = await hashFile(absPath, signal, onBytes);
+        const after = await stat(absPath);
+        const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && fromSource.size === after.size;
+        hashed = steady ? fromSource : await hashFile(tmp, signal);
+      } else {
+        await unlink(tmp).catch(() => undefined);
+        hashed = await copyAndHash(absPath, tmp, { signal, onBytes });
+      }
+      const { digest, size } = hashed;
       if (this.hasBlob(digest, size)) {
         await unlink(tmp);
         return { digest, stored: false };

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { throwIfAborted } from '../core/errors';
+
+const CHUNK = 8 << 20;
+const BUFFERS = 3;
+/** Buffer address, file offset and length alignment that O_DIRECT needs on any common disk. */
+const ALIGN = 4096;
+/** Node's buffers are 16-byte aligned; an aligned window is found by trying each such offset. */
+const MALLOC_ALIGN = 16;
+
+/**
+ * Copies `src` to a new file `dest` (which must not exist) and hashes it, reading the source
+ * once: what is written is exactly what was hashed, even if the source changes meanwhile.
+ *
+ * The destination is written with O_DIRECT where the filesystem allows it. A buffered copy of a
+ * large file allocates a page-cache page for every 4 KiB written, and on virtual machines whose
+ * free memory is handed back to the host that allocation, not the disk, is what takes the time
+ * (a 1 GiB copy: about 3 s buffered against 0.5 s direct here). Reads, hashing and writes
+ * overlap: one buffer is hashed while the next is read and the previous one is written.
+ * `direct: false` asks for a buffered copy; the result's `direct` tells which one was made.
+ */
+export async function copyAndHash(src: string, dest: string, options: { signal?: AbortSignal; onBytes?: (n: number) => void; direct?: boolean } = {}): Promise<{ digest: string; size: number; direct: boolean }> {
+  throwIfAborted(options.signal);
+  const input = await open(src, 'r');
+  let output: FileHandle | undefined;
+  const writes: Promise<unknown>[] = [];
+  let reading: Promise<number> | undefined;
+  try {
+    const { size: expected } = await input.stat();
+    const chunk = Math.min(CHUNK, roundUp(Math.max(expected, 1), ALIGN));
+    const arena = Buffer.allocUnsafeSlow(chunk * BUFFERS + ALIGN);
+    let shift = -1;
+    output = options.direct === false ? undefined : await openDirect(dest);
+    if (output) {
+      shift = await findAlignedWindow(output, arena);
+      if (shift < 0) {
+        // The filesystem took O_DIRECT at open but refuses every aligned write: copy buffered.
+        await output.close();
+        output = undefined;
+        output = await open(dest, 'w');
+      }
+    } else {
+      output = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    }
+    const direct = shift >= 0;
+    const base = Math.max(shift, 0);
+    const buffers = Array.from({ length: BUFFERS }, (_, i) => arena.subarray(base + i * chunk, base + (i + 1) * chunk));
+    const hash = createHash('sha256');
+    let size = 0;
+    let k = 0;
+    reading = settleLater(readFull(input, buffers[0], 0));
+    for (;;) {
+      const bytesRead: number = await reading;
+      if (bytesRead === 0) break;
+      throwIfAborted(options.signal);
+      const buffer = buffers[k % BUFFERS];
+      const next = (k + 1) % BUFFERS;
+      await writes[next]; // the buffer the next read fills must be written out first
+      reading = settleLater(readFull(input, buffers[next], size + bytesRead));
+      hash.update(buffer.subarray(0, bytesRead));
+      // Only the last buffer is short. A direct write must cover whole blocks; the padding past
+      // the end is truncated below.
+      writes[k % BUFFERS] = settleLater(output.write(buffer, 0, direct ? roundUp(bytesRead, ALIGN) : bytesRead, size));
+      size += bytesRead;
+      options.onBytes?.(bytesRead);
+      k++;
+    }
+    await Promise.all(writes);
+    if (direct) await output.truncate(size);
+    return { digest: hash.digest('hex'), size, direct };
+  } finally {
+    await Promise.allSettled([...writes, reading]);
+    await output?.close();
+    await input.close();
+  }
+}
+
+/**
+ * Fills `buffer` from `position` on, stopping early only at the end of the file, so that every
+ * write but the last starts on a block boundary.
+ */
+async function readFull(input: FileHandle, buffer: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await input.read(buffer, filled, buffer.length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+/** Opens `dest` for direct writes, or returns undefined where the filesystem has no O_DIRECT (some FUSE filesystems). */
+async function openDirect(dest: string): Promise<FileHandle | undefined> {
+  if (!constants.O_DIRECT) return undefined;
+  try {
+    return await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Node gives no buffer addresses, so the offset into `arena` at which memory is aligned for
+ * O_DIRECT is found by writing one block from each candidate offset: a misaligned buffer fails
+ * with EINVAL before any I/O. Returns -1 if none is accepted.
+ */
+async function findAlignedWindow(output: FileHandle, arena: Buffer): Promise<number> {
+  for (let offset = 0; offset < ALIGN; offset += MALLOC_ALIGN) {
+    try {
+      await output.write(arena, offset, ALIGN, 0);
+      return offset;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    }
+  }
+  return -1;
+}
+
+/** Marks `p` as handled now (it is awaited later, maybe after it fails) and returns it. */
+function settleLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
