@@ -5,7 +5,7 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import fetch, { type RequestInit, type Response } from 'node-fetch';
+import type { RequestInit, Response } from 'node-fetch';
 import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { forEachLimit, hashFile } from '../core/hash';
 import { formatRef, type ArtifactRef } from '../core/names';
@@ -53,6 +53,10 @@ const PACK_CACHE_BYTES = 256 << 20;
 const CONFIRM_BATCH = 1000;
 
 const seg = encodeURIComponent;
+
+/** node-fetch, loaded on the first request: a CLI run on the embedded store never pays for it. */
+let fetchModule: Promise<typeof import('node-fetch')> | undefined;
+const loadFetch = async () => (await (fetchModule ??= import('node-fetch'))).default;
 
 /**
  * The Registry over HTTP: talks to `trove serve` with node-fetch (which goes through Node's
@@ -106,7 +110,7 @@ export class HttpRegistry implements Registry {
       let res: Response;
       const request = init();
       try {
-        res = await fetch(target, { ...request, agent: this.agentFor, signal: signal as never });
+        res = await (await loadFetch())(target, { ...request, agent: this.agentFor, signal: signal as never });
       } catch (e) {
         // A streamed body (a file) is reopened by the next attempt; close this one now.
         (request.body as { destroy?: () => void } | undefined)?.destroy?.();

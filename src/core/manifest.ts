@@ -7,6 +7,8 @@ import type { CommitRequest, Manifest, ManifestEntry, VersionDiff } from './type
 const DIGEST = /^[0-9a-f]{64}$/;
 // C0, DEL and C1 control characters; a path must never smuggle them into a terminal or a listing.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Anything validateManifestPath might reject: a control character, a backslash, a leading "/" or drive letter, an empty, "." or ".." segment. */
+const SUSPECT_PATH = /[\u0000-\u001f\u007f-\u009f\\]|^\/|^[A-Za-z]:|\/\/|\/$|(?:^|\/)\.\.?(?:\/|$)/;
 
 /**
  * A manifest path is a relative POSIX path: no leading "/", no drive letter, no backslash,
@@ -14,6 +16,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * download root, so it is rejected at log time, at the server and again at download time.
  */
 export function validateManifestPath(path: string): string {
+  // One test for the common, valid case; the checks below name what is wrong.
+  if (typeof path === 'string' && path.length > 0 && path.length <= 4096 && !SUSPECT_PATH.test(path)) return path;
   const bad = (why: string) => invalid(`Invalid file path "${path.replace(CONTROL, '?')}" in the artifact: ${why}.`);
   if (typeof path !== 'string' || path.length === 0) throw bad('it is empty');
   if (path.length > 4096) throw bad('it is longer than 4096 characters');
@@ -34,10 +38,11 @@ export function isDigest(s: unknown): s is string {
 /** Checks a manifest that came from a client or a file: paths, digests, sizes. */
 export function validateManifest(manifest: unknown): Manifest {
   if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw invalid('The manifest must be an object of path -> {digest, size}.');
+  const raw = manifest as Record<string, unknown>;
   const out: Manifest = {};
-  for (const [path, raw] of Object.entries(manifest as Record<string, unknown>)) {
+  for (const path of Object.keys(raw).sort(byUtf8)) {
     validateManifestPath(path);
-    const e = raw as ManifestEntry;
+    const e = raw[path] as ManifestEntry;
     if (!e || typeof e !== 'object') throw invalid(`Manifest entry "${path}" must be an object.`);
     if (!Number.isSafeInteger(e.size) || e.size < 0) throw invalid(`Manifest entry "${path}" has an invalid size.`);
     if (e.ref === undefined) {
@@ -48,7 +53,7 @@ export function validateManifest(manifest: unknown): Manifest {
     }
     out[path] = sortedEntry(e);
   }
-  return sortManifest(out);
+  return out;
 }
 
 function sortedEntry(e: ManifestEntry): ManifestEntry {
@@ -89,12 +94,12 @@ export function sortManifest(manifest: Manifest): Manifest {
  * always yields an equal digest. Paths cannot hold TAB or LF (see validateManifestPath).
  */
 export function artifactDigest(manifest: Manifest): string {
-  const hash = createHash('sha256');
+  let text = '';
   for (const path of Object.keys(manifest).sort(byUtf8)) {
     const e = manifest[path];
-    hash.update(`${path}\t${e.digest}\t${e.size}\n`, 'utf8');
+    text += `${path}\t${e.digest}\t${e.size}\n`;
   }
-  return hash.digest('hex');
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 export function manifestSize(manifest: Manifest): number {

@@ -12,6 +12,28 @@ test('manifest paths: relative POSIX only', () => {
   }
 });
 
+test('manifest paths: every short path over a hostile alphabet is judged as the rules say', () => {
+  // The rules, written out plainly: the validator's one-regex fast path must agree with them.
+  const allowed = (p: string) =>
+    p.length > 0 && !/[\u0000-\u001f\u007f-\u009f]/.test(p) && !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\') &&
+    p.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+  const alphabet = ['a', '.', '/', '\\', ':', 'Z', '\u0001', '\u0085', ' ', 'é'];
+  let checked = 0;
+  const visit = (p: string, depth: number) => {
+    let accepted = true;
+    try {
+      validateManifestPath(p);
+    } catch {
+      accepted = false;
+    }
+    assert.equal(accepted, allowed(p), JSON.stringify(p));
+    checked++;
+    if (depth < 5) for (const c of alphabet) visit(p + c, depth + 1);
+  };
+  visit('', 0);
+  assert.equal(checked, 111_111);
+});
+
 test('artifact digest: the documented encoding, independent of key order', () => {
   const m = { 'b.txt': { digest: d('b'), size: 1 }, 'a.txt': { digest: d('a'), size: 1 } };
   const expected = createHash('sha256').update(`a.txt\t${d('a')}\t1\nb.txt\t${d('b')}\t1\n`).digest('hex');
