@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
 import { forEachLimit, hashFile } from './hash';
-import { validateManifestPath } from './manifest';
+import { byUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
 import { scanFolder, type ScannedFile } from './scan';
@@ -66,6 +66,9 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
     seen.add(path);
   };
   scanned.forEach((f) => claim(f.path));
+  // Stored in path order, the order downloads read them in: small files then sit in their pack
+  // in the order they are read back.
+  scanned.sort((a, b) => byUtf8(a.path, b.path));
   for (const r of req.content.references) {
     claim(validateManifestPath(r.path));
     manifest[r.path] = await describeReference(r.uri, options.signal);
@@ -124,7 +127,7 @@ export interface DownloadOutcome {
 /** Resolves `path` under `root`, refusing anything that would land outside it. */
 export function safeJoin(root: string, path: string): string {
   validateManifestPath(path);
-  const full = resolve(root, ...path.split('/'));
+  const full = resolve(root, path); // "/" separates on every platform
   if (full !== root && !full.startsWith(root.endsWith(sep) ? root : root + sep)) {
     throw invalid(`The path "${path}" would be written outside ${root}; refusing to download it.`);
   }

@@ -394,12 +394,35 @@ export class LocalRegistry implements Registry {
     const src = this.blobPath(digest);
     try {
       if (options.link === 'hardlink') await link(src, destPath);
-      else await copyFile(src, destPath, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
+      else await this.copyOut(digest, src, destPath, options.signal);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(src)) {
         throw integrity(`Blob ${digest.slice(0, 12)} is missing from ${this.location}; the store is damaged (run \`trove verify\`).`);
       }
       throw e;
+    }
+  }
+
+  /**
+   * A loose blob to a new file: a reflink where the filesystem can, otherwise one pass that
+   * copies, bypasses the page cache and checks the digest on the way, so that a blob damaged
+   * in the store is never handed out as good.
+   */
+  private async copyOut(digest: string, src: string, destPath: string, signal?: AbortSignal): Promise<void> {
+    try {
+      return await copyFile(src, destPath, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EEXIST') throw e;
+      await unlink(destPath).catch(() => undefined); // what a failed clone may leave behind
+    }
+    const copied = await copyAndHash(src, destPath, { signal }).catch(async (e) => {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(destPath).catch(() => undefined);
+      throw e;
+    });
+    if (copied.digest !== digest) {
+      await unlink(destPath).catch(() => undefined);
+      throw integrity(`Blob ${digest.slice(0, 12)} in ${this.location} is damaged (its content no longer matches its digest); run \`trove verify\` and log the files again.`);
     }
   }
 

@@ -17,6 +17,10 @@ interface PackIndexFile {
 }
 
 const ROLL_OVER = 256 << 20;
+/** Bytes read at once when a pack is being read in order (a download: packs are written in path order). */
+const READ_AHEAD = 2 << 20;
+/** A read starting at most this far past the previous one still counts as reading in order. */
+const SEQUENTIAL_GAP = 64 << 10;
 const FLUSH_AT = 4 << 20;
 
 /**
@@ -30,6 +34,8 @@ export class PackSet {
   private dirMtime = -1;
   private lastRefresh = 0;
   private readonly fds = new Map<string, number>();
+  /** The last read: where it ended, and the bytes read ahead of it when reading in order. */
+  private last?: { pack: string; end: number; ahead?: { offset: number; data: Buffer } };
 
   constructor(private readonly dir: string, private readonly tmpDir: string) {}
 
@@ -88,20 +94,33 @@ export class PackSet {
     }
   }
 
+  /**
+   * Reads a blob. Once reads follow each other through a pack, it reads ahead, so that a
+   * download of many small files costs a few large reads, not one per file; random reads (a
+   * server answering one blob) read only what they need.
+   */
   private readFrom(where: PackedBlob): Buffer {
+    const last = this.last;
+    const ahead = last?.pack === where.pack ? last.ahead : undefined;
+    if (ahead && where.offset >= ahead.offset && where.offset + where.size <= ahead.offset + ahead.data.length) {
+      last!.end = where.offset + where.size;
+      return ahead.data.subarray(where.offset - ahead.offset, where.offset - ahead.offset + where.size);
+    }
     let fd = this.fds.get(where.pack);
     if (fd === undefined) {
       fd = openSync(join(this.dir, `${where.pack}.pack`), 'r');
       this.fds.set(where.pack, fd);
     }
-    const buf = Buffer.allocUnsafe(where.size);
+    const inOrder = last?.pack === where.pack && where.offset >= last.end && where.offset - last.end <= SEQUENTIAL_GAP;
+    const buf = Buffer.allocUnsafe(inOrder ? Math.max(where.size, READ_AHEAD) : where.size);
     let done = 0;
     while (done < where.size) {
-      const n = readSync(fd, buf, done, where.size - done, where.offset + done);
+      const n = readSync(fd, buf, done, buf.length - done, where.offset + done);
       if (n === 0) throw new Error(`pack ${where.pack} is shorter than its index says`);
       done += n;
     }
-    return buf;
+    this.last = { pack: where.pack, end: where.offset + where.size, ...(inOrder ? { ahead: { offset: where.offset, data: buf.subarray(0, done) } } : {}) };
+    return inOrder ? buf.subarray(0, where.size) : buf;
   }
 
   /** Index files with their blobs, for gc. */
@@ -126,6 +145,7 @@ export class PackSet {
     const fd = this.fds.get(id);
     if (fd !== undefined) closeSync(fd);
     this.fds.delete(id);
+    if (this.last?.pack === id) this.last = undefined;
   }
 
   /** Pack files with no index: leftovers of a killed writer once they are old. */
@@ -146,6 +166,7 @@ export class PackSet {
   close(): void {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
+    this.last = undefined;
   }
 }
 
