@@ -66,9 +66,6 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
     seen.add(path);
   };
   scanned.forEach((f) => claim(f.path));
-  // Stored in path order, the order downloads read them in: small files then sit in their pack
-  // in the order they are read back.
-  scanned.sort((a, b) => byUtf8(a.path, b.path));
   for (const r of req.content.references) {
     claim(validateManifestPath(r.path));
     manifest[r.path] = await describeReference(r.uri, options.signal);
@@ -94,6 +91,9 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
       if (!(e instanceof TroveError && e.code === 'integrity')) throw e;
     }
   }
+  // Stored in path order, the order downloads read them in: small files then sit in their pack
+  // in the order they are read back.
+  scanned.sort((a, b) => byUtf8(a.path, b.path));
   const stored = await registry.storeFiles(scanned, options);
   let storedFiles = 0;
   stored.forEach((s, i) => {

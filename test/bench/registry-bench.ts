@@ -125,6 +125,7 @@ function main(): void {
       console.log([label.padEnd(28), tr.toFixed(0).padStart(9), pr.toFixed(0).padStart(9), ratio.toFixed(2).padStart(7), `<=${target}`.padStart(8), `  ${peer}${ratio <= target ? '' : '   (target missed)'}`].join(''));
     }
     console.log(allMet ? '\nall targets met' : '\nsome targets missed');
+    if (!allMet) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
