@@ -366,7 +366,6 @@ export class LocalRegistry implements Registry {
         const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && fromSource.size === after.size;
         hashed = steady ? fromSource : await hashFile(tmp, signal);
       } else {
-        await unlink(tmp).catch(() => undefined);
         hashed = await copyAndHash(absPath, tmp, { signal, onBytes });
       }
       const { digest, size } = hashed;
@@ -410,16 +409,13 @@ export class LocalRegistry implements Registry {
    */
   private async copyOut(digest: string, src: string, destPath: string, signal?: AbortSignal): Promise<void> {
     try {
+      // On failure libuv removes a destination it created; one that existed is left alone (EEXIST).
       return await copyFile(src, destPath, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EEXIST') throw e;
-      await unlink(destPath).catch(() => undefined); // what a failed clone may leave behind
     }
-    const copied = await copyAndHash(src, destPath, { signal }).catch(async (e) => {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(destPath).catch(() => undefined);
-      throw e;
-    });
+    const copied = await copyAndHash(src, destPath, { signal });
     if (copied.digest !== digest) {
       await unlink(destPath).catch(() => undefined);
       throw integrity(`Blob ${digest.slice(0, 12)} in ${this.location} is damaged (its content no longer matches its digest); run \`trove verify\` and log the files again.`);
