@@ -186,8 +186,16 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
   let unchanged = 0;
   let done = 0;
   let bytes = 0;
+  const report = (files: number, size: number) => options.progress?.report({ files: (done += files), bytes: (bytes += size) });
+  // Into a new folder, a backend that can write many files at once gets all blobs together.
+  const batched = fresh && registry.fetchBlobs ? paths.filter((p) => !version.manifest[p].ref) : [];
   try {
-    await forEachLimit(paths, 16, async (path) => {
+    if (batched.length) {
+      const items = batched.map((p) => ({ digest: version.manifest[p].digest, size: version.manifest[p].size, destPath: join(target, ...p.split('/')) }));
+      await registry.fetchBlobs!(items, { signal: options.signal, link: options.link, onDone: report });
+    }
+    const rest = batched.length ? paths.filter((p) => version.manifest[p].ref) : paths;
+    await forEachLimit(rest, 16, async (path) => {
       const e = version.manifest[path];
       const dest = join(target, ...path.split('/'));
       let tmp = dest;
@@ -195,7 +203,7 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
         const st = await lstat(dest).catch(() => undefined);
         if (st?.isFile() && st.size === e.size && (await hashFile(dest)).digest === e.digest) {
           unchanged++;
-          options.progress?.report({ files: ++done, bytes: (bytes += e.size) });
+          report(1, e.size);
           return;
         }
         tmp = `${dest}.trove-tmp-${process.pid}`;
@@ -204,7 +212,7 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
       if (e.ref) await fetchReference(e, tmp, options.signal);
       else await registry.fetchBlob(e.digest, tmp, { signal: options.signal, link: options.link });
       if (tmp !== dest) await rename(tmp, dest);
-      options.progress?.report({ files: ++done, bytes: (bytes += e.size) });
+      report(1, e.size);
     }, options.signal);
     if (fresh) {
       await mkdir(dirname(root), { recursive: true });

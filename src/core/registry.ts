@@ -34,6 +34,11 @@ export interface Registry {
   commitVersion(request: CommitRequest): Promise<CommitResult>;
   /** Writes one blob to `destPath` (which must not exist yet), checked against its digest. */
   fetchBlob(digest: string, destPath: string, options?: TransferOptions & { link?: 'copy' | 'hardlink' }): Promise<void>;
+  /**
+   * Optional: writes many blobs to new files at once, as fetchBlob does one, where a backend can
+   * do it faster together. `onDone` hears how many files (and bytes) completed since it last did.
+   */
+  fetchBlobs?(items: { digest: string; size: number; destPath: string }[], options?: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void }): Promise<void>;
 
   addAlias(ref: ArtifactRef, alias: string): Promise<void>;
   removeAlias(project: string, name: string, alias: string): Promise<void>;

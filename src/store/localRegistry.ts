@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { copyAndHash } from './directCopy';
+import { type PackedFileJob, writePackedFiles } from './packedFiles';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
 import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
@@ -380,6 +381,30 @@ export class LocalRegistry implements Registry {
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
+  }
+
+  async fetchBlobs(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
+    const packed: PackedFileJob[] = [];
+    const loose: typeof items = [];
+    for (const item of items) {
+      if (!isDigest(item.digest)) throw invalid(`Invalid blob digest "${item.digest}".`);
+      const where = this.packs.lookup(item.digest, item.size, true);
+      if (where) packed.push({ dest: item.destPath, pack: this.packs.packPath(where.pack), offset: where.offset, size: where.size, digest: item.digest });
+      else loose.push(item);
+    }
+    try {
+      await writePackedFiles(packed, { signal: options.signal, onDone: options.onDone });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' && err.path?.endsWith('.pack')) {
+        throw conflict(`${this.location} was compacted (trove gc) during the download; run the download again.`);
+      }
+      throw e;
+    }
+    await forEachLimit(loose, 4, async (item) => {
+      await this.fetchBlob(item.digest, item.destPath, options);
+      options.onDone?.(1, item.size);
+    }, options.signal);
   }
 
   async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {

@@ -81,6 +81,11 @@ export class PackSet {
     return where && (size === undefined || where.size === size) ? where : undefined;
   }
 
+  /** The file holding pack `id`. */
+  packPath(id: string): string {
+    return join(this.dir, `${id}.pack`);
+  }
+
   /** The blob's bytes; follows a pack that gc rewrote meanwhile. */
   read(digest: string, where: PackedBlob): Buffer {
     try {

@@ -177,6 +177,42 @@ describe('embedded store', () => {
     }
   });
 
+  test('a download of many small files (two writing threads) is exact, refuses a damaged blob and can be cancelled', async () => {
+    const store = join(t.dir, 'many');
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 1500; i++) files[`part${i % 3}/f${i}.bin`] = randomBytes(1 + ((i * 613) % 9000));
+    const folder = writeTree(join(t.dir, 'many-data'), files);
+    const logged = await cli(store, ['log', folder, '--name', 'many', '--type', 'dataset', '--json']);
+    assert.equal(logged.code, 0, logged.stderr);
+    // The bundled CLI, so that the worker thread runs from the bundle's own source text.
+    const got = await cli(store, ['download', 'many:v0', '--root', join(t.dir, 'many-dl'), '--json']);
+    assert.equal(got.code, 0, got.stderr);
+    for (const [path, data] of Object.entries(files)) assert.ok(readFileSync(join(t.dir, 'many-dl', path)).equals(data), path);
+
+    // Cancelled half-way: no folder, no staging folder.
+    const reg = new LocalRegistry(store);
+    const v = await reg.getVersion(parseRef('proj/many'));
+    const controller = new AbortController();
+    const progress = { report: (u: { files?: number }) => (u.files ?? 0) >= 256 && controller.abort() };
+    await assert.rejects(downloadVersion(reg, v, { root: join(t.dir, 'many-cancelled'), signal: controller.signal, progress }), /Cancelled/);
+    assert.deepEqual(readdirSync(t.dir).filter((f) => f.includes('many-cancelled')), []);
+
+    // One byte changed inside the pack: the download fails with one line and writes nothing.
+    // Folders part0 and part2 are written by this thread, part1 by the worker: both are tried.
+    const pack = join(store, 'packs', readdirSync(join(store, 'packs')).find((f) => f.endsWith('.pack'))!);
+    const original = readFileSync(pack);
+    for (const [at, who] of [[0.5, 'worker'], [0.9, 'main']] as const) {
+      const bytes = Buffer.from(original);
+      bytes[Math.floor(bytes.length * at)] ^= 0xff;
+      writeFileSync(pack, bytes);
+      const bad = await cli(store, ['download', 'many:v0', '--root', join(t.dir, `many-bad-${who}`)]);
+      assert.equal(bad.code, 1, who);
+      assert.match(bad.stderr, /^trove: Blob [0-9a-f]{12} is damaged in its pack .*trove verify/, who);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+      assert.deepEqual(readdirSync(t.dir).filter((f) => f.includes(`many-bad-${who}`)), [], who);
+    }
+  });
+
   test('file:// and http:// references are recorded by checksum, not copied, and checked on download', async () => {
     const store = join(t.dir, 'refs');
     const reg = new LocalRegistry(store);
