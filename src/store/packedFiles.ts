@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { integrity, throwIfAborted, TroveError } from '../core/errors';
+import { integrity, throwIfAborted } from '../core/errors';
 
 /** One small blob to write out of its pack into a new file. */
 export interface PackedFileJob {
@@ -16,81 +16,87 @@ export interface PackedFileJob {
 
 /** Below this many files a second thread costs more (its start-up) than it saves. */
 const PARALLEL_FROM = 1000;
-/** Files between progress reports, and between checks for cancellation. */
-const REPORT_EVERY = 256;
+/** Files per batch: between progress reports and checks for cancellation, and handed to the worker. */
+const BATCH = 128;
+/** Batches the worker holds at once, so that it never waits for this thread to hand it more. */
+const WORKER_AHEAD = 2;
+
+type WorkerMessage = { files: number; bytes: number } | { error: { message: string; code?: string; path?: string } };
 
 /**
  * Writes blobs out of packs into new files (which must not exist). File creation is what takes
  * the time on common filesystems, and the kernel creates files in different folders in
- * parallel: from PARALLEL_FROM files on, a worker thread writes half of them (whole folders
- * where there are several) while this thread writes the other half.
+ * parallel: from PARALLEL_FROM files on, a worker thread helps. The jobs come in path order;
+ * this thread takes batches from the front and the worker from the back, so the two work in
+ * different folders until they meet, and whichever is faster does more.
  */
 export async function writePackedFiles(jobs: PackedFileJob[], options: { signal?: AbortSignal; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
   const { signal } = options;
-  const report = (files: number, bytes: number) => options.onDone?.(files, bytes);
-  const writeHere = async (list: PackedFileJob[]) => {
-    for (let i = 0; i < list.length; i += REPORT_EVERY) {
+  const batches: PackedFileJob[][] = [];
+  for (let i = 0; i < jobs.length; i += BATCH) batches.push(jobs.slice(i, i + BATCH));
+  const report = (batch: PackedFileJob[]) => options.onDone?.(batch.length, batch.reduce((s, j) => s + j.size, 0));
+  let front = 0;
+  let back = batches.length;
+  let worker: Worker | undefined;
+  let workerFailed: unknown;
+  let wake: (() => void) | undefined;
+  const handedOut: PackedFileJob[][] = [];
+  const handOut = () => {
+    while (worker && workerFailed === undefined && handedOut.length < WORKER_AHEAD && front < back) {
+      const batch = batches[--back];
+      handedOut.push(batch);
+      worker.postMessage(batch);
+    }
+  };
+  if (jobs.length >= PARALLEL_FROM) {
+    worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.on('message', (m: WorkerMessage) => {
+      if ('error' in m) workerFailed = asTroveError(Object.assign(new Error(m.error.message), { code: m.error.code, path: m.error.path }));
+      else report(handedOut.shift()!);
+      handOut();
+      wake?.();
+    });
+    worker.on('error', (e) => {
+      workerFailed = e;
+      wake?.();
+    });
+    worker.on('exit', () => {
+      if (handedOut.length && workerFailed === undefined) workerFailed = new Error('The file-writing thread stopped early.');
+      wake?.();
+    });
+    handOut();
+  }
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    while (front < back) {
       throwIfAborted(signal);
-      const part = list.slice(i, i + REPORT_EVERY);
+      if (workerFailed !== undefined) throw workerFailed;
+      const batch = batches[front++];
       try {
-        writeFromPacks(part, fs, crypto);
+        writeFromPacks(batch, fs, crypto);
       } catch (e) {
         throw asTroveError(e);
       }
-      report(part.length, part.reduce((s, j) => s + j.size, 0));
-      await new Promise((r) => setImmediate(r)); // lets the worker's reports and a cancel through
+      report(batch);
+      await new Promise((r) => setImmediate(r)); // lets the worker's messages and a cancel through
     }
-  };
-  if (jobs.length < PARALLEL_FROM) return writeHere(jobs);
-  const [mine, theirs] = splitByFolder(jobs);
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { jobs: theirs, every: REPORT_EVERY } });
-  let onAbort: (() => void) | undefined;
-  const theirsDone = new Promise<void>((resolve, reject) => {
-    worker.on('message', (m: { files?: number; bytes?: number; error?: { message: string; code?: string; path?: string } }) => {
-      if (m.error) reject(asTroveError(Object.assign(new Error(m.error.message), { code: m.error.code, path: m.error.path })));
-      else if (m.files === undefined) resolve();
-      else report(m.files, m.bytes ?? 0);
-    });
-    worker.on('error', reject);
-    worker.on('exit', () => reject(new Error('The file-writing thread stopped early.')));
-    onAbort = () => reject(new TroveError('cancelled', 'Cancelled.'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  theirsDone.catch(() => undefined); // awaited below, possibly after this thread failed
-  try {
-    await writeHere(mine);
-    await theirsDone;
+    while (handedOut.length && workerFailed === undefined) {
+      throwIfAborted(signal);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    throwIfAborted(signal);
+    if (workerFailed !== undefined) throw workerFailed;
   } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-    await worker.terminate();
+    signal?.removeEventListener('abort', onAbort);
+    wake = undefined;
+    await worker?.terminate();
   }
 }
 
 /** A damaged blob becomes the store's integrity error; file-system errors stay as they are. */
 function asTroveError(e: unknown): unknown {
   return (e as { code?: string }).code === 'TROVE_INTEGRITY' ? integrity((e as Error).message) : e;
-}
-
-/**
- * Two shares of about equal size: whole folders go to the smaller share, so that the two
- * threads rarely create files in the same folder; a single big folder is cut in half.
- */
-function splitByFolder(jobs: PackedFileJob[]): [PackedFileJob[], PackedFileJob[]] {
-  const folders = new Map<string, PackedFileJob[]>();
-  for (const job of jobs) {
-    const folder = job.dest.slice(0, Math.max(job.dest.lastIndexOf('/'), job.dest.lastIndexOf('\\')));
-    let list = folders.get(folder);
-    if (!list) folders.set(folder, (list = []));
-    list.push(job);
-  }
-  const groups = [...folders.values()].sort((a, b) => b.length - a.length);
-  if (groups[0].length > jobs.length / 2) {
-    const half = Math.ceil(jobs.length / 2);
-    return [jobs.slice(0, half), jobs.slice(half)];
-  }
-  const shares: [PackedFileJob[], PackedFileJob[]] = [[], []];
-  for (const group of groups) shares[shares[0].length <= shares[1].length ? 0 : 1].push(...group);
-  return shares;
 }
 
 /**
@@ -132,19 +138,16 @@ function writeFromPacks(jobs: PackedFileJob[], files: typeof fs, hashes: typeof 
 }
 
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const write = ${writeFromPacks.toString()};
-const { jobs, every } = workerData;
-try {
-  for (let i = 0; i < jobs.length; i += every) {
-    const part = jobs.slice(i, i + every);
-    write(part, fs, crypto);
-    parentPort.postMessage({ files: part.length, bytes: part.reduce((s, j) => s + j.size, 0) });
+parentPort.on('message', (batch) => {
+  try {
+    write(batch, fs, crypto);
+    parentPort.postMessage({ files: batch.length, bytes: batch.reduce((s, j) => s + j.size, 0) });
+  } catch (e) {
+    parentPort.postMessage({ error: { message: e.message, code: e.code, path: e.path } });
   }
-  parentPort.postMessage({});
-} catch (e) {
-  parentPort.postMessage({ error: { message: e.message, code: e.code, path: e.path } });
-}
+});
 `;
