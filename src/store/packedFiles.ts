@@ -117,7 +117,7 @@ function writeFromPacks(jobs: PackedFileJob[], files: typeof fs, hashes: typeof 
       let read = 0;
       while (read < job.size) {
         const n = files.readSync(fd, buffer, read, job.size - read, job.offset + read);
-        if (n === 0) throw new Error(`The pack ${job.pack} is shorter than its index says; run \`trove verify\`.`);
+        if (n === 0) throw Object.assign(new Error(`The pack ${job.pack} is shorter than its index says; run \`trove verify\`.`), { code: 'TROVE_INTEGRITY' });
         read += n;
       }
       const data = buffer.subarray(0, job.size);
