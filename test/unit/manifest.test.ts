@@ -62,4 +62,9 @@ test('paths sort by UTF-8 bytes, also across the surrogate range', async () => {
   const paths = ['b', 'a', 'ab', '\uffff', '\u{1f600}', 'é', 'Z', '\ue000'];
   const expected = [...paths].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
   assert.deepEqual([...paths].sort(byUtf8), expected);
+  // sortUtf8 takes the engine's order when no path has a surrogate, byUtf8 otherwise: both agree.
+  const { sortUtf8 } = await import('../../src/core/manifest');
+  assert.deepEqual(sortUtf8([...paths]), expected);
+  const bmp = paths.filter((p) => p !== '\u{1f600}');
+  assert.deepEqual(sortUtf8([...bmp]), [...bmp].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
 });
