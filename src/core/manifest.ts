@@ -17,7 +17,7 @@ const SUSPECT_PATH = /[\u0000-\u001f\u007f-\u009f\\]|^\/|^[A-Za-z]:|\/\/|\/$|(?:
  */
 export function validateManifestPath(path: string): string {
   // One test for the common, valid case; the checks below name what is wrong.
-  if (typeof path === 'string' && path.length > 0 && path.length <= 4096 && !SUSPECT_PATH.test(path)) return path;
+  if (typeof path === 'string' && path.length > 0 && path.length <= 4096 && !SUSPECT_PATH.test(path) && path !== '__proto__') return path;
   const bad = (why: string) => invalid(`Invalid file path "${path.replace(CONTROL, '?')}" in the artifact: ${why}.`);
   if (typeof path !== 'string' || path.length === 0) throw bad('it is empty');
   if (path.length > 4096) throw bad('it is longer than 4096 characters');
@@ -28,6 +28,8 @@ export function validateManifestPath(path: string): string {
     if (segment === '') throw bad('it has an empty segment');
     if (segment === '.' || segment === '..') throw bad('it contains "." or ".." and could escape the artifact root');
   }
+  // As a key of a manifest object it would set the object's prototype instead of an entry.
+  if (path === '__proto__') throw bad('"__proto__" cannot be a top-level file name; put the file in a folder');
   return path;
 }
 

@@ -7,7 +7,8 @@ const d = (s: string) => createHash('sha256').update(s).digest('hex');
 
 test('manifest paths: relative POSIX only', () => {
   for (const ok of ['a.txt', 'dir/sub/file.bin', 'ünïcode/ok', 'a..b']) assert.equal(validateManifestPath(ok), ok);
-  for (const bad of ['', '/etc/passwd', 'C:/x', 'a\\b', '../x', 'a/../b', './a', 'a//b', 'a/', 'new\nline', 'del\u007f']) {
+  assert.equal(validateManifestPath('dir/__proto__'), 'dir/__proto__');
+  for (const bad of ['', '/etc/passwd', 'C:/x', 'a\\b', '../x', 'a/../b', './a', 'a//b', 'a/', 'new\nline', 'del\u007f', '__proto__']) {
     assert.throws(() => validateManifestPath(bad), /Invalid file path/, JSON.stringify(bad));
   }
 });
