@@ -256,6 +256,32 @@ try {
     assert.deepEqual(artifacts('mnist-demo'), before);
   });
 
+  await check('Cancel on a long log\'s progress notification stops it: no version, nothing left in the store', async () => {
+    // A sparse 8 GiB file: reading it costs no disk, hashing and storing it takes seconds.
+    const dir = path.join(FOLDER, 'data', 'huge');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.closeSync(fs.openSync(path.join(dir, 'weights.bin'), 'w'));
+    fs.truncateSync(path.join(dir, 'weights.bin'), 8 * 1024 ** 3);
+    try {
+      await logFolderFromExplorer('huge', 'huge-model');
+      await finishLogPrompts();
+      await runCommand('Notifications: Show Notifications');
+      const item = page.locator('.notifications-center .notification-list-item', { hasText: 'Logging huge-model' }).first();
+      // The bar moves while the one large file is stored: its bytes are reported as they go.
+      await item.locator('.notification-list-item-message', { hasText: /[1-9][0-9.]* [kMG]B of 8\.6 GB/ }).waitFor();
+      log('  progress:', (await item.locator('.notification-list-item-message').innerText()).trim());
+      await page.screenshot({ path: path.join(SHOTS, 'log-progress.png') });
+      await item.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await item.waitFor({ state: 'detached' });
+      await page.keyboard.press('Escape');
+      assert.equal(artifacts('mnist-demo').includes('huge-model'), false, 'no artifact was created');
+      // The half-copied blob was removed before the operation ended (the store's tmp folder is empty).
+      assert.deepEqual(fs.readdirSync(path.join(STORE, 'tmp')), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   await check('Download Version writes identical files into the workspace', async () => {
     await runCommand('Trove: Download Version into Workspace');
     await pick('my-dataset');
