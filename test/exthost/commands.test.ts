@@ -82,6 +82,21 @@ export function registerCommandSuites(): void {
       assert.ok(v.usedBy.some((u) => u.jobType === 'download'), 'the download is recorded as a use');
     });
 
+    test('a version of 1,500 small files downloads exactly (two writing threads inside the extension host)', async () => {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 1500; i++) files[`part${i % 3}/f${i}.txt`] = `file ${i}\n`.repeat(1 + (i % 7));
+      const dir = makeFolder('exthost-many', files);
+      const logged = await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'exthost-many', type: 'dataset' });
+      assert.ok(logged, api.lastError());
+      assert.equal(logged.files, 1500);
+      const root = join(workspaceDir(), 'artifacts', 'exthost-many');
+      const outcome = await run<DownloadOutcome>(Commands.downloadVersion, logged.ref, { root });
+      assert.ok(outcome, api.lastError());
+      assert.equal(outcome.files, 1500);
+      assert.deepEqual(listFiles(root), Object.keys(files).sort());
+      for (const [p, content] of Object.entries(files)) assert.equal(readFileSync(join(root, p), 'utf8'), content, p);
+    });
+
     test('Add Alias and Remove Alias', async () => {
       assert.equal(await run(Commands.addAlias, 'mnist-demo/mnist-cnn:v0', 'candidate'), 'candidate');
       assert.deepEqual((await registry.getVersion({ project: 'mnist-demo', name: 'mnist-cnn', alias: 'candidate' })).version, 0);
