@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
-import { copyAndHash } from './directCopy';
-import { type PackedFileJob, writePackedFiles } from './packedFiles';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
 import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
@@ -18,7 +16,9 @@ import type {
   VersionSummary,
 } from '../core/types';
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
+import { copyAndHash } from './directCopy';
 import { withLock } from './lock';
+import { type PackedFileJob, writePackedFiles } from './packedFiles';
 import { PackSet } from './packs';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
