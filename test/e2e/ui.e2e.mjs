@@ -406,7 +406,10 @@ try {
   });
 
   await check('the lineage panel is restored after a window reload', async () => {
+    // Until the page has loaded again, the old workbench and its webview still answer every locator.
+    const reloaded = page.waitForEvent('load', { timeout: 60000 });
     await runCommand('Developer: Reload Window');
+    await reloaded;
     await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
     await webviewFrame().locator('#graph g.node[data-id="version:mnist-demo/processed-data:v0"]').waitFor({ timeout: 60000 });
     const tab = page.locator('.tabs-container .tab', { hasText: 'Lineage: processed-data:v0' });
