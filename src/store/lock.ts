@@ -1,34 +1,48 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { TroveError } from '../core/errors';
 
+/** An empty lock older than this was left by a writer killed between creating and filling it. */
+const EMPTY_LOCK_STALE_MS = 5_000;
+
 /**
- * An exclusive lock between processes: a file created with O_EXCL holding `pid@host`.
- * A lock left by a process that died on this host is taken over; anything else is waited for.
+ * An exclusive lock between processes: a file holding `pid@host`, which appears with its content
+ * already in it (written to a private file, then hard-linked to the lock's name: the link fails
+ * if the lock exists). A lock left by a process that died on this host is taken over, and so is
+ * an empty one that has been empty for seconds; anything else is waited for.
  */
 export async function withLock<T>(lockPath: string, body: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const owner = `${process.pid}@${hostname()}`;
+  const mine = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}`;
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
-  for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx');
-      await fh.writeFile(owner);
-      await fh.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = await readFile(lockPath, 'utf8').catch(() => '');
-      if (holder && isDeadLocalProcess(holder)) {
-        await takeOverStaleLock(lockPath, holder);
-        continue;
+  await writeFile(mine, owner);
+  try {
+    for (;;) {
+      try {
+        await link(mine, lockPath);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const holder = await readFile(lockPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined; // released meanwhile: try again at once
+          throw err;
+        });
+        if (holder === undefined) continue;
+        if (holder ? isDeadLocalProcess(holder) : await emptyForLong(lockPath)) {
+          await takeOverStaleLock(lockPath, holder);
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new TroveError('conflict', `The store is locked by process ${holder || 'unknown'} (${lockPath}); wait for it to finish or remove the lock file if that process is gone.`);
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 50);
       }
-      if (Date.now() > deadline) {
-        throw new TroveError('conflict', `The store is locked by process ${holder || 'unknown'} (${lockPath}); wait for it to finish or remove the lock file if that process is gone.`);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 50);
     }
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
   try {
     return await body();
@@ -51,6 +65,11 @@ async function takeOverStaleLock(lockPath: string, deadHolder: string): Promise<
   const moved = await readFile(aside, 'utf8').catch(() => deadHolder);
   if (moved !== deadHolder) await link(aside, lockPath).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
+}
+
+async function emptyForLong(lockPath: string): Promise<boolean> {
+  const st = await stat(lockPath).catch(() => undefined);
+  return !!st && st.size === 0 && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
 }
 
 function isDeadLocalProcess(holder: string): boolean {

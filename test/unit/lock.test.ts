@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,6 +34,22 @@ test('a lock left by a dead process is taken over; a live holder is waited for u
     assert.equal(await withLock(lock, async () => 'taken over'), 'taken over');
     writeFileSync(lock, `${process.pid}@${hostname()}`);
     await assert.rejects(withLock(lock, async () => 'never', 200), /locked by process/);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('an empty lock (a writer killed before filling it) is waited for while fresh and taken over once old', async () => {
+  const t = tempDir();
+  try {
+    const lock = join(t.dir, '.lock');
+    writeFileSync(lock, '');
+    await assert.rejects(withLock(lock, async () => 'never', 200), /locked by process unknown/);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    assert.equal(await withLock(lock, async () => readFileSync(lock, 'utf8')), `${process.pid}@${hostname()}`, 'the new holder is named in the lock');
+    assert.equal(existsSync(lock), false);
+    assert.deepEqual(readdirSync(t.dir), [], 'no private file or moved lock is left behind');
   } finally {
     await t.cleanup();
   }
