@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import pg from 'pg';
 import { conflict, integrity, invalid, notFound, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
-import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import { newRunRecord } from '../core/runs';
 import type {
   ArtifactSummary, CommitRequest, CommitResult, LineageGraph, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
   RunStatus, VersionDetail, VersionKey, VersionSummary,
@@ -251,17 +250,9 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
   // ---- runs ---------------------------------------------------------------------------------
 
   async createRun(input: NewRun): Promise<RunRecord> {
-    validateProject(input.project);
-    validateType(input.jobType);
-    const startedAt = new Date();
-    const id = `${startedAt.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
-    const run: RunRecord = {
-      id, project: input.project, jobType: input.jobType, name: input.name || `${input.jobType}-${id.slice(-8)}`,
-      ...(input.command ? { command: input.command } : {}), host: hostname(), startedAt: startedAt.toISOString(), status: 'running',
-      ...(input.git ? { git: input.git } : {}),
-    };
+    const run = newRunRecord(input);
     await this.query('insert into runs (id, project, job_type, name, command, host, started_at, status, git) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)',
-      [run.id, run.project, run.jobType, run.name, run.command ?? null, run.host, startedAt, run.status, run.git ? JSON.stringify(run.git) : null]);
+      [run.id, run.project, run.jobType, run.name, run.command ?? null, run.host, new Date(run.startedAt), run.status, run.git ? JSON.stringify(run.git) : null]);
     return run;
   }
 

@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
-import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
+import { newRunRecord } from '../core/runs';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, Manifest,
   NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
@@ -216,17 +216,9 @@ export class LocalRegistry implements Registry {
   // ---- runs ---------------------------------------------------------------------------------
 
   async createRun(input: NewRun): Promise<RunRecord> {
-    validateProject(input.project);
-    validateType(input.jobType);
+    const run = newRunRecord(input);
     this.ensureLayout();
-    const startedAt = new Date();
-    const id = `${startedAt.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
-    const run: RunRecord = {
-      id, project: input.project, jobType: input.jobType, name: input.name || `${input.jobType}-${id.slice(-8)}`,
-      ...(input.command ? { command: input.command } : {}), host: hostname(), startedAt: startedAt.toISOString(), status: 'running',
-      ...(input.git ? { git: input.git } : {}),
-    };
-    const dir = join(this.root, 'runs', id);
+    const dir = join(this.root, 'runs', run.id);
     await mkdir(join(dir, 'inputs'), { recursive: true });
     await mkdir(join(dir, 'outputs'), { recursive: true });
     await writeFileAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2));
