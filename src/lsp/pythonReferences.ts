@@ -1,5 +1,5 @@
 import type { ArtifactReference, ReferenceRole } from './references';
-import { callArguments, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
+import { callArguments, endOfWord, isDigit, isSpace, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
 
 /**
  * Artifact references in Python source (a file or one notebook cell, with the `wandb.Api()`
@@ -84,7 +84,7 @@ function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
 }
 function isNamePart(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
+  return isNameStart(c) || isDigit(c);
 }
 
 /**
@@ -98,7 +98,7 @@ export function scanPython(text: string): Token[] {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+    if (isSpace(c)) {
       i++;
     } else if (c === 35 /* # */) {
       const eol = text.indexOf('\n', i);
@@ -107,7 +107,7 @@ export function scanPython(text: string): Token[] {
       i++;
     } else if (isNameStart(c)) {
       const start = i;
-      while (i < n && isNamePart(text.charCodeAt(i))) i++;
+      i = endOfWord(text, i, isNamePart, false);
       const q = text.charCodeAt(i);
       if ((q === 34 || q === 39) && i - start <= 2 && STRING_PREFIX.test(text.slice(start, i))) {
         i = scanString(text, start, i, /f/i.test(text.slice(start, i)), tokens);
@@ -116,9 +116,9 @@ export function scanPython(text: string): Token[] {
       }
     } else if (c === 34 || c === 39) {
       i = scanString(text, i, i, false, tokens);
-    } else if (c >= 48 && c <= 57) {
+    } else if (isDigit(c)) {
       const start = i;
-      while (i < n && (isNamePart(text.charCodeAt(i)) || text.charCodeAt(i) === 46)) i++;
+      i = endOfWord(text, i, isNamePart, true);
       tokens.push(token('number', start, i, ''));
     } else if (text.charCodeAt(i + 1) === 61 /* = */ && BEFORE_EQUALS.has(c)) {
       tokens.push(token('op', i, i + 2, text.slice(i, i + 2)));

@@ -1,5 +1,5 @@
 import type { ArtifactReference } from './references';
-import { callArguments, singleString, token, typeArgument, type Token } from './tokens';
+import { callArguments, endOfWord, isDigit, isSpace, singleString, token, typeArgument, type Token } from './tokens';
 
 /**
  * Artifact references in TypeScript and JavaScript written against the Trove SDK:
@@ -72,7 +72,7 @@ function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127;
 }
 function isNamePart(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
+  return isNameStart(c) || isDigit(c);
 }
 
 /** Tokenises TypeScript/JavaScript: names, strings, template literals, numbers, operators; drops comments and regexes. */
@@ -82,7 +82,7 @@ export function scanScript(text: string): Token[] {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 12) {
+    if (isSpace(c)) {
       i++;
     } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
       while (i < n && text.charCodeAt(i) !== 10) i++;
@@ -93,15 +93,15 @@ export function scanScript(text: string): Token[] {
       i = skipRegex(text, i);
     } else if (isNameStart(c)) {
       const start = i;
-      while (i < n && isNamePart(text.charCodeAt(i))) i++;
+      i = endOfWord(text, i, isNamePart, false);
       tokens.push(token('name', start, i, text.slice(start, i)));
     } else if (c === 34 || c === 39) {
       i = scanQuoted(text, i, tokens);
     } else if (c === 96 /* ` */) {
       i = scanTemplate(text, i, tokens);
-    } else if (c >= 48 && c <= 57) {
+    } else if (isDigit(c)) {
       const start = i;
-      while (i < n && (isNamePart(text.charCodeAt(i)) || text.charCodeAt(i) === 46)) i++;
+      i = endOfWord(text, i, isNamePart, true);
       tokens.push(token('number', start, i, ''));
     } else {
       tokens.push(token('op', i, i + 1, text[i]));

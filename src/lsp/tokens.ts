@@ -24,6 +24,26 @@ export function token(kind: Token['kind'], start: number, end: number, value: st
   return { kind, start, end, value, contentStart: -1, contentEnd: -1, dynamic: false, unterminated: false };
 }
 
+/** Space, tab, line feed, carriage return, form feed: what both tokenisers skip. */
+export function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12;
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * The end of the name (with `isNamePart`, the language's own rule) or number that starts at
+ * `start`. A number runs over name characters and dots (`0x1F`, `1_000`, `3.5e8`): enough to
+ * step over it, which is all the reference finders need.
+ */
+export function endOfWord(text: string, start: number, isNamePart: (c: number) => boolean, number: boolean): number {
+  let i = start;
+  while (i < text.length && (isNamePart(text.charCodeAt(i)) || (number && text.charCodeAt(i) === 46))) i++;
+  return i;
+}
+
 /** One argument of a call: `keyword` for `name=value` (Python), and the argument's own tokens. */
 export interface CallArgument {
   keyword?: string;
