@@ -2,8 +2,9 @@
 // extension host, as VS Code's own browser integration runner does: the workbench URL carries a
 // `payload` with extensionDevelopmentPath + extensionTestsPath, and the page exposes
 // codeAutomationLog (extension-host console) and codeAutomationExit (the exit code).
-// The tests print `TROVE_EXTHOST_RESULT <passed> <failed>` when mocha is done; that line ends the
-// run too, since code-server 4.139.1 does not always call codeAutomationExit after the host stops.
+// The tests print `TROVE_EXTHOST_RESULT <passed> <failed> <pending>` when mocha is done; that line ends
+// the run too, since code-server 4.139.1 does not always call codeAutomationExit after the host stops.
+// Scored by ./score.mjs: exit 0 only when the suite reported, failed nothing and ran a test.
 // Needs code-server started with --vscode-option enable-smoke-test-driver.
 // Usage: node run-exthost.mjs <extensionDir> <testsModule> <workspaceFolder>   (env CS_PORT; RESULT_LABEL names the suite)
 import { chromium } from 'playwright-core';
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
+import { parseResultLine, score } from './score.mjs';
 
 const [extDev, extTests, folder] = process.argv.slice(2).map((p) => path.resolve(p));
 const host = `127.0.0.1:${process.env.CS_PORT || '8090'}`;
@@ -34,10 +36,10 @@ try {
       const line = util.format(...args);
       if (!process.env.VERBOSE && /open-vsx\.org|ENOTFOUND|ERR_NAME_NOT_RESOLVED|marketplace/.test(line)) return; // offline gallery noise
       (type === 'error' ? console.error : console.log)(line);
-      const m = /TROVE_EXTHOST_RESULT (\d+) (\d+)/.exec(line);
-      if (m) {
-        result = { passed: Number(m[1]), failed: Number(m[2]) };
-        setTimeout(() => resolve(result.failed ? 1 : 0), 500);
+      const r = parseResultLine(line);
+      if (r) {
+        result = r;
+        setTimeout(() => resolve(0), 500);
       }
     });
     page.exposeFunction('codeAutomationExit', (exitCode) => resolve(exitCode));
@@ -55,7 +57,8 @@ try {
   fs.rmSync(profile, { recursive: true, force: true });
 }
 const label = process.env.RESULT_LABEL || 'extension-host mocha';
-if (result) console.log(`RESULT ${result.passed} ${result.failed} (${label})`);
-else console.log(`RESULT 0 1 (${label}: the suite did not report)`);
+const s = score(result, code);
+for (const note of s.notes) console.log(`${label}: ${note}`);
+console.log(`RESULT ${s.passed} ${s.failed} ${s.skipped} (${label})`);
 console.log(`extension-host tests: exit code ${code} after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-process.exit(code);
+process.exit(s.failed ? 1 : 0);

@@ -470,6 +470,8 @@ try {
   await ctx.close();
   fs.rmSync(profile, { recursive: true, force: true });
 }
+// A run that checked nothing (the check list was emptied, or set-up returned early) is a failure.
+if (passed + failed === 0) { log('FAIL: no check ran'); failed = 1; }
 log(`UI e2e: ${passed} passed, ${failed} failed`);
 console.log(`RESULT ${passed} ${failed}`);
 process.exit(failed ? 1 : 0);

@@ -8,4 +8,5 @@ H=${TROVE_HARNESS:-$PWD/.harness}
 if [ ! -f "$H/cs/node_modules/code-server/out/node/entry.js" ] && [ -f test/e2e/install-harness.sh ]; then
   bash test/e2e/install-harness.sh || { echo "RESULT 0 1 (harness install)"; exit 1; }
 fi
-CS_HOME=$H bash test/lsp/exthost/run.sh
+# Its own code-server port: TROVE_CS_PORT (as the 30-vscode stage) unless CS_PORT is given.
+CS_HOME=$H CS_PORT=${CS_PORT:-${TROVE_CS_PORT:-8793}} bash test/lsp/exthost/run.sh
