@@ -413,7 +413,8 @@ async function cmdRun(ctx: Ctx): Promise<number> {
 }
 
 function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // A reduce rather than a spread into Math.max: a table may have a row per file of a version.
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i].length), h.length));
   return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
 

@@ -107,12 +107,18 @@ export function sortManifest(manifest: Manifest): Manifest {
  * always yields an equal digest. Paths cannot hold TAB or LF (see validateManifestPath).
  */
 export function artifactDigest(manifest: Manifest): string {
+  const hash = createHash('sha256');
+  // Hashed 64 KiB of text at a time: a million entries would make one string of 100 MB.
   let text = '';
   for (const path of sortUtf8(Object.keys(manifest))) {
     const e = manifest[path];
     text += `${path}\t${e.digest}\t${e.size}\n`;
+    if (text.length >= 65536) {
+      hash.update(text, 'utf8');
+      text = '';
+    }
   }
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash.update(text, 'utf8').digest('hex');
 }
 
 export function manifestSize(manifest: Manifest): number {

@@ -52,7 +52,9 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
   const scanned: ScannedFile[] = [];
   options.progress?.report({ phase: 'scanning' });
   for (const dir of req.content.dirs) {
-    scanned.push(...(await scanFolder(dir.absPath, { prefix: dir.prefix, cache, signal: options.signal, onFile: (n) => options.progress?.report({ totalFiles: scanned.length + n }) })));
+    const found = await scanFolder(dir.absPath, { prefix: dir.prefix, cache, signal: options.signal, onFile: (n) => options.progress?.report({ totalFiles: scanned.length + n }) });
+    // One at a time: spreading a folder's files into push() passes each as an argument on the stack.
+    for (const f of found) scanned.push(f);
   }
   for (const f of req.content.files) {
     const [one] = await scanFolder(f.absPath, { cache, signal: options.signal });

@@ -80,7 +80,7 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
       case 'artifact': {
         const versions = await this.backend.registry.listVersions(element.project, element.name);
         const numbers = versions.map((v) => v.version);
-        const lowest = Math.min(...numbers);
+        const lowest = numbers.reduce((m, n) => Math.min(m, n), Infinity);
         return versions.map((v) => ({
           kind: 'version', project: element.project, name: element.name, type: element.type, version: v.version,
           aliases: v.aliases, size: v.size, files: v.files, createdAt: v.createdAt, digest: v.digest, hasPrevious: v.version > lowest,

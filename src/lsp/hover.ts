@@ -42,7 +42,7 @@ async function versionMarkdown(catalog: ArtifactCatalog, v: VersionDetail, refer
     const git = run?.git ? ` at commit ${code(run.git.commit.slice(0, 10))}${run.git.branch ? ` on ${code(run.git.branch)}` : ''}${run.git.dirty ? ' (uncommitted changes)' : ''}` : '';
     lines.push('', `Produced by run ${code(run?.name ?? v.createdBy.runId)} · job type ${code(v.createdBy.jobType)}${git}`);
   }
-  if (v.description) lines.push('', ...v.description.split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`));
+  if (v.description) lines.push('', v.description.split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`).join('\n'));
   const keys = Object.keys(v.metadata);
   if (keys.length) {
     const shown = keys.slice(0, METADATA_KEYS).map((k) => `${code(k)}: ${code(shortValue(v.metadata[k]))}`);

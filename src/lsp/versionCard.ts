@@ -28,7 +28,7 @@ export async function versionCardMarkdown(catalog: ArtifactCatalog, args: Versio
   }
   if (v.usedBy.length) row('used by', v.usedBy.map((u) => `${code(u.runId)} (${escapeMarkdown(u.jobType)})`).join(', '));
   lines.push(`| store | ${escapeMarkdown(catalog.registry.location)} |`);
-  if (v.description) lines.push('', ...v.description.split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`));
+  if (v.description) lines.push('', v.description.split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`).join('\n'));
   if (Object.keys(v.metadata).length) lines.push('', '## Metadata', '', '```json', JSON.stringify(v.metadata, null, 2), '```');
   const paths = Object.keys(v.manifest).sort();
   lines.push('', `## Files (${plural(paths.length, 'file')})`, '', '| path | size | digest |', '|---|---|---|');

@@ -12,7 +12,9 @@ export function diffReport(refA: string, refB: string, a: Manifest, b: Manifest,
   lines.push(`${diff.added.length} added, ${diff.removed.length} removed, ${diff.modified.length} modified, ${diff.renamed.length} renamed`, '');
   const section = (title: string, rows: string[]) => {
     if (!rows.length) return;
-    lines.push(`${title} (${rows.length})`, ...rows.map((r) => `  ${r}`), '');
+    lines.push(`${title} (${rows.length})`);
+    for (const r of rows) lines.push(`  ${r}`); // one per changed file: too many to spread as arguments
+    lines.push('');
   };
   section('Added', diff.added.map((p) => `+ ${p}  (${formatSize(b[p].size)})`));
   section('Removed', diff.removed.map((p) => `- ${p}  (${formatSize(a[p].size)})`));
