@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { defaultStorePath } from '../core/config';
 import { invalid } from '../core/errors';
 import type { Registry } from '../core/registry';
@@ -26,4 +27,23 @@ export function openBackend(settings: TroveSettings, token: string | undefined):
 export function backendKey(settings: TroveSettings, token: string | undefined): string {
   const backend = (settings.backend ?? '').trim();
   return /^https?:\/\//i.test(backend) ? `server ${backend} ${token ?? ''}` : `store ${settings.storePath?.trim() ?? ''}`;
+}
+
+/**
+ * Why the embedded store the settings name cannot be opened, when it is a folder that does not
+ * exist (or is not a folder): reading it would look like an empty store, and every reference would
+ * be reported as unknown. Undefined for a server backend or a folder that exists.
+ */
+export function missingStore(settings: TroveSettings, env: NodeJS.ProcessEnv = process.env): { path: string; message: string } | undefined {
+  const backend = (settings.backend ?? '').trim();
+  if (backend !== '' && backend !== 'embedded') return undefined;
+  const explicit = settings.storePath?.trim() || undefined;
+  const path = defaultStorePath(explicit, env);
+  const from = explicit ? 'the setting trove.storePath' : env.TROVE_STORE ? 'TROVE_STORE' : 'the default store';
+  try {
+    if (statSync(path).isDirectory()) return undefined;
+    return { path, message: `The store ${path} (${from}) is not a folder: set trove.storePath to a Trove store folder.` };
+  } catch {
+    return { path, message: `The store folder ${path} (${from}) does not exist: set trove.storePath to an existing Trove store, or log an artifact there first.` };
+  }
 }

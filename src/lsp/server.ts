@@ -1,7 +1,7 @@
 import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CodeActionKind, CodeLensRefreshRequest, DiagnosticSeverity, DidChangeConfigurationNotification, ErrorCodes, ResponseError, NotebookDocuments, TextDocuments,
+  CodeActionKind, CodeLensRefreshRequest, MessageType, ShowMessageNotification, DiagnosticSeverity, DidChangeConfigurationNotification, ErrorCodes, ResponseError, NotebookDocuments, TextDocuments,
   TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -9,7 +9,7 @@ import { defaultProject } from '../core/config';
 import { describeError } from '../core/errors';
 import { formatRef } from '../core/names';
 import type { Registry } from '../core/registry';
-import { backendKey, openBackend } from './backend';
+import { backendKey, missingStore, openBackend } from './backend';
 import { ArtifactCatalog } from './catalog';
 import { referenceCodeActions } from './codeActions';
 import { referenceLenses } from './codeLens';
@@ -20,7 +20,7 @@ import {
   DiagnosticCodes, DidChangeTokenNotification, RevealVersionNotification, SETTINGS_SECTION, VersionDocumentRequest, versionDocumentUri,
   type TroveInitializationOptions, type TroveSettings,
 } from './protocol';
-import { normalizeSettings } from './settings';
+import { normalizeSettings, pickTroveSettings, pushedTroveSettings } from './settings';
 import { versionCardMarkdown } from './versionCard';
 import { findApiVariableNames } from './pythonReferences';
 import { findReferences, referenceAt, referenceLanguage, type ArtifactReference } from './references';
@@ -40,15 +40,16 @@ interface Analysis {
   references: ArtifactReference[];
 }
 
-/** The open backend, or why there is none. */
+/** The open backend, or why there is none (`missing`: the store folder that does not exist yet). */
 type Backend =
   | { ok: true; key: string; registry: Registry; catalog: ArtifactCatalog; unsubscribe: () => void }
-  | { ok: false; key: string; message: string };
+  | { ok: false; key: string; message: string; missing?: string };
 
 /**
  * The Trove language server on a connection it is given (stdio in `main.ts`, in-memory streams in
  * the tests). It keeps documents (plain ones and notebook cells) in sync, reads `trove.*` settings
- * through `workspace/configuration`, opens the backend they name, and answers hover, completion,
+ * (pushed in `initializationOptions` and `workspace/didChangeConfiguration`, and pulled through
+ * `workspace/configuration` when the client offers it), opens the backend they name, and answers hover, completion,
  * code lens, code action and definition requests and pushes diagnostics, all from an
  * `ArtifactCatalog` that is refreshed when the registry reports a change.
  */
@@ -61,13 +62,23 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   const projectsByFolder = new Map<string, string>();
   let capabilities: ClientCapabilities = {};
   let initOptions: TroveInitializationOptions = {};
+  /** What the client pushed (initializationOptions, then didChangeConfiguration), and what it answered when asked. */
+  let pushed: TroveSettings = {};
+  let pulled: TroveSettings | undefined;
   let settings: TroveSettings = {};
+  /** A settings read under way: requests wait for it, so the first one already sees the client's settings. */
+  let loading: Promise<void> = Promise.resolve();
+  const reported = new Set<string>();
   let token: string | undefined;
   let workspaceFolders: string[] = [];
   let backend: Backend | undefined;
   let changeTimer: NodeJS.Timeout | undefined;
   let markReady!: () => void;
-  const ready = new Promise<void>((r) => (markReady = r));
+  const initialized = new Promise<void>((r) => (markReady = r));
+  const settled = async () => {
+    await initialized;
+    await loading;
+  };
 
   const getDocument = (uri: string) => documents.get(uri) ?? notebooks.cellTextDocuments.get(uri);
   const openDocuments = () => [...documents.all(), ...notebooks.cellTextDocuments.all()];
@@ -108,8 +119,15 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
 
   function useBackend(): Backend {
     const key = backendKey(settings, token);
-    if (backend?.key === key) return backend;
+    // A store folder that did not exist is looked for again: logging an artifact creates it.
+    if (backend?.key === key && !(!backend.ok && backend.missing && !missingStore(settings))) return backend;
     closeBackend();
+    const missing = missingStore(settings);
+    if (missing) {
+      backend = { ok: false, key, message: missing.message, missing: missing.path };
+      report(key, missing.message);
+      return backend;
+    }
     try {
       const registry = openBackend(settings, token);
       const catalog = new ArtifactCatalog(registry, options.cacheMaxAgeMs, () => resubscribe());
@@ -118,9 +136,23 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
       connection.console.info(`Trove: reading ${registry.location}`);
     } catch (e) {
       backend = { ok: false, key, message: describeError(e) };
-      connection.console.error(`Trove: ${backend.message}`);
+      report(key, backend.message);
     }
     return backend;
+  }
+
+  /** Logs why the backend cannot be used and, once per setting, shows it to the user. */
+  function report(key: string, message: string): void {
+    connection.console.error(`Trove: ${message}`);
+    if (reported.has(key)) return;
+    reported.add(key);
+    void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Trove: ${message}` });
+  }
+
+  /** The settings in use: what the client answered when asked, over what it pushed. */
+  function applySettings(): void {
+    settings = normalizeSettings({ ...pushed, ...pulled }, workspaceFolders[0]);
+    projectsByFolder.clear();
   }
 
   /** After a cache expiry, watch again: an embedded store created since start-up is only watched from now on. */
@@ -157,7 +189,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   }
 
   async function validate(uri: string): Promise<void> {
-    await ready;
+    await settled();
     const document = getDocument(uri);
     // Documents in other languages (a notebook's Markdown cells, say) are not ours to check.
     if (!document || !referenceLanguage(document.languageId)) return;
@@ -216,7 +248,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
 
   /** The document, its references, the reference at `position` and the open catalog, for one request. */
   async function at(uri: string, position: { line: number; character: number }) {
-    await ready;
+    await settled();
     const document = getDocument(uri);
     if (!document) return undefined;
     const references = analyze(document);
@@ -226,15 +258,20 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     return { document, references, reference, offset, backend: useBackend(), project: projectFor(uri) };
   }
 
+  /**
+   * Asks the client for the `trove` section when it can answer. A client that has no such section
+   * (Neovim answers null when its `settings` lack `trove`) keeps what it pushed.
+   */
   async function loadSettings(): Promise<void> {
     if (capabilities.workspace?.configuration) {
       try {
-        settings = normalizeSettings(await connection.workspace.getConfiguration(SETTINGS_SECTION), workspaceFolders[0]);
+        const answer: unknown = await connection.workspace.getConfiguration(SETTINGS_SECTION);
+        pulled = answer && typeof answer === 'object' ? pickTroveSettings(answer) : undefined;
       } catch (e) {
         connection.console.error(`Trove: could not read the trove settings: ${describeError(e)}`);
       }
     }
-    projectsByFolder.clear();
+    applySettings();
   }
 
   connection.onInitialize((params): InitializeResult => {
@@ -246,7 +283,9 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
       const root = uriToPath(params.rootUri);
       if (root) workspaceFolders = [root];
     }
-    settings = normalizeSettings(initOptions.settings, workspaceFolders[0]);
+    // `settings: { storePath, … }` as documented; `settings: { trove: … }` and the keys themselves are read too.
+    pushed = pushedTroveSettings(initOptions.settings) ?? pushedTroveSettings(initOptions) ?? {};
+    applySettings();
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -274,15 +313,18 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
         refreshAll();
       });
     }
-    await loadSettings();
+    loading = loadSettings();
     markReady();
   });
 
   connection.onDidChangeConfiguration(async (params) => {
-    if (capabilities.workspace?.configuration) await loadSettings();
-    else {
-      settings = normalizeSettings((params.settings as Record<string, unknown> | null)?.[SETTINGS_SECTION], workspaceFolders[0]);
-      projectsByFolder.clear();
+    // Pushed settings count at once; `{ settings: null }` (VS Code) only says "ask again".
+    const next = pushedTroveSettings(params.settings);
+    if (next) pushed = next;
+    applySettings();
+    if (capabilities.workspace?.configuration) {
+      loading = loading.then(loadSettings);
+      await loading;
     }
     if (backend?.ok) backend.catalog.invalidate();
     refreshAll();
@@ -321,7 +363,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   });
 
   connection.onCodeLens(async ({ textDocument }) => {
-    await ready;
+    await settled();
     const document = getDocument(textDocument.uri);
     const b = useBackend();
     if (!document || !b.ok) return [];
@@ -329,7 +371,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   });
 
   connection.onCodeAction(async ({ textDocument, range, context }) => {
-    await ready;
+    await settled();
     const document = getDocument(textDocument.uri);
     const b = useBackend();
     if (!document || !b.ok) return [];
@@ -353,7 +395,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
   });
 
   connection.onRequest(VersionDocumentRequest.type, async (args) => {
-    await ready;
+    await settled();
     const b = useBackend();
     if (!b.ok) throw new ResponseError(ErrorCodes.InvalidRequest, b.message);
     try {

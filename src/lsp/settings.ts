@@ -15,6 +15,20 @@ export function pickTroveSettings(section: unknown): TroveSettings {
 }
 
 /**
+ * The `trove` settings in what a client pushes without being asked: the `settings` of
+ * `workspace/didChangeConfiguration` or of `initializationOptions`. Clients write them as
+ * `{ trove: { storePath, … } }` (the section, as VS Code and Neovim's `settings` do) or as the keys
+ * themselves; undefined when the value names none of them (VS Code's `{ settings: null }`, which
+ * only means "ask again").
+ */
+export function pushedTroveSettings(value: unknown): TroveSettings | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const section = (value as Record<string, unknown>).trove;
+  const picked = pickTroveSettings(section && typeof section === 'object' ? section : value);
+  return Object.keys(picked).length || (section && typeof section === 'object') ? picked : undefined;
+}
+
+/**
  * Settings as the server uses them: trimmed, and a `storePath` that starts with `~` or is
  * relative (as people write in a workspace's settings.json) made absolute against the home
  * folder or the first workspace folder.

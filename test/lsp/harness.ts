@@ -71,7 +71,10 @@ export async function buildDemoStore(root: string): Promise<string> {
 }
 
 export interface ClientOptions {
-  settings: TroveSettings;
+  /** The `trove` section answered to workspace/configuration (null: the client has no such section). */
+  settings: TroveSettings | null;
+  /** A client that does not offer workspace/configuration (Neovim 0.7's built-in client). */
+  noConfiguration?: boolean;
   workspaceFolder?: string;
   initializationOptions?: Record<string, unknown>;
   serverOptions?: TroveServerOptions;
@@ -83,9 +86,10 @@ export class TestClient {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   readonly reveals: (VersionArgs & { ref: string })[] = [];
   readonly logs: string[] = [];
+  readonly messages: { type: number; message: string }[] = [];
   codeLensRefreshes = 0;
   configurationRequests = 0;
-  settings: TroveSettings;
+  settings: TroveSettings | null;
   private waiters: (() => void)[] = [];
 
   constructor(private readonly options: ClientOptions) {
@@ -114,6 +118,10 @@ export class TestClient {
       this.notify();
     });
     this.connection.onNotification('window/logMessage', (p: { message: string }) => this.logs.push(p.message));
+    this.connection.onNotification('window/showMessage', (p: { type: number; message: string }) => {
+      this.messages.push(p);
+      this.notify();
+    });
     this.connection.listen();
   }
 
@@ -131,7 +139,9 @@ export class TestClient {
       workspaceFolders: [{ uri: pathToFileURL(folder).href, name: 'fixtures' }],
       initializationOptions: this.options.initializationOptions ?? {},
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, workspaceFolders: true, codeLens: { refreshSupport: true } },
+        workspace: this.options.noConfiguration
+          ? { workspaceFolders: true }
+          : { configuration: true, didChangeConfiguration: { dynamicRegistration: true }, workspaceFolders: true, codeLens: { refreshSupport: true } },
         textDocument: { hover: { contentFormat: ['markdown'] }, completion: { completionItem: { snippetSupport: false } }, publishDiagnostics: {} },
         notebookDocument: { synchronization: { dynamicRegistration: false } },
       },
