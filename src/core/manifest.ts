@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { invalid } from './errors';
-import { invalid as invalidInput } from './errors';
 import { validateAlias, validateName, validateProject, validateType } from './names';
 import type { CommitRequest, Manifest, ManifestEntry, VersionDiff } from './types';
 
@@ -177,7 +176,7 @@ export function checkCommitRequest(req: CommitRequest): { aliases: string[]; met
   const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
   aliases.forEach((a) => validateAlias(a));
   const metadata = req.metadata ?? {};
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalidInput('Metadata must be a JSON object, for example {"epochs": 10}.');
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
   const manifest = validateManifest(req.manifest);
   return { aliases, metadata, manifest, digest: artifactDigest(manifest) };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { invalid, notFound, type TroveError } from './errors';
 import { validateProject, validateType } from './names';
 import type { NewRun, RunRecord } from './types';
 
@@ -17,4 +18,18 @@ export function newRunRecord(input: NewRun): RunRecord {
     ...(input.command ? { command: input.command } : {}), host: hostname(), startedAt: startedAt.toISOString(), status: 'running',
     ...(input.git ? { git: input.git } : {}),
   };
+}
+
+/** Run ids as newRunRecord makes them (and older clients may): letters, digits, `_` and `-`. */
+const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Returns `id` when it can be a run id; otherwise throws, before any backend looks it up. */
+export function checkRunId(id: string): string {
+  if (!RUN_ID.test(id)) throw invalid(`Invalid run id "${id}".`);
+  return id;
+}
+
+/** A run id that is well formed but not in the backend at `location`. */
+export function runNotFound(id: string, location: string): TroveError {
+  return notFound(`Run "${id}" does not exist in ${location}.`);
 }

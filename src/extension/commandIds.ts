@@ -1,8 +1,11 @@
-/** Every command id of the extension, in one place (package.json contributes the same ids). */
+import { ClientCommands } from '../lsp/clientCommands';
+
+/**
+ * Every command id of the extension, in one place (package.json contributes the same ids); the
+ * ones the language server puts in hovers and lenses come from its protocol.
+ */
 export const Commands = {
-  logFolder: 'trove.logFolder',
-  downloadVersion: 'trove.downloadVersion',
-  showLineage: 'trove.showLineage',
+  ...ClientCommands,
   addAlias: 'trove.addAlias',
   removeAlias: 'trove.removeAlias',
   compareWithPrevious: 'trove.compareWithPrevious',
@@ -14,7 +17,6 @@ export const Commands = {
   selectBackend: 'trove.selectBackend',
   showOutput: 'trove.showOutput',
   loadMore: 'trove.loadMore',
-  revealVersion: 'trove.revealVersion',
   signIn: 'trove.signIn',
   signOut: 'trove.signOut',
 } as const;

@@ -33,7 +33,6 @@ export interface VersionTarget {
   version: number;
 }
 
-/** Answers that the prompts of *Log Folder as Artifact* would ask for (tests and other callers). */
 /** Answers given up front (tests, the language server's quick fix); what is missing is asked. */
 export interface LogFolderOptions {
   name: string;

@@ -1,4 +1,4 @@
-import type { ArtifactReference } from './references';
+import type { ArtifactReference } from './artifactReference';
 
 export const TROVE_SCHEME = 'trove://';
 

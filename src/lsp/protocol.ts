@@ -60,17 +60,8 @@ export interface LogFolderArgs {
   type?: string;
 }
 
-/** Client commands used in hovers, code lenses and code actions; each takes one JSON argument. */
-export const ClientCommands = {
-  /** arg: `project/name:vK` (versionCommandArg). Opens the lineage view on that version. */
-  showLineage: 'trove.showLineage',
-  /** arg: `project/name:vK`. Downloads that version into the workspace. */
-  downloadVersion: 'trove.downloadVersion',
-  /** arg: `project/name:vK`. Reveals and selects that version in the Trove tree. */
-  revealVersion: 'trove.revealVersion',
-  /** arg: LogFolderArgs. Asks for a folder and logs it under the given name. */
-  logFolder: 'trove.logFolder',
-} as const;
+/** Client commands used in hovers, code lenses and code actions (in their own file: see there). */
+export { ClientCommands } from './clientCommands';
 
 /**
  * "Go to Definition" on a reference that resolves, for clients that cannot show

@@ -1,4 +1,4 @@
-import type { ArtifactReference, ReferenceRole } from './references';
+import type { ArtifactReference, ReferenceRole } from './artifactReference';
 import { callArguments, endOfWord, isDigit, isSpace, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
 
 /**

@@ -1,4 +1,4 @@
-import type { ArtifactReference } from './references';
+import type { ArtifactReference } from './artifactReference';
 import { callArguments, endOfWord, isDigit, isSpace, singleString, token, typeArgument, type Token } from './tokens';
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { integrity, usageError } from '../core/errors';
+import { usageError } from '../core/errors';
+import { missingBlobsError } from '../core/versionRules';
 import type { Manifest, GcResult } from '../core/types';
 import { LocalRegistry } from '../store/localRegistry';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from './blobStore';
@@ -108,9 +109,7 @@ class ScaleOutBackend implements ServerBackend {
     if (!unknown.length) return;
     // Blobs uploaded straight to S3 by a client that did not confirm them: check them now.
     const missing = await this.blobs.confirm(unknown);
-    if (missing.length) {
-      throw integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
-    }
+    if (missing.length) throw missingBlobsError(missing);
   }
 
   async gc(dryRun: boolean): Promise<GcResult> {

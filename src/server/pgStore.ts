@@ -1,13 +1,17 @@
 import pg from 'pg';
-import { conflict, integrity, invalid, notFound, TroveError } from '../core/errors';
+import { TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
-import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
-import { newRunRecord } from '../core/runs';
+import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
   ArtifactSummary, CommitRequest, CommitResult, LineageGraph, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
   RunStatus, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
+import {
+  aliasesByVersion, aliasesToMove, aliasNotFound, artifactNotFound, checkArtifactType, compareVersionKeys, resolveAlias, sortAliases,
+  versionNotFound, versionRecordMissing,
+} from '../core/versionRules';
 import type { BlobLedger, BlobRef } from './blobStore';
 import type { MetadataStore } from './metadata';
 import { validateTokenRequest, newToken, type TokenRecord, type TokenStore } from './tokens';
@@ -93,10 +97,6 @@ const SCHEMA_LOCK = 7_201_842_331; // advisory lock id: two servers starting at 
 
 const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : d ?? undefined);
 
-function aliasOrder(list: string[]): string[] {
-  return list.sort((a, b) => (a === 'latest' ? -1 : b === 'latest' ? 1 : a.localeCompare(b)));
-}
-
 /** Metadata (artifacts, versions, aliases, runs, tokens) and the blob ledger in PostgreSQL. */
 export class PgStore implements MetadataStore, BlobLedger, TokenStore {
   readonly location: string;
@@ -176,26 +176,17 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     const { rows } = await this.query<{ id: string; type: string; next_version: number }>('select id, type, next_version from artifacts where project = $1 and name = $2', [project, name]);
     if (!rows[0]) {
       const p = await this.query('select 1 from artifacts where project = $1 limit 1', [project]);
-      throw notFound(p.rowCount
-        ? `Artifact "${name}" does not exist in project "${project}"; run \`trove ls ${project}\` to see its artifacts.`
-        : `Project "${project}" does not exist in ${this.location}; run \`trove ls\` to see the projects.`);
+      throw artifactNotFound(project, name, !!p.rowCount, this.location);
     }
     return rows[0];
   }
 
-  private async resolve(artifactId: string, project: string, name: string, nextVersion: number, alias: string): Promise<number> {
-    const n = parseVersionAlias(alias);
-    if (n !== undefined) {
-      const { rowCount } = await this.query('select 1 from versions where artifact_id = $1 and version = $2', [artifactId, n]);
-      if (!rowCount) throw notFound(`Version v${n} of "${project}/${name}" does not exist; it has v0 to v${nextVersion - 1}.`);
-      return n;
-    }
-    const { rows } = await this.query<{ version: number }>('select version from aliases where artifact_id = $1 and alias = $2', [artifactId, alias]);
-    if (!rows[0]) {
-      const all = await this.query<{ alias: string }>('select alias from aliases where artifact_id = $1 order by alias', [artifactId]);
-      throw notFound(`Alias "${alias}" does not exist on "${project}/${name}"; its aliases are ${all.rows.map((r) => r.alias).join(', ')}.`);
-    }
-    return rows[0].version;
+  private resolve(artifactId: string, project: string, name: string, nextVersion: number, alias: string): Promise<number> {
+    return resolveAlias({ project, name, nextVersion }, alias, {
+      hasVersion: async (n) => !!(await this.query('select 1 from versions where artifact_id = $1 and version = $2', [artifactId, n])).rowCount,
+      aliasTarget: async (a) => (await this.query<{ version: number }>('select version from aliases where artifact_id = $1 and alias = $2', [artifactId, a])).rows[0]?.version,
+      aliasNames: async () => (await this.query<{ alias: string }>('select alias from aliases where artifact_id = $1 order by alias', [artifactId])).rows.map((r) => r.alias),
+    });
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
@@ -219,10 +210,9 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
       this.query<{ version: number; digest: string; size: string; files: number; created_at: Date }>('select version, digest, size, files, created_at from versions where artifact_id = $1 order by version desc', [a.id]),
       this.query<{ alias: string; version: number }>('select alias, version from aliases where artifact_id = $1', [a.id]),
     ]);
-    const byVersion = new Map<number, string[]>();
-    for (const r of aliases.rows) byVersion.set(r.version, [...(byVersion.get(r.version) ?? []), r.alias]);
+    const byVersion = aliasesByVersion(aliases.rows.map((r) => [r.alias, r.version] as const));
     return versions.rows.map((v) => ({
-      version: v.version, aliases: aliasOrder(byVersion.get(v.version) ?? []), digest: v.digest, size: Number(v.size), files: v.files, createdAt: iso(v.created_at)!,
+      version: v.version, aliases: byVersion.get(v.version) ?? [], digest: v.digest, size: Number(v.size), files: v.files, createdAt: iso(v.created_at)!,
     }));
   }
 
@@ -237,10 +227,10 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
       this.query<{ run_id: string; job_type: string }>('select i.run_id, r.job_type from run_inputs i join runs r on r.id = i.run_id where i.artifact_id = $1 and i.version = $2 order by i.run_id', [a.id, version]),
     ]);
     const row = v.rows[0];
-    if (!row) throw notFound(`Version ${formatRef(ref.project, ref.name, version)} is missing from ${this.location}.`);
+    if (!row) throw versionRecordMissing({ project: ref.project, name: ref.name, version }, this.location);
     const createdBy: RunLink | undefined = row.created_by && row.job_type ? { runId: row.created_by, jobType: row.job_type } : undefined;
     return {
-      project: ref.project, name: ref.name, type: a.type, version, aliases: aliasOrder(aliases.rows.map((r) => r.alias)), digest: row.digest,
+      project: ref.project, name: ref.name, type: a.type, version, aliases: sortAliases(aliases.rows.map((r) => r.alias)), digest: row.digest,
       size: Number(row.size), files: row.files, createdAt: iso(row.created_at)!, description: row.description, metadata: row.metadata,
       manifest: sortManifest(JSON.parse(row.manifest) as Manifest), ...(createdBy ? { createdBy } : {}),
       usedBy: usedBy.rows.map((r) => ({ runId: r.run_id, jobType: r.job_type })),
@@ -257,11 +247,11 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
   }
 
   async getRun(id: string): Promise<RunRecord> {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalid(`Invalid run id "${id}".`);
+    checkRunId(id);
     const { rows } = await this.query<{ id: string; project: string; job_type: string; name: string; command: string | null; host: string; started_at: Date; finished_at: Date | null; status: RunStatus; git: RunRecord['git'] | null }>(
       'select * from runs where id = $1', [id]);
     const r = rows[0];
-    if (!r) throw notFound(`Run "${id}" does not exist in ${this.location}.`);
+    if (!r) throw runNotFound(id, this.location);
     return {
       id: r.id, project: r.project, jobType: r.job_type, name: r.name, ...(r.command ? { command: r.command } : {}), host: r.host,
       startedAt: iso(r.started_at)!, ...(r.finished_at ? { finishedAt: iso(r.finished_at) } : {}), status: r.status, ...(r.git ? { git: r.git } : {}),
@@ -278,7 +268,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     await this.getRun(runId);
     const a = await this.artifactRow(k.project, k.name);
     const { rowCount } = await this.query('select 1 from versions where artifact_id = $1 and version = $2', [a.id, k.version]);
-    if (!rowCount) throw notFound(`Version ${formatRef(k.project, k.name, k.version)} does not exist.`);
+    if (!rowCount) throw versionNotFound(k);
     await this.query('insert into run_inputs (run_id, artifact_id, version) values ($1, $2, $3) on conflict do nothing', [runId, a.id, k.version]);
     await this.query("select nextval('changes')");
   }
@@ -300,9 +290,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
         [req.project, req.name, req.type, now]);
       const { rows: [a] } = await c.query<{ id: string; type: string; next_version: number }>(
         'select id, type, next_version from artifacts where project = $1 and name = $2 for update', [req.project, req.name]);
-      if (a.type !== req.type) {
-        throw conflict(`Artifact "${req.project}/${req.name}" has type "${a.type}", not "${req.type}"; log it with --type ${a.type} or choose another name.`);
-      }
+      checkArtifactType(req.project, req.name, a.type, req.type);
       const same = await c.query<{ version: number; size: string; files: number }>('select version, size, files from versions where artifact_id = $1 and digest = $2', [a.id, digest]);
       let version: number;
       if (same.rows[0]) {
@@ -315,7 +303,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
           [a.id, version, digest, size, files, now, req.description ?? '', JSON.stringify(metadata), JSON.stringify(manifest), req.runId ?? null]);
         await c.query('update artifacts set next_version = $2 where id = $1', [a.id, version + 1]);
       }
-      for (const alias of [...aliases, 'latest']) {
+      for (const alias of aliasesToMove(aliases)) {
         await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [a.id, alias, version]);
       }
       await c.query('update artifacts set updated_at = $2 where id = $1', [a.id, now]);
@@ -341,7 +329,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     const a = await this.artifactRow(project, name);
     await this.tx(async (c) => {
       const r = await c.query('delete from aliases where artifact_id = $1 and alias = $2', [a.id, alias]);
-      if (!r.rowCount) throw notFound(`Alias "${alias}" does not exist on "${project}/${name}".`);
+      if (!r.rowCount) throw aliasNotFound(project, name, alias);
       await c.query('update artifacts set updated_at = now() where id = $1', [a.id]);
       await c.query("select nextval('changes')");
     });
@@ -361,12 +349,11 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
       runNode: async (runId) => {
         const run = await this.getRun(runId).catch(() => undefined);
         if (!run) return undefined;
-        const keyOrder = (x: VersionKey, y: VersionKey) => `${x.project}~${x.name}~v${x.version}`.localeCompare(`${y.project}~${y.name}~v${y.version}`);
         const inputs = await this.query<{ project: string; name: string; version: number }>(
           'select a.project, a.name, i.version from run_inputs i join artifacts a on a.id = i.artifact_id where i.run_id = $1', [runId]);
         const outputs = await this.query<{ project: string; name: string; version: number }>(
           'select a.project, a.name, v.version from versions v join artifacts a on a.id = v.artifact_id where v.created_by = $1', [runId]);
-        return { run, inputs: inputs.rows.sort(keyOrder), outputs: outputs.rows.sort(keyOrder) };
+        return { run, inputs: inputs.rows.sort(compareVersionKeys), outputs: outputs.rows.sort(compareVersionKeys) };
       },
     };
     return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth);
@@ -460,9 +447,4 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     const r = rows[0];
     return r ? { id: r.id, hash: r.hash, project: r.project, scope: r.scope, createdAt: iso(r.created_at)! } : undefined;
   }
-}
-
-/** Thrown by the server when a commit names blobs nobody uploaded. */
-export function missingBlobsError(missing: string[]): TroveError {
-  return integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
 }

@@ -3,18 +3,22 @@ import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, ren
 import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { conflict, integrity, invalid, notFound, throwIfAborted } from '../core/errors';
+import { conflict, integrity, invalid, throwIfAborted } from '../core/errors';
 import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
-import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
-import { newRunRecord } from '../core/runs';
+import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, Manifest,
   NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
+import {
+  aliasesByVersion, aliasesToMove, aliasNotFound, artifactNotFound, checkArtifactType, compareVersionKeys, missingBlobsError, resolveAlias,
+  versionNotFound, versionRecordMissing,
+} from '../core/versionRules';
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { copyAndHash } from './directCopy';
 import { withLock } from './lock';
@@ -122,29 +126,21 @@ export class LocalRegistry implements Registry {
     validateProject(project);
     validateName(name);
     const state = await this.readState(project, name);
-    if (!state) {
-      const projectExists = existsSync(join(this.root, 'projects', project));
-      throw notFound(projectExists
-        ? `Artifact "${name}" does not exist in project "${project}"; run \`trove ls ${project}\` to see its artifacts.`
-        : `Project "${project}" does not exist in ${this.location}; run \`trove ls\` to see the projects.`);
-    }
+    if (!state) throw artifactNotFound(project, name, existsSync(join(this.root, 'projects', project)), this.location);
     return state;
   }
 
-  private resolveVersion(state: ArtifactState, project: string, alias: string): number {
-    const n = parseVersionAlias(alias);
-    if (n !== undefined) {
-      if (!state.versions.some((v) => v.version === n)) throw notFound(`Version v${n} of "${project}/${state.name}" does not exist; it has v0 to v${state.nextVersion - 1}.`);
-      return n;
-    }
-    const v = state.aliases[alias];
-    if (v === undefined) throw notFound(`Alias "${alias}" does not exist on "${project}/${state.name}"; its aliases are ${Object.keys(state.aliases).join(', ')}.`);
-    return v;
+  private resolveVersion(state: ArtifactState, project: string, alias: string): Promise<number> {
+    return resolveAlias({ project, name: state.name, nextVersion: state.nextVersion }, alias, {
+      hasVersion: (n) => state.versions.some((v) => v.version === n),
+      aliasTarget: (a) => state.aliases[a],
+      aliasNames: () => Object.keys(state.aliases),
+    });
   }
 
   private async readVersionRecord(project: string, name: string, version: number): Promise<VersionRecord> {
     const rec = await readJson<VersionRecord>(join(this.artifactDir(project, name), 'versions', `v${version}.json`));
-    if (!rec) throw notFound(`Version ${formatRef(project, name, version)} is missing from the store.`);
+    if (!rec) throw versionRecordMissing({ project, name, version }, this.location);
     return rec;
   }
 
@@ -186,19 +182,19 @@ export class LocalRegistry implements Registry {
 
   async listVersions(project: string, name: string): Promise<VersionSummary[]> {
     const state = await this.requireState(project, name);
-    const aliasesOf = invertAliases(state.aliases);
+    const aliasesOf = aliasesByVersion(Object.entries(state.aliases));
     return state.versions.map((v) => ({ ...v, aliases: aliasesOf.get(v.version) ?? [] })).sort((a, b) => b.version - a.version);
   }
 
   async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
     const state = await this.requireState(ref.project, ref.name);
-    const version = this.resolveVersion(state, ref.project, ref.alias);
+    const version = await this.resolveVersion(state, ref.project, ref.alias);
     const rec = await this.readVersionRecord(ref.project, ref.name, version);
     const usedBy = await this.usedBy({ project: ref.project, name: ref.name, version });
     const links = await Promise.all(usedBy.map((id) => this.runLink(id)));
     const createdBy = rec.createdBy ? await this.runLink(rec.createdBy) : undefined;
     return {
-      project: ref.project, name: ref.name, type: state.type, version, aliases: invertAliases(state.aliases).get(version) ?? [],
+      project: ref.project, name: ref.name, type: state.type, version, aliases: aliasesByVersion(Object.entries(state.aliases)).get(version) ?? [],
       digest: rec.digest, size: rec.size, files: rec.files, createdAt: rec.createdAt, description: rec.description,
       metadata: rec.metadata, manifest: rec.manifest, ...(createdBy ? { createdBy } : {}), usedBy: links.filter((l): l is RunLink => !!l),
     };
@@ -226,9 +222,8 @@ export class LocalRegistry implements Registry {
   }
 
   async getRun(id: string): Promise<RunRecord> {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalid(`Invalid run id "${id}".`);
-    const run = await readJson<RunRecord>(join(this.root, 'runs', id, 'run.json'));
-    if (!run) throw notFound(`Run "${id}" does not exist in ${this.location}.`);
+    const run = await readJson<RunRecord>(join(this.root, 'runs', checkRunId(id), 'run.json'));
+    if (!run) throw runNotFound(id, this.location);
     return run;
   }
 
@@ -241,7 +236,7 @@ export class LocalRegistry implements Registry {
   async recordUse(runId: string, k: VersionKey): Promise<void> {
     await this.getRun(runId);
     const state = await this.requireState(k.project, k.name);
-    if (!state.versions.some((v) => v.version === k.version)) throw notFound(`Version ${formatRef(k.project, k.name, k.version)} does not exist.`);
+    if (!state.versions.some((v) => v.version === k.version)) throw versionNotFound(k);
     const usage = join(this.artifactDir(k.project, k.name), 'used-by', `v${k.version}`);
     await mkdir(usage, { recursive: true });
     await writeFile(join(usage, runId), '');
@@ -503,7 +498,7 @@ export class LocalRegistry implements Registry {
     if (!known) {
       // Content equal to an existing version was checked when that version was committed.
       const missing = Object.values(manifest).filter((e) => !e.ref && !this.hasBlob(e.digest, e.size));
-      if (missing.length) throw integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].digest.slice(0, 12)}); upload them before committing.`);
+      if (missing.length) throw missingBlobsError(missing.map((e) => e.digest));
     }
     await mkdir(join(dir, 'versions'), { recursive: true });
     const result = await withLock(join(dir, '.lock'), async () => {
@@ -511,9 +506,7 @@ export class LocalRegistry implements Registry {
       const state: ArtifactState = (await this.readState(req.project, req.name)) ?? {
         name: req.name, type: req.type, createdAt: now, updatedAt: now, nextVersion: 0, versions: [], aliases: {},
       };
-      if (state.type !== req.type) {
-        throw conflict(`Artifact "${req.project}/${req.name}" has type "${state.type}", not "${req.type}"; log it with --type ${state.type} or choose another name.`);
-      }
+      checkArtifactType(req.project, req.name, state.type, req.type);
       const same = state.versions.find((v) => v.digest === digest);
       let version: number;
       if (same) {
@@ -528,8 +521,7 @@ export class LocalRegistry implements Registry {
         state.versions.push({ version, digest, size: rec.size, files: rec.files, createdAt: now });
         state.nextVersion = version + 1;
       }
-      for (const a of aliases) state.aliases[a] = version;
-      state.aliases.latest = version;
+      for (const a of aliasesToMove(aliases)) state.aliases[a] = version;
       state.updatedAt = now;
       await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1)); // the commit point
       const summary = state.versions.find((v) => v.version === version)!;
@@ -548,7 +540,7 @@ export class LocalRegistry implements Registry {
     await this.requireState(ref.project, ref.name);
     await withLock(join(dir, '.lock'), async () => {
       const state = (await this.readState(ref.project, ref.name))!;
-      state.aliases[alias] = this.resolveVersion(state, ref.project, ref.alias);
+      state.aliases[alias] = await this.resolveVersion(state, ref.project, ref.alias);
       state.updatedAt = new Date().toISOString();
       await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
     });
@@ -561,7 +553,7 @@ export class LocalRegistry implements Registry {
     await this.requireState(project, name);
     await withLock(join(dir, '.lock'), async () => {
       const state = (await this.readState(project, name))!;
-      if (state.aliases[alias] === undefined) throw notFound(`Alias "${alias}" does not exist on "${project}/${name}".`);
+      if (state.aliases[alias] === undefined) throw aliasNotFound(project, name, alias);
       delete state.aliases[alias];
       state.updatedAt = new Date().toISOString();
       await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
@@ -582,7 +574,7 @@ export class LocalRegistry implements Registry {
         const run = await readJson<RunRecord>(join(this.root, 'runs', runId, 'run.json'));
         if (!run) return undefined;
         const list = async (sub: string) => (await readdir(join(this.root, 'runs', runId, sub)).catch(() => [] as string[]))
-          .map(parseVersionKeyFile).filter((k): k is VersionKey => !!k).sort((a, b) => versionKeyFile(a).localeCompare(versionKeyFile(b)));
+          .map(parseVersionKeyFile).filter((k): k is VersionKey => !!k).sort(compareVersionKeys);
         return { run, inputs: await list('inputs'), outputs: await list('outputs') };
       },
     };
@@ -680,11 +672,3 @@ export class LocalRegistry implements Registry {
     this.listeners.clear();
   }
 }
-
-function invertAliases(aliases: Record<string, number>): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const [alias, v] of Object.entries(aliases)) out.set(v, [...(out.get(v) ?? []), alias]);
-  for (const list of out.values()) list.sort((a, b) => (a === 'latest' ? -1 : b === 'latest' ? 1 : a.localeCompare(b)));
-  return out;
-}
-
