@@ -47,7 +47,9 @@ export async function startLanguageClient(
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   let token = await getToken();
-  const initializationOptions: TroveInitializationOptions = { versionDocuments: true, ...(token ? { token } : {}) };
+  // The extension runs Trove's commands itself: the server must not advertise them (vscode-languageclient
+  // would register them a second time) and keeps its command links and lenses.
+  const initializationOptions: TroveInitializationOptions = { versionDocuments: true, clientCommands: true, ...(token ? { token } : {}) };
   const clientOptions: LanguageClientOptions = {
     documentSelector: REFERENCE_DOCUMENTS,
     outputChannel: log,

@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultStorePath } from '../core/config';
 import { invalid } from '../core/errors';
 import type { Registry } from '../core/registry';
-import { openRegistry, type BackendOptions } from '../sdk/backend';
+import { defaultCacheDir, openRegistry, type BackendOptions } from '../sdk/backend';
 import type { TroveSettings } from './protocol';
 
 /**
@@ -46,4 +47,10 @@ export function missingStore(settings: TroveSettings, env: NodeJS.ProcessEnv = p
   } catch {
     return { path, message: `The store folder ${path} (${from}) does not exist: set trove.storePath to an existing Trove store, or log an artifact there first.` };
   }
+}
+
+/** Where logs through this backend keep their stat cache: `<store>/cache`, or the user's cache folder for a server. */
+export function backendCacheDir(settings: TroveSettings, env: NodeJS.ProcessEnv = process.env): string {
+  const backend = (settings.backend ?? '').trim();
+  return backend === '' || backend === 'embedded' ? join(defaultStorePath(settings.storePath?.trim() || undefined, env), 'cache') : defaultCacheDir(env);
 }

@@ -2,17 +2,20 @@ import { CodeActionKind, type CodeAction, type Diagnostic, type Range } from 'vs
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ArtifactCatalog } from './catalog';
 import { DIAGNOSTIC_SOURCE, findProblems } from './diagnostics';
-import { ClientCommands, DiagnosticCodes, type LogFolderArgs } from './protocol';
+import { ClientCommands, DiagnosticCodes, versionCommandArg, type LogFolderArgs } from './protocol';
 import type { ArtifactReference } from './references';
 
 /**
  * Quick fixes for references in `range`: *Log a folder as "<name>"* where the artifact does not
  * exist, and *Change to "<suggestion>"* for each near name. Problems are recomputed from the
  * document rather than read from the diagnostics' `data`, so any client gets them.
+ * `serverCommands` (clients without Trove's commands, which the server runs): a resolved reference
+ * also gets *Download <ref>*, and a new artifact *Log a folder as "<name>"*, since such clients have
+ * no hover links or lens buttons that every editor shows.
  */
 export async function referenceCodeActions(
   catalog: ArtifactCatalog, document: TextDocument, references: ArtifactReference[], range: Range,
-  defaultProject: string, contextDiagnostics: Diagnostic[],
+  defaultProject: string, contextDiagnostics: Diagnostic[], serverCommands = false,
 ): Promise<CodeAction[]> {
   const from = document.offsetAt(range.start);
   const to = document.offsetAt(range.end);
@@ -39,6 +42,19 @@ export async function referenceCodeActions(
         command: { title: `Log a folder as "${args.name}"`, command: ClientCommands.logFolder, arguments: [args] },
       });
     }
+  }
+  if (serverCommands) {
+    const resolutions = await Promise.all(touched.map((r) => (r.text.trim() ? catalog.resolve(r, defaultProject) : undefined)));
+    touched.forEach((reference, i) => {
+      const resolution = resolutions[i];
+      if (resolution?.kind === 'resolved') {
+        const ref = versionCommandArg({ project: resolution.ref.project, name: resolution.ref.name, version: resolution.version.version });
+        actions.push({ title: `Download ${ref}`, command: { title: `Download ${ref}`, command: ClientCommands.downloadVersion, arguments: [ref] } });
+      } else if (resolution?.kind === 'new-artifact') {
+        const args: LogFolderArgs = { project: resolution.ref.project, name: resolution.ref.name, ...(reference.type ? { type: reference.type.text } : {}) };
+        actions.push({ title: `Log a folder as "${args.name}"`, command: { title: `Log a folder as "${args.name}"`, command: ClientCommands.logFolder, arguments: [args] } });
+      }
+    });
   }
   return actions;
 }

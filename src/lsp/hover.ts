@@ -8,11 +8,14 @@ import type { ArtifactReference } from './references';
 /** How many metadata keys a hover lists before "…". */
 const METADATA_KEYS = 5;
 
-/** The hover's Markdown for a reference: the resolved version, or why it does not resolve. */
-export async function hoverMarkdown(catalog: ArtifactCatalog, reference: ArtifactReference, resolution: Resolution): Promise<string> {
+/**
+ * The hover's Markdown for a reference: the resolved version, or why it does not resolve.
+ * `links`: the client runs `command:` links (VS Code); other clients get none.
+ */
+export async function hoverMarkdown(catalog: ArtifactCatalog, reference: ArtifactReference, resolution: Resolution, links = true): Promise<string> {
   switch (resolution.kind) {
     case 'resolved':
-      return versionMarkdown(catalog, await catalog.version(resolution.ref.project, resolution.ref.name, resolution.version.version), reference);
+      return versionMarkdown(catalog, await catalog.version(resolution.ref.project, resolution.ref.name, resolution.version.version), reference, links);
     case 'new-artifact': {
       const { project, name } = resolution.ref;
       const args: LogFolderArgs = { project, name, ...(reference.type ? { type: reference.type.text } : {}) };
@@ -20,8 +23,7 @@ export async function hoverMarkdown(catalog: ArtifactCatalog, reference: Artifac
         `**${escapeMarkdown(`${project}/${name}`)}** · not logged yet`,
         '',
         `Logging it creates ${code(`${name}:v0`)} in project ${code(project)} of ${escapeMarkdown(catalog.registry.location)}.`,
-        '',
-        commandLink(`Log a Folder as "${name}"`, ClientCommands.logFolder, args),
+        ...(links ? ['', commandLink(`Log a Folder as "${name}"`, ClientCommands.logFolder, args)] : []),
       ].join('\n');
     }
     default:
@@ -29,7 +31,7 @@ export async function hoverMarkdown(catalog: ArtifactCatalog, reference: Artifac
   }
 }
 
-async function versionMarkdown(catalog: ArtifactCatalog, v: VersionDetail, reference: ArtifactReference): Promise<string> {
+async function versionMarkdown(catalog: ArtifactCatalog, v: VersionDetail, reference: ArtifactReference, links: boolean): Promise<string> {
   const args = versionCommandArg(v);
   const lines: string[] = [];
   const aliases = v.aliases.length ? ` · ${v.aliases.map(code).join(' ')}` : '';
@@ -48,6 +50,7 @@ async function versionMarkdown(catalog: ArtifactCatalog, v: VersionDetail, refer
     const shown = keys.slice(0, METADATA_KEYS).map((k) => `${code(k)}: ${code(shortValue(v.metadata[k]))}`);
     lines.push('', `Metadata: ${shown.join(', ')}${keys.length > METADATA_KEYS ? `, … (${keys.length - METADATA_KEYS} more)` : ''}`);
   }
+  if (!links) return lines.join('\n');
   lines.push('', [
     commandLink('Show Lineage', ClientCommands.showLineage, args),
     commandLink('Download', ClientCommands.downloadVersion, args),

@@ -32,6 +32,13 @@ export interface TroveInitializationOptions {
    * Definition" then answers with the version's card instead of notifying `trove/revealVersion`.
    */
   versionDocuments?: boolean;
+  /**
+   * The client runs the `ClientCommands` itself (the VS Code extension). Otherwise the server
+   * advertises the ones it can run (`trove.downloadVersion`, `trove.logFolder`) as
+   * `executeCommandProvider` and runs them on `workspace/executeCommand`; its code lenses and code
+   * actions then use only those, and hovers carry no `command:` links.
+   */
+  clientCommands?: boolean;
 }
 
 /** Identifies one version in notifications and requests. */
@@ -58,6 +65,13 @@ export interface LogFolderArgs {
   name: string;
   project: string;
   type?: string;
+  /**
+   * The folder to log (absolute, or relative to the workspace folder); only the server reads it.
+   * Without it the server asks with `window/showMessageRequest` among the workspace's folders.
+   */
+  folder?: string;
+  aliases?: string[];
+  description?: string;
 }
 
 /** Client commands used in hovers, code lenses and code actions (in their own file: see there). */

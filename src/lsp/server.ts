@@ -5,11 +5,12 @@ import {
   TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { defaultProject } from '../core/config';
+import { defaultProject, defaultStorePath } from '../core/config';
 import { describeError } from '../core/errors';
 import { formatRef } from '../core/names';
 import type { Registry } from '../core/registry';
-import { backendKey, missingStore, openBackend } from './backend';
+import { backendCacheDir, backendKey, missingStore, openBackend } from './backend';
+import { runServerCommand, SERVER_COMMANDS } from './commands';
 import { ArtifactCatalog } from './catalog';
 import { referenceCodeActions } from './codeActions';
 import { referenceLenses } from './codeLens';
@@ -295,6 +296,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         codeLensProvider: { resolveProvider: false },
         definitionProvider: true,
+        ...(initOptions.clientCommands ? {} : { executeCommandProvider: { commands: [...SERVER_COMMANDS] } }),
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'trove-language-server', version: '0.1.0' },
@@ -340,10 +342,11 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     if (!hit) return null;
     const range = { start: hit.document.positionAt(hit.reference.start), end: hit.document.positionAt(hit.reference.end) };
     if (!hit.backend.ok) return { range, contents: { kind: 'markdown', value: `**Trove** · ${hit.backend.message}` } };
+    const links = !!initOptions.clientCommands;
     if (!hit.reference.text.trim()) return null;
     const resolution = await hit.backend.catalog.resolve(hit.reference, hit.project);
     try {
-      return { range, contents: { kind: 'markdown', value: await hoverMarkdown(hit.backend.catalog, hit.reference, resolution) } };
+      return { range, contents: { kind: 'markdown', value: await hoverMarkdown(hit.backend.catalog, hit.reference, resolution, links) } };
     } catch (e) {
       // The list said the version exists but its details could not be read (a damaged store, a server error).
       connection.console.error(`Trove: hover on "${hit.reference.text}" failed: ${describeError(e)}`);
@@ -367,7 +370,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     const document = getDocument(textDocument.uri);
     const b = useBackend();
     if (!document || !b.ok) return [];
-    return referenceLenses(b.catalog, document, analyze(document), projectFor(document.uri));
+    return referenceLenses(b.catalog, document, analyze(document), projectFor(document.uri), !initOptions.clientCommands);
   });
 
   connection.onCodeAction(async ({ textDocument, range, context }) => {
@@ -375,7 +378,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     const document = getDocument(textDocument.uri);
     const b = useBackend();
     if (!document || !b.ok) return [];
-    return referenceCodeActions(b.catalog, document, analyze(document), range, projectFor(document.uri), context.diagnostics);
+    return referenceCodeActions(b.catalog, document, analyze(document), range, projectFor(document.uri), context.diagnostics, !initOptions.clientCommands);
   });
 
   connection.onDefinition(async ({ textDocument, position }): Promise<Location | null> => {
@@ -402,6 +405,37 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
       return { markdown: await versionCardMarkdown(b.catalog, args) };
     } catch (e) {
       throw new ResponseError(ErrorCodes.InvalidRequest, describeError(e));
+    }
+  });
+
+  // The commands a client without Trove's own runs through the server (advertised only to such clients).
+  connection.onExecuteCommand(async ({ command, arguments: args }) => {
+    await settled();
+    if (initOptions.clientCommands || !SERVER_COMMANDS.includes(command)) {
+      throw new ResponseError(ErrorCodes.InvalidRequest, `The Trove language server does not run "${command}"${initOptions.clientCommands ? ': this client runs it itself' : `; it runs ${SERVER_COMMANDS.join(' and ')}`}.`);
+    }
+    const b = useBackend();
+    if (!b.ok) throw new ResponseError(ErrorCodes.InvalidRequest, b.message);
+    const embedded = !/^https?:\/\//i.test((settings.backend ?? '').trim());
+    try {
+      const outcome = await runServerCommand(command, args ?? [], {
+        registry: b.registry,
+        cacheDir: backendCacheDir(settings),
+        workspaceFolder: workspaceFolders[0],
+        excluded: embedded ? [defaultStorePath(settings.storePath)] : [],
+        choose: async (message, choices) => {
+          const picked = await connection.window.showInformationMessage(message, ...choices.map((title) => ({ title })));
+          return picked?.title;
+        },
+      });
+      if (!outcome) return null;
+      connection.console.info(`Trove: ${outcome.message}`);
+      void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message: `Trove: ${outcome.message}` });
+      return outcome.result;
+    } catch (e) {
+      const message = describeError(e);
+      connection.console.error(`Trove: ${command} failed: ${message}`);
+      throw new ResponseError(ErrorCodes.InvalidRequest, message);
     }
   });
 

@@ -135,3 +135,81 @@ describe('a store folder that does not exist', () => {
     });
   });
 });
+
+describe('workspace/executeCommand for clients without Trove commands', () => {
+  const init = () => ({ settings: null, noConfiguration: true, initializationOptions: { settings: { storePath: store, project: 'demo' } } });
+
+  test('the server advertises the commands it runs, and none to the VS Code extension (which runs them)', async () => {
+    for (const [options, expected] of [[{ settings: { storePath: store } }, undefined], [init(), ['trove.downloadVersion', 'trove.logFolder']]] as const) {
+      const c = new TestClient({ ...options, workspaceFolder: root });
+      const result = (await c.connection.sendRequest('initialize', {
+        processId: null, rootUri: pathToFileURL(root).href, workspaceFolders: null,
+        initializationOptions: 'initializationOptions' in options ? options.initializationOptions : { clientCommands: true }, capabilities: {},
+      })) as { capabilities: { executeCommandProvider?: { commands: string[] } } };
+      assert.deepEqual(result.capabilities.executeCommandProvider?.commands, expected);
+      await c.connection.sendNotification('initialized', {});
+      await c.stop();
+    }
+  });
+
+  test('the Download lens runs on the server: files in artifacts/<name>-v<K>, a download run in the lineage, a message', async () => {
+    await withClient(init(), async (c, uri) => {
+      await c.open(uri, 'python', TEXT);
+      const lenses = (await c.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as { command: { title: string; command: string; arguments: unknown[] } }[];
+      assert.deepEqual(lenses.map((l) => [l.command.title, l.command.command, l.command.arguments]), [['v1 · 3 files · 28 B — Download', 'trove.downloadVersion', ['demo/mnist-raw:v1']]]);
+      const hover = markdown(await c.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 25 } }));
+      assert.doesNotMatch(hover, /command:/, 'no links this client cannot follow');
+      const result = (await c.connection.sendRequest('workspace/executeCommand', lenses[0].command)) as { root: string; files: number };
+      const ws = new URL('.', uri).pathname;
+      assert.equal(result.root, join(ws, 'artifacts/mnist-raw-v1'));
+      assert.equal(result.files, 3);
+      assert.equal(readFileSync(join(result.root, 'train.csv'), 'utf8'), 'a,b\n1,2\n5,6\n');
+      await c.waitFor(() => c.messages.find((m) => /downloaded/.test(m.message)), 'the message');
+      assert.ok(c.messages.some((m) => m.type === 3 && m.message === 'Trove: mnist-raw:v1 downloaded: 3 files in artifacts/mnist-raw-v1'));
+      const registry = new LocalRegistry(store);
+      const v1 = await registry.getVersion({ project: 'demo', name: 'mnist-raw', alias: 'v1' });
+      const runs = await Promise.all(v1.usedBy.map((u) => registry.getRun(u.runId)));
+      assert.ok(runs.some((r) => r.jobType === 'download' && /language server: Download demo\/mnist-raw:v1/.test(r.command ?? '')), 'recorded as a download run');
+      await registry.close();
+      // A changed file is not overwritten unless asked.
+      writeFileSync(join(result.root, 'train.csv'), 'changed\n');
+      await assert.rejects(c.connection.sendRequest('workspace/executeCommand', lenses[0].command),
+        (e: Error) => e.message === '1 file(s) in artifacts/mnist-raw-v1 differ from demo/mnist-raw:v1 (first: train.csv); pass {"overwrite": true} as the second argument, or another "root".');
+      assert.equal(readFileSync(join(result.root, 'train.csv'), 'utf8'), 'changed\n');
+      await c.connection.sendRequest('workspace/executeCommand', { command: 'trove.downloadVersion', arguments: ['demo/mnist-raw:v1', { overwrite: true }] });
+      assert.equal(readFileSync(join(result.root, 'train.csv'), 'utf8'), 'a,b\n1,2\n5,6\n');
+    });
+  });
+
+  test('Log a folder: the given folder, or one picked through window/showMessageRequest; dismissing logs nothing', async () => {
+    await withClient(init(), async (c, uri) => {
+      const ws = new URL('.', uri).pathname;
+      mkdirSync(join(ws, 'data'));
+      writeFileSync(join(ws, 'data', 'x.txt'), 'x\n');
+      const text = 'a = wandb.Artifact("fresh-data", type="dataset")\n';
+      await c.open(uri, 'python', text);
+      const lenses = (await c.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as { command: { command: string; arguments: unknown[] } }[];
+      assert.deepEqual(lenses.map((l) => [l.command.command, l.command.arguments]), [['trove.logFolder', [{ project: 'demo', name: 'fresh-data', type: 'dataset' }]]]);
+      const actions = (await c.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 22 }, end: { line: 0, character: 22 } }, context: { diagnostics: [] } })) as { title: string }[];
+      assert.deepEqual(actions.map((a) => a.title), ['Log a folder as "fresh-data"']);
+      // Dismissed: nothing is logged.
+      assert.equal(await c.connection.sendRequest('workspace/executeCommand', lenses[0].command), null);
+      assert.deepEqual(c.questions.map((q) => [q.message, q.actions.map((a) => a.title)]), [['Log which folder as "fresh-data" in project demo?', ['.', 'data']]]);
+      // Picked.
+      c.answer = (q) => (q.actions.some((a) => a.title === 'data') ? 'data' : undefined);
+      const logged = (await c.connection.sendRequest('workspace/executeCommand', lenses[0].command)) as { ref: string; created: boolean; files: number };
+      assert.deepEqual([logged.ref, logged.created, logged.files], ['demo/fresh-data:v0', true, 1]);
+      // Given, with the type asked for.
+      c.answer = (q) => (q.message === 'Which type is "fresh-model"?' ? 'model' : undefined);
+      const model = (await c.connection.sendRequest('workspace/executeCommand', { command: 'trove.logFolder', arguments: [{ project: 'demo', name: 'fresh-model', folder: join(ws, 'data') }] })) as { ref: string };
+      assert.equal(model.ref, 'demo/fresh-model:v0');
+      const registry = new LocalRegistry(store);
+      assert.equal((await registry.listArtifacts('demo')).find((a) => a.name === 'fresh-model')?.type, 'model');
+      await registry.close();
+      await assert.rejects(c.connection.sendRequest('workspace/executeCommand', { command: 'trove.logFolder', arguments: [{ project: 'demo', name: 'x', type: 'dataset', folder: 'no-such-folder' }] }),
+        /no-such-folder is not a folder; pass the folder to log as "folder"/);
+      await assert.rejects(c.connection.sendRequest('workspace/executeCommand', { command: 'trove.showLineage', arguments: ['demo/mnist-raw:v1'] }),
+        /does not run "trove\.showLineage"; it runs trove\.downloadVersion and trove\.logFolder/);
+    });
+  });
+});

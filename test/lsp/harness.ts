@@ -87,6 +87,9 @@ export class TestClient {
   readonly reveals: (VersionArgs & { ref: string })[] = [];
   readonly logs: string[] = [];
   readonly messages: { type: number; message: string }[] = [];
+  /** window/showMessageRequest questions, and how to answer them (default: dismissed). */
+  readonly questions: { message: string; actions: { title: string }[] }[] = [];
+  answer: (q: { message: string; actions: { title: string }[] }) => string | undefined = () => undefined;
   codeLensRefreshes = 0;
   configurationRequests = 0;
   settings: TroveSettings | null;
@@ -118,6 +121,12 @@ export class TestClient {
       this.notify();
     });
     this.connection.onNotification('window/logMessage', (p: { message: string }) => this.logs.push(p.message));
+    this.connection.onRequest('window/showMessageRequest', (q: { message: string; actions?: { title: string }[] }) => {
+      const question = { message: q.message, actions: q.actions ?? [] };
+      this.questions.push(question);
+      const title = this.answer(question);
+      return title === undefined ? null : { title };
+    });
     this.connection.onNotification('window/showMessage', (p: { type: number; message: string }) => {
       this.messages.push(p);
       this.notify();
@@ -137,7 +146,8 @@ export class TestClient {
       processId: null,
       rootUri: pathToFileURL(folder).href,
       workspaceFolders: [{ uri: pathToFileURL(folder).href, name: 'fixtures' }],
-      initializationOptions: this.options.initializationOptions ?? {},
+      // By default the client runs Trove's commands itself, as the VS Code extension does.
+      initializationOptions: this.options.initializationOptions ?? { clientCommands: true },
       capabilities: {
         workspace: this.options.noConfiguration
           ? { workspaceFolders: true }
