@@ -1,9 +1,13 @@
-// Builds every entry point: node esbuild.js [--watch] [--production]
+// Builds every entry point: node esbuild.js [--watch] [--production] [--declarations]
 const esbuild = require('esbuild');
-const { existsSync } = require('node:fs');
+const { execFileSync } = require('node:child_process');
+const { existsSync, readdirSync, readFileSync, rmSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+/** The npm package ships the SDK's type declarations (dist/types/, `types` in package.json). */
+const declarations = process.argv.includes('--declarations');
 
 /** The CLI loads the server side (`serve`, `token`) and S3 from their own bundle, at run time. */
 const serverApart = {
@@ -56,6 +60,27 @@ async function main() {
   }
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
+  if (declarations) emitDeclarations();
+}
+
+/** tsc writes .d.ts files for the SDK and what its types refer to, under dist/types/ (src/ layout). */
+function emitDeclarations() {
+  rmSync('dist/types', { recursive: true, force: true });
+  const tsc = require.resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, 'src/sdk/index.ts', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types',
+    '--rootDir', 'src', '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'bundler', '--strict',
+    '--esModuleInterop', '--skipLibCheck', '--types', 'node', '--stripInternal'], { stdio: 'inherit' });
+  // Keep only what the SDK's declarations reach: a consumer never loads the rest (the S3 client's
+  // types, for one, would name a package that the npm package does not install).
+  const reached = new Set();
+  const visit = (file) => {
+    if (reached.has(file) || !existsSync(file)) return;
+    reached.add(file);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from |import\()['"](\.[^'"]+)['"]/g)) visit(join(dirname(file), `${spec}.d.ts`));
+  };
+  visit('dist/types/sdk/index.d.ts');
+  const all = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const file of all('dist/types')) if (!reached.has(file)) rmSync(file);
 }
 
 main().catch((e) => {

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { main } from './main';
 
+// Set by the launcher the VS Code extension puts in terminals (the editor's Electron runs as
+// Node); commands that `trove run` starts must not inherit it.
+delete process.env.ELECTRON_RUN_AS_NODE;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -12,39 +12,9 @@ import type { Registry } from '../core/registry';
 import { HttpRegistry } from '../client/httpRegistry';
 import { openRegistry } from '../sdk/backend';
 import { formatSize } from '../core/format';
+import { commandHelp, overviewHelp, TROVE_VERSION } from './help';
 import { progressFor } from './progress';
 
-const HELP = `trove: version datasets and models
-
-Usage: trove <command> [options]
-
-Commands:
-  log <path|uri> --name N --type T [--alias A]... [--description D] [--metadata JSON]
-      [--reference URI[=NAME]]... log a file or folder as the next version of an artifact;
-                                  file://, http(s):// URIs are recorded by checksum, not copied
-  download <ref> [--root DIR] [--path PREFIX] [--link copy|hardlink] [--force]
-                                  write a version's files (default root artifacts/<name>-v<K>)
-  ls [PROJECT[/NAME]]             list projects, artifacts of a project, or versions of an artifact
-  show <ref>                      a version's details and files
-  alias add|rm <ref> <alias>      move a custom alias to a version, or remove it
-  diff <refA> <refB>              files added, removed, modified and renamed between two versions
-  lineage <ref> [--depth N]       runs and versions around a version (default depth 2)
-  verify <ref> [--root DIR]       check the store's copy of a version (or a downloaded folder)
-  gc [--dry-run]                  remove stored content that no version uses
-  run --job-type T [--name N] -- <command...>
-                                  run a command as one run; trove and SDK calls inside attach to it
-  serve [--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX]
-        [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth]
-                                  serve a registry to a team over HTTP (default 127.0.0.1:8470, embedded store)
-  token create --project P|'*' --scope read|write [--store DIR | --database URL]
-                                  create an API token for a server (printed once)
-  token ls | token revoke ID      list tokens (ids, never secrets) or revoke one
-
-References: [project/]name[:vN|:alias], default :latest.
-Global options: --store DIR (TROVE_STORE, default ~/.trove), --server URL (TROVE_SERVER, with
-the token in TROVE_TOKEN; wins over TROVE_STORE), --project P (TROVE_PROJECT, default: the git
-repository's folder name, else the current folder's), --json, --help.
-`;
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 interface Ctx {
@@ -90,6 +60,9 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx:
   run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
 };
 
+/** Every command `trove` dispatches; each has its entry in COMMAND_HELP (a test checks it). */
+export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), ...Object.keys(SERVER_COMMANDS)];
+
 /** Global options may come before the command: `trove --store DIR log …`. */
 function splitCommand(argv: string[]): { command?: string; rest: string[] } {
   const valued = new Set(Object.entries(GLOBAL!).filter(([, o]) => o.type === 'string').map(([k]) => `--${k}`));
@@ -104,12 +77,23 @@ function splitCommand(argv: string[]): { command?: string; rest: string[] } {
 
 export async function main(argv: string[]): Promise<number> {
   const { command, rest } = splitCommand(argv);
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP);
+  if (!command || command === '--help' || command === '-h') {
+    process.stdout.write(overviewHelp());
     return command ? 0 : 2;
   }
+  if (command === 'help') {
+    // `trove help <command>` is `trove <command> --help`.
+    const topic = rest.find((a) => !a.startsWith('-'));
+    if (!topic) {
+      process.stdout.write(overviewHelp());
+      return 0;
+    }
+    if (!COMMANDS[topic] && !SERVER_COMMANDS[topic]) return fail(usageError(`Unknown command "${topic}"; run \`trove --help\` for the list.`));
+    process.stdout.write(commandHelp(topic));
+    return 0;
+  }
   if (command === '--version') {
-    process.stdout.write('trove 0.1.0\n');
+    process.stdout.write(`trove ${TROVE_VERSION}\n`);
     return 0;
   }
   const serverSpec = SERVER_COMMANDS[command];
@@ -118,10 +102,10 @@ export async function main(argv: string[]): Promise<number> {
     try {
       parsedServer = parseArgs({ args: rest, options: { ...GLOBAL, ...serverSpec.options }, allowPositionals: true, strict: true });
     } catch (e) {
-      return fail(usageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`trove --help\`.`));
+      return fail(usageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`trove ${command} --help\`.`));
     }
     if (parsedServer.values.help) {
-      process.stdout.write(HELP);
+      process.stdout.write(commandHelp(command));
       return 0;
     }
     try {
@@ -136,11 +120,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: rest, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true });
   } catch (e) {
-    return fail(usageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`trove --help\`.`));
+    return fail(usageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`trove ${command} --help\`.`));
   }
   const flags = parsed.values as Flags;
   if (flags.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(commandHelp(command));
     return 0;
   }
   const json = !!flags.json;

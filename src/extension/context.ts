@@ -10,6 +10,7 @@ import { affectsTrove, TOKEN_SECRET } from './config';
 import { LineagePanels, type RenderReport } from './lineagePanel';
 import { TroveLog } from './log';
 import { BackendStatusItem } from './statusBar';
+import { TerminalEnvironment } from './terminalEnvironment';
 import { VersionCache } from './versionCache';
 import { VersionFileSystem } from './versionFileSystem';
 
@@ -47,6 +48,7 @@ export class TroveContext implements vscode.Disposable {
     const compare = new CompareDocuments(versions);
     const lineage = this.own(new LineagePanels(context.extensionUri, backend, log));
     this.own(new BackendStatusItem(backend));
+    this.own(new TerminalEnvironment(context, log));
     this.own(vscode.workspace.registerFileSystemProvider(TROVE_SCHEME, new VersionFileSystem(backend, versions), { isReadonly: true, isCaseSensitive: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, compare));
     const commands = new TroveCommands(context, backend, tree, treeView, compare, lineage, log);
