@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { throwIfAborted } from './errors';
+import { integrity, throwIfAborted, type TroveError } from './errors';
 
 /** Files up to this size are read whole; larger ones are streamed. */
 export const SMALL_FILE = 1 << 20;
+
+/** Bytes received for a blob (an upload, a pack member) that are not the blob they were sent as. */
+export function digestMismatch(blob: { digest: string; size: number }, gotDigest: string, gotSize: number): TroveError {
+  return integrity(gotSize !== blob.size
+    ? `The upload of blob ${blob.digest.slice(0, 12)} carried ${gotSize} bytes, not the ${blob.size} announced; nothing was stored.`
+    : `The uploaded bytes have SHA-256 ${gotDigest.slice(0, 12)}…, not the digest ${blob.digest.slice(0, 12)}… they were sent under; nothing was stored.`);
+}
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');

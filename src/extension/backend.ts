@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultStorePath } from '../core/config';
 import { describeError, TroveError } from '../core/errors';
 import type { Registry } from '../core/registry';
 import { openRegistry, type BackendOptions } from '../sdk/backend';
+import { storeCacheDir, storeExists } from '../store/layout';
 import { isServerUrl, readConfig, TOKEN_SECRET, type TroveConfig } from './config';
 import type { TroveLog } from './log';
 
@@ -64,7 +63,7 @@ export class Backend implements vscode.Disposable {
   }
 
   get cacheDir(): string {
-    return this.current?.cacheDir ?? join(this.storeRoot, 'cache');
+    return this.current?.cacheDir ?? storeCacheDir(this.storeRoot);
   }
 
   /** (Re)opens the backend from the settings, then checks its health. */
@@ -122,9 +121,9 @@ export class Backend implements vscode.Disposable {
   private subscribe(): void {
     const registry = this.current!.registry;
     // The embedded store's watcher needs the folder; until a first log creates it, look for it.
-    if (this.isEmbedded && !existsSync(join(this.storeRoot, 'format.json'))) {
+    if (this.isEmbedded && !storeExists(this.storeRoot)) {
       this.storeWaiter = setInterval(() => {
-        if (!existsSync(join(this.storeRoot, 'format.json'))) return;
+        if (!storeExists(this.storeRoot)) return;
         clearInterval(this.storeWaiter);
         this.storeWaiter = undefined;
         this.unsubscribe?.();

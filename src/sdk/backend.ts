@@ -4,6 +4,7 @@ import { defaultStorePath } from '../core/config';
 import { usageError } from '../core/errors';
 import type { Registry } from '../core/registry';
 import { HttpRegistry } from '../client/httpRegistry';
+import { storeCacheDir } from '../store/layout';
 import { LocalRegistry } from '../store/localRegistry';
 
 export interface BackendOptions {
@@ -30,5 +31,5 @@ export function openRegistry(options: BackendOptions = {}, env: NodeJS.ProcessEn
     return { registry: new HttpRegistry({ url: server, ...(token ? { token } : {}) }), cacheDir: defaultCacheDir(env) };
   }
   const root = defaultStorePath(options.store);
-  return { registry: new LocalRegistry(root), cacheDir: join(root, 'cache') };
+  return { registry: new LocalRegistry(root), cacheDir: storeCacheDir(root) };
 }

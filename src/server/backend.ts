@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { usageError } from '../core/errors';
 import { missingBlobsError } from '../core/versionRules';
 import type { Manifest, GcResult } from '../core/types';
+import { serverTokensFile } from '../store/layout';
 import { LocalRegistry } from '../store/localRegistry';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from './blobStore';
 import type { MetadataStore } from './metadata';
@@ -52,8 +52,8 @@ class EmbeddedBackend implements ServerBackend {
 
   constructor(private readonly registry: LocalRegistry) {
     this.description = registry.location;
-    this.blobs = new LocalBlobStore(registry);
-    this.tokens = new FileTokenStore(join(registry.root, 'server', 'tokens.json'));
+    this.blobs = new LocalBlobStore(registry.blobs, registry.root);
+    this.tokens = new FileTokenStore(serverTokensFile(registry.root));
     // The store's own change signal covers writes by this server and by CLI processes on the same store.
     this.stopWatching = registry.onDidChange(() => this.changes++);
     const self = this;
@@ -158,5 +158,5 @@ export async function openTokenStore(s: BackendSettings): Promise<{ tokens: Toke
     return { tokens: meta, location: meta.location, close: () => meta.close() };
   }
   const root = s.store!;
-  return { tokens: new FileTokenStore(join(root, 'server', 'tokens.json')), location: `embedded store ${root}`, close: async () => undefined };
+  return { tokens: new FileTokenStore(serverTokensFile(root)), location: `embedded store ${root}`, close: async () => undefined };
 }

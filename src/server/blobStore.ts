@@ -3,17 +3,13 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
   UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { integrity, invalid, notFound } from '../core/errors';
-import { forEachLimit } from '../core/hash';
+import { digestMismatch, forEachLimit } from '../core/hash';
 import { PackCache } from '../core/packCache';
 import type { UploadTarget } from '../core/types';
-import type { LocalRegistry } from '../store/localRegistry';
+import type { LocalBlobs } from '../store/blobs';
 import { presignS3 } from './presign';
 import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from '../core/s3';
 
@@ -64,26 +60,20 @@ export interface BlobStore {
 
 export const blobPathOnServer = (digest: string) => `/api/v1/blobs/${digest}`;
 
-function mismatch(blob: BlobRef, gotDigest: string, gotSize: number): Error {
-  return integrity(gotSize !== blob.size
-    ? `The upload of blob ${blob.digest.slice(0, 12)} carried ${gotSize} bytes, not the ${blob.size} announced; nothing was stored.`
-    : `The uploaded bytes have SHA-256 ${gotDigest.slice(0, 12)}…, not the digest ${blob.digest.slice(0, 12)}… they were sent under; nothing was stored.`);
-}
-
-/** Blobs in the embedded store: small ones in its pack files, large ones as loose blob files. */
+/** Blobs in the embedded store, through the store's own blob owner (src/store/blobs.ts). */
 export class LocalBlobStore implements BlobStore {
   readonly description: string;
 
-  constructor(private readonly registry: LocalRegistry) {
-    this.description = `blobs in ${registry.root}`;
+  constructor(private readonly blobs: LocalBlobs, root: string) {
+    this.description = `blobs in ${root}`;
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.registry.root, 'tmp'), { recursive: true });
+    this.blobs.createFolders();
   }
 
   async missing(blobs: BlobRef[]): Promise<string[]> {
-    return blobs.filter((b) => !this.registry.hasBlob(b.digest, b.size)).map((b) => b.digest);
+    return blobs.filter((b) => !this.blobs.has(b.digest, b.size)).map((b) => b.digest);
   }
 
   uploadTarget(blob: BlobRef): UploadTarget {
@@ -92,29 +82,11 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async receivePack(blobs: PackMember[]): Promise<void> {
-    this.registry.storeVerifiedBlobs(blobs);
+    this.blobs.storeVerified(blobs);
   }
 
-  async receive(blob: BlobRef, body: Readable): Promise<void> {
-    const dest = this.registry.blobPath(blob.digest);
-    await mkdir(join(dest, '..'), { recursive: true });
-    const tmp = join(this.registry.root, 'tmp', `upload-${process.pid}-${randomBytes(6).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    try {
-      await pipeline(body, async function* (source) {
-        for await (const chunk of source) {
-          hash.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
-          yield chunk;
-        }
-      }, createWriteStream(tmp));
-      const digest = hash.digest('hex');
-      if (digest !== blob.digest || size !== blob.size) throw mismatch(blob, digest, size);
-      await rename(tmp, dest);
-    } finally {
-      await unlink(tmp).catch(() => undefined);
-    }
+  receive(blob: BlobRef, body: Readable): Promise<void> {
+    return this.blobs.receive(blob, body);
   }
 
   async confirm(blobs: BlobRef[]): Promise<string[]> {
@@ -122,13 +94,13 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async open(digest: string): Promise<BlobSource> {
-    const found = this.registry.openBlob(digest);
+    const found = this.blobs.open(digest);
     if (!found) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
     return found;
   }
 
   verify(digest: string): Promise<boolean> {
-    return this.registry.verifyBlob(digest);
+    return this.blobs.verify(digest);
   }
 
   async close(): Promise<void> {}
@@ -246,11 +218,11 @@ export class S3BlobStore implements BlobStore, PackAccess {
       for await (const chunk of body) {
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).length;
-        if (size > blob.size) throw mismatch(blob, '', size);
+        if (size > blob.size) throw digestMismatch(blob, '', size);
         chunks.push(chunk as Buffer);
       }
       const digest = hash.digest('hex');
-      if (digest !== blob.digest || size !== blob.size) throw mismatch(blob, digest, size);
+      if (digest !== blob.digest || size !== blob.size) throw digestMismatch(blob, digest, size);
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(chunks), ContentLength: size })).catch((e) => {
         throw s3Failure(`storing blob ${blob.digest.slice(0, 12)}`, e);
       });
@@ -276,14 +248,14 @@ export class S3BlobStore implements BlobStore, PackAccess {
       for await (const chunk of body) {
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).length;
-        if (size > blob.size) throw mismatch(blob, '', size);
+        if (size > blob.size) throw digestMismatch(blob, '', size);
         pending.push(chunk as Buffer);
         pendingBytes += (chunk as Buffer).length;
         if (pendingBytes >= PART_SIZE) await flush();
       }
       if (pendingBytes > 0 || parts.length === 0) await flush();
       const digest = hash.digest('hex');
-      if (digest !== blob.digest || size !== blob.size) throw mismatch(blob, digest, size);
+      if (digest !== blob.digest || size !== blob.size) throw digestMismatch(blob, digest, size);
       await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (e) {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
@@ -492,7 +464,7 @@ export async function readPack(body: AsyncIterable<Buffer>): Promise<PackMember[
     const data = all.subarray(offset, offset + b.size);
     offset += b.size;
     const digest = createHash('sha256').update(data).digest('hex');
-    if (digest !== b.digest) throw mismatch(b, digest, data.length);
+    if (digest !== b.digest) throw digestMismatch(b, digest, data.length);
     members.push({ ...b, data });
   }
   return members;

@@ -1,12 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { conflict, integrity, invalid, throwIfAborted } from '../core/errors';
-import { forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
+import { invalid } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
-import { checkCommitRequest, isDigest, manifestSize } from '../core/manifest';
+import { checkCommitRequest, manifestSize } from '../core/manifest';
 import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
@@ -20,10 +17,9 @@ import {
   versionNotFound, versionRecordMissing,
 } from '../core/versionRules';
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
-import { copyAndHash } from './directCopy';
+import { LocalBlobs } from './blobs';
+import { storeExists } from './layout';
 import { withLock } from './lock';
-import { type PackedFileJob, writePackedFiles } from './packedFiles';
-import { PackSet } from './packs';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
 
@@ -54,7 +50,6 @@ interface VersionRecord extends VersionSummaryRecord {
   createdBy?: string;
 }
 
-const BLOB_GRACE_MS = 60 * 60 * 1000;
 const versionKeyFile = (k: VersionKey) => `${k.project}~${k.name}~v${k.version}`;
 function parseVersionKeyFile(file: string): VersionKey | undefined {
   const m = /^(.+)~(.+)~v(\d+)$/.exec(file);
@@ -70,13 +65,12 @@ export class LocalRegistry implements Registry {
   private readonly listeners = new Set<ChangeListener>();
   private watcher?: FSWatcher;
   private laidOut = false;
-  /** `digest:size` of blobs this instance has seen complete; blobs only go away through gc's grace period. */
-  private readonly present = new Set<string>();
-  private readonly packs: PackSet;
+  /** The store's content (blobs, packs, tmp): everything below versions and runs goes through it. */
+  readonly blobs: LocalBlobs;
 
   constructor(readonly root: string) {
     this.location = `embedded store ${root}`;
-    this.packs = new PackSet(join(root, 'packs'), join(root, 'tmp'));
+    this.blobs = new LocalBlobs(root, this.location, () => this.ensureLayout());
   }
 
   // ---- layout -------------------------------------------------------------------------------
@@ -93,8 +87,8 @@ export class LocalRegistry implements Registry {
       if (existing.version !== STORE_FORMAT.version) throw invalid(`The store at ${this.root} has format version ${existing.version}, and this Trove reads version ${STORE_FORMAT.version}; upgrade Trove.`);
     } else {
       mkdirSync(this.root, { recursive: true });
-      for (const d of ['blobs', 'packs', 'projects', 'runs', 'tmp', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
-      for (let i = 0; i < 256; i++) mkdirSync(join(this.root, 'blobs', i.toString(16).padStart(2, '0')), { recursive: true });
+      for (const d of ['projects', 'runs', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
+      this.blobs.createFolders();
       // Several processes may create a new store at once; each writes the same content atomically.
       writeFileAtomicSync(formatFile, JSON.stringify(STORE_FORMAT, null, 2) + '\n');
     }
@@ -103,19 +97,11 @@ export class LocalRegistry implements Registry {
 
   /** Whether the store folder exists (it is created on the first write). */
   exists(): boolean {
-    return existsSync(join(this.root, 'format.json'));
-  }
-
-  blobPath(digest: string): string {
-    return join(this.root, 'blobs', digest.slice(0, 2), digest.slice(2));
+    return storeExists(this.root);
   }
 
   private artifactDir(project: string, name: string): string {
     return join(this.root, 'projects', project, name);
-  }
-
-  private tmpPath(): string {
-    return join(this.root, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   private async readState(project: string, name: string): Promise<ArtifactState | undefined> {
@@ -244,243 +230,33 @@ export class LocalRegistry implements Registry {
     this.notify();
   }
 
-  // ---- blobs --------------------------------------------------------------------------------
+  // ---- blobs (kept in LocalBlobs) ------------------------------------------------------------
 
   async storeFiles(files: LocalFile[], options: TransferOptions = {}): Promise<StoredFile[]> {
     this.ensureLayout();
-    const out: StoredFile[] = new Array(files.length);
-    let doneFiles = 0;
-    let doneBytes = 0;
-    const progress = options.progress;
-    progress?.report({ totalFiles: files.length, totalBytes: files.reduce((s, f) => s + f.size, 0), phase: 'storing' });
-    /** Records file i; `counted` bytes of it were already reported while it was copied. */
-    const finish = (i: number, digest: string, stored: boolean, counted = 0) => {
-      out[i] = { path: files[i].path, digest, size: files[i].size, stored };
-      progress?.report({ files: ++doneFiles, bytes: (doneBytes += files[i].size - counted) });
-    };
-    // Small files: synchronous reads and writes in short batches. On these disks one async fs call
-    // costs more than the work itself; the batches keep the event loop (and cancellation) responsive.
-    const large: number[] = [];
-    const pack = this.packs.writer();
-    const loose = files.length > 256 ? this.looseBlobs() : undefined;
-    try {
-      for (let i = 0; i < files.length; i++) {
-        const f = files[i];
-        if (f.size > SMALL_FILE) {
-          large.push(i);
-          continue;
-        }
-        if (f.digest && this.hasBlob(f.digest, f.size, loose)) {
-          finish(i, f.digest, false);
-        } else {
-          const data = readFileSync(f.absPath);
-          const digest = sha256(data);
-          const stored = !pack.has(digest) && !this.hasBlob(digest, data.length, loose);
-          if (stored) pack.add(digest, data);
-          finish(i, digest, stored);
-        }
-        if (i % 256 === 255) {
-          throwIfAborted(options.signal);
-          await new Promise((r) => setImmediate(r));
-        }
-      }
-      pack.finish();
-    } catch (e) {
-      pack.abort();
-      throw e;
-    }
-    await forEachLimit(large, 2, async (i) => {
-      const f = files[i];
-      if (f.digest && this.hasBlob(f.digest, f.size)) return finish(i, f.digest, false);
-      let counted = 0;
-      const onBytes = progress && ((n: number) => {
-        counted += n;
-        progress.report({ bytes: (doneBytes += n) });
-      });
-      const { digest, stored } = await this.ingestLarge(f.absPath, options.signal, onBytes);
-      finish(i, digest, stored, counted);
-    }, options.signal);
-    return out;
+    return this.blobs.ingest(files, options);
   }
 
-  /**
-   * A blob is present when a pack's index lists it or its loose file exists with the expected
-   * size (a loose write cut short is shorter).
-   */
-  hasBlob(digest: string, size: number, loose?: Set<string>): boolean {
-    const key = `${digest}:${size}`;
-    if (this.present.has(key)) return true;
-    const found = this.packs.lookup(digest, size, false)
-      || ((!loose || loose.has(digest)) && statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size)
-      || this.packs.lookup(digest, size, true);
-    if (found) this.present.add(key);
-    return !!found;
+  /** Whether the blob is stored with this size (see LocalBlobs.has). */
+  hasBlob(digest: string, size: number): boolean {
+    return this.blobs.has(digest, size);
   }
 
-  /**
-   * Names of the loose blobs, for checking many digests at once: 256 directory reads instead of
-   * a stat per digest. Loose blobs are mostly large files, so the list stays short.
-   */
-  private looseBlobs(): Set<string> {
-    const out = new Set<string>();
-    for (let i = 0; i < 256; i++) {
-      const fan = i.toString(16).padStart(2, '0');
-      let names: string[] = [];
-      try {
-        names = readdirSync(join(this.root, 'blobs', fan));
-      } catch {
-        // a fan-out folder removed by hand: no loose blobs there
-      }
-      for (const rest of names) out.add(fan + rest);
-    }
-    return out;
+  /** Where a loose blob lives (for tests and `trove verify` of the store's own copy). */
+  blobPath(digest: string): string {
+    return this.blobs.blobPath(digest);
   }
 
-  /**
-   * Copies a large file into the store and hashes it. Where the filesystem can reflink, the clone
-   * is instant and the source is hashed beside it; if the source's size or mtime moved meanwhile,
-   * the clone may not be what was hashed, so the clone itself is hashed instead. Elsewhere the
-   * source is read once, hashed and written in the same pass (copyAndHash). Either way what is
-   * stored under a digest is always the bytes of that digest.
-   */
-  private async ingestLarge(absPath: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
-    const tmp = this.tmpPath();
-    try {
-      const before = await stat(absPath);
-      let hashed: { digest: string; size: number };
-      if (await copyFile(absPath, tmp, constants.COPYFILE_FICLONE_FORCE).then(() => true, () => false)) {
-        const fromSource = await hashFile(absPath, signal, onBytes);
-        const after = await stat(absPath);
-        const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && fromSource.size === after.size;
-        hashed = steady ? fromSource : await hashFile(tmp, signal);
-      } else {
-        hashed = await copyAndHash(absPath, tmp, { signal, onBytes });
-      }
-      const { digest, size } = hashed;
-      if (this.hasBlob(digest, size)) {
-        await unlink(tmp);
-        return { digest, stored: false };
-      }
-      await rename(tmp, this.blobPath(digest));
-      this.present.add(`${digest}:${size}`);
-      return { digest, stored: true };
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
+  fetchBlobs(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
+    return this.blobs.fetchMany(items, options);
   }
 
-  async fetchBlobs(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
-    const packed: PackedFileJob[] = [];
-    const loose: typeof items = [];
-    for (const item of items) {
-      if (!isDigest(item.digest)) throw invalid(`Invalid blob digest "${item.digest}".`);
-      const where = this.packs.lookup(item.digest, item.size, true);
-      if (where) packed.push({ dest: item.destPath, pack: this.packs.packPath(where.pack), offset: where.offset, size: where.size, digest: item.digest });
-      else loose.push(item);
-    }
-    try {
-      await writePackedFiles(packed, { signal: options.signal, onDone: options.onDone });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' && err.path?.endsWith('.pack')) {
-        throw conflict(`${this.location} was compacted (trove gc) during the download; run the download again.`);
-      }
-      throw e;
-    }
-    await forEachLimit(loose, 4, async (item) => {
-      await this.fetchBlob(item.digest, item.destPath, options);
-      options.onDone?.(1, item.size);
-    }, options.signal);
+  fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+    return this.blobs.fetch(digest, destPath, options);
   }
 
-  async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
-    if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
-    const packed = this.packs.lookup(digest, undefined, true);
-    if (packed) {
-      // Packed blobs are small: one read, one write. They cannot be hard-linked, so they are copied.
-      writeFileSync(destPath, this.packs.read(digest, packed), { flag: 'wx' });
-      return;
-    }
-    const src = this.blobPath(digest);
-    try {
-      if (options.link === 'hardlink') await link(src, destPath);
-      else await this.copyOut(digest, src, destPath, options.signal);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(src)) {
-        throw integrity(`Blob ${digest.slice(0, 12)} is missing from ${this.location}; the store is damaged (run \`trove verify\`).`);
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * A loose blob to a new file: a reflink where the filesystem can, otherwise one pass that
-   * copies, bypasses the page cache and checks the digest on the way, so that a blob damaged
-   * in the store is never handed out as good.
-   */
-  private async copyOut(digest: string, src: string, destPath: string, signal?: AbortSignal): Promise<void> {
-    try {
-      // On failure libuv removes a destination it created; one that existed is left alone (EEXIST).
-      return await copyFile(src, destPath, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EEXIST') throw e;
-    }
-    const copied = await copyAndHash(src, destPath, { signal });
-    if (copied.digest !== digest) {
-      await unlink(destPath).catch(() => undefined);
-      throw integrity(`Blob ${digest.slice(0, 12)} in ${this.location} is damaged (its content no longer matches its digest); run \`trove verify\` and log the files again.`);
-    }
-  }
-
-  /**
-   * For `trove serve`: stores blobs whose bytes the caller has already checked against their
-   * digests, all in one pack. Returns how many were new.
-   */
-  storeVerifiedBlobs(blobs: { digest: string; data: Buffer }[]): number {
-    this.ensureLayout();
-    const pack = this.packs.writer();
-    let stored = 0;
-    try {
-      for (const b of blobs) {
-        if (pack.has(b.digest) || this.hasBlob(b.digest, b.data.length)) continue;
-        pack.add(b.digest, b.data);
-        stored++;
-      }
-      pack.finish();
-    } catch (e) {
-      pack.abort();
-      throw e;
-    }
-    return stored;
-  }
-
-  /** For `trove serve`: a stored blob's bytes as a stream, or undefined when it is not stored. */
-  openBlob(digest: string): { stream: Readable; size: number } | undefined {
-    if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
-    const packed = this.packs.lookup(digest, undefined, true);
-    if (packed) return { stream: Readable.from([this.packs.read(digest, packed)]), size: packed.size };
-    const st = statSync(this.blobPath(digest), { throwIfNoEntry: false });
-    return st ? { stream: createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 }), size: st.size } : undefined;
-  }
-
-  async verifyBlob(digest: string): Promise<boolean> {
-    const packed = this.packs.lookup(digest, undefined, true);
-    if (packed) {
-      try {
-        return sha256(this.packs.read(digest, packed)) === digest;
-      } catch {
-        return false;
-      }
-    }
-    try {
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-      return hash.digest('hex') === digest;
-    } catch {
-      return false;
-    }
+  verifyBlob(digest: string): Promise<boolean> {
+    return this.blobs.verify(digest);
   }
 
   // ---- versions -----------------------------------------------------------------------------
@@ -594,55 +370,7 @@ export class LocalRegistry implements Registry {
         }
       }
     }
-    let blobs = 0;
-    let bytes = 0;
-    const cutoff = Date.now() - BLOB_GRACE_MS;
-    for (const fan of await readdir(join(this.root, 'blobs')).catch(() => [] as string[])) {
-      for (const rest of await readdir(join(this.root, 'blobs', fan))) {
-        const digest = fan + rest;
-        if (used.has(digest)) continue;
-        const path = join(this.root, 'blobs', fan, rest);
-        const st = await stat(path);
-        // Blobs written in the last hour may belong to a log that has not committed yet.
-        if (st.mtimeMs > cutoff) continue;
-        blobs++;
-        bytes += st.size;
-        if (!dryRun) await unlink(path);
-      }
-    }
-    // Packs: drop those no version uses, rewrite those partly used (with only the used blobs).
-    for (const pack of this.packs.packs()) {
-      if (pack.mtimeMs > cutoff) continue;
-      const entries = Object.entries(pack.blobs);
-      const kept = entries.filter(([digest]) => used.has(digest));
-      if (kept.length === entries.length) continue;
-      for (const [, [, size]] of entries.filter(([digest]) => !used.has(digest))) {
-        blobs++;
-        bytes += size;
-      }
-      if (dryRun) continue;
-      if (kept.length) {
-        const writer = this.packs.writer();
-        try {
-          for (const [digest, [offset, size]] of kept) writer.add(digest, this.packs.read(digest, { pack: pack.id, offset, size }));
-          writer.finish();
-        } catch (e) {
-          writer.abort();
-          throw e;
-        }
-      }
-      this.packs.remove(pack.id);
-    }
-    if (!dryRun) {
-      for (const orphan of this.packs.orphans()) if (orphan.mtimeMs < cutoff) this.packs.remove(orphan.id);
-      // Leftovers of killed processes.
-      for (const t of await readdir(join(this.root, 'tmp')).catch(() => [] as string[])) {
-        const p = join(this.root, 'tmp', t);
-        const st = await stat(p).catch(() => undefined);
-        if (st && st.mtimeMs < cutoff) await rm(p, { force: true, recursive: true });
-      }
-    }
-    return { blobs, bytes, dryRun };
+    return { ...(await this.blobs.sweep(used, dryRun)), dryRun };
   }
 
   onDidChange(listener: ChangeListener): () => void {
@@ -666,7 +394,7 @@ export class LocalRegistry implements Registry {
   }
 
   async close(): Promise<void> {
-    this.packs.close();
+    this.blobs.close();
     this.watcher?.close();
     this.watcher = undefined;
     this.listeners.clear();

@@ -1,0 +1,389 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { conflict, integrity, invalid, throwIfAborted } from '../core/errors';
+import { digestMismatch, forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
+import { isDigest } from '../core/manifest';
+import type { LocalFile, StoredFile, TransferOptions } from '../core/types';
+import { copyAndHash } from './directCopy';
+import { type PackedFileJob, writePackedFiles } from './packedFiles';
+import { PackSet } from './packs';
+
+/** Unused blobs, packs and temporary files younger than this stay: they may belong to a log that has not committed yet. */
+export const BLOB_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * The embedded store's content (FORMAT.md: `blobs/`, `packs/`, `tmp/`): small blobs in pack
+ * files, large ones as loose files named by their SHA-256. The one owner of those folders:
+ * LocalRegistry ingests and fetches through it, `trove serve` receives and opens through it, and
+ * gc sweeps through it. Whatever it stores under a digest is the bytes of that digest.
+ */
+export class LocalBlobs {
+  /** `digest:size` of blobs this instance has seen complete; blobs only go away through gc's grace period. */
+  private readonly present = new Set<string>();
+  private readonly packs: PackSet;
+  private readonly blobsDir: string;
+  private readonly tmpDir: string;
+
+  /**
+   * `location`: the store, for messages. `layOut`: makes the store exist (its format file and
+   * folders) before the first write; it is cheap once done.
+   */
+  constructor(root: string, private readonly location: string, private readonly layOut: () => void) {
+    this.blobsDir = join(root, 'blobs');
+    this.tmpDir = join(root, 'tmp');
+    this.packs = new PackSet(join(root, 'packs'), this.tmpDir);
+  }
+
+  /** Creates the folders blobs live in (the 256 fan-out folders, packs/, tmp/); safe to repeat. */
+  createFolders(): void {
+    for (const d of [this.blobsDir, join(this.blobsDir, '..', 'packs'), this.tmpDir]) mkdirSync(d, { recursive: true });
+    for (let i = 0; i < 256; i++) mkdirSync(join(this.blobsDir, i.toString(16).padStart(2, '0')), { recursive: true });
+  }
+
+  /** Where a loose blob lives (it may not exist). */
+  blobPath(digest: string): string {
+    return join(this.blobsDir, digest.slice(0, 2), digest.slice(2));
+  }
+
+  /** A fresh name in tmp/ for a file on its way into the store. */
+  private tmpPath(what = ''): string {
+    return join(this.tmpDir, `${what}${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Puts local files' content in the store (see Registry.storeFiles): small files in one new pack, large ones as loose blobs. */
+  async ingest(files: LocalFile[], options: TransferOptions = {}): Promise<StoredFile[]> {
+    this.layOut();
+    const out: StoredFile[] = new Array(files.length);
+    let doneFiles = 0;
+    let doneBytes = 0;
+    const progress = options.progress;
+    progress?.report({ totalFiles: files.length, totalBytes: files.reduce((s, f) => s + f.size, 0), phase: 'storing' });
+    /** Records file i; `counted` bytes of it were already reported while it was copied. */
+    const finish = (i: number, digest: string, stored: boolean, counted = 0) => {
+      out[i] = { path: files[i].path, digest, size: files[i].size, stored };
+      progress?.report({ files: ++doneFiles, bytes: (doneBytes += files[i].size - counted) });
+    };
+    // Small files: synchronous reads and writes in short batches. On these disks one async fs call
+    // costs more than the work itself; the batches keep the event loop (and cancellation) responsive.
+    const large: number[] = [];
+    const pack = this.packs.writer();
+    const loose = files.length > 256 ? this.looseNames() : undefined;
+    try {
+      for (let i = 0; i < files.length; i++) {
+        const f = files[i];
+        if (f.size > SMALL_FILE) {
+          large.push(i);
+          continue;
+        }
+        if (f.digest && this.has(f.digest, f.size, loose)) {
+          finish(i, f.digest, false);
+        } else {
+          const data = readFileSync(f.absPath);
+          const digest = sha256(data);
+          const stored = !pack.has(digest) && !this.has(digest, data.length, loose);
+          if (stored) pack.add(digest, data);
+          finish(i, digest, stored);
+        }
+        if (i % 256 === 255) {
+          throwIfAborted(options.signal);
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      pack.finish();
+    } catch (e) {
+      pack.abort();
+      throw e;
+    }
+    await forEachLimit(large, 2, async (i) => {
+      const f = files[i];
+      if (f.digest && this.has(f.digest, f.size)) return finish(i, f.digest, false);
+      let counted = 0;
+      const onBytes = progress && ((n: number) => {
+        counted += n;
+        progress.report({ bytes: (doneBytes += n) });
+      });
+      const { digest, stored } = await this.ingestLarge(f.absPath, options.signal, onBytes);
+      finish(i, digest, stored, counted);
+    }, options.signal);
+    return out;
+  }
+
+  /**
+   * A blob is present when a pack's index lists it or its loose file exists with the expected
+   * size (a loose write cut short is shorter).
+   */
+  has(digest: string, size: number, loose?: Set<string>): boolean {
+    const key = `${digest}:${size}`;
+    if (this.present.has(key)) return true;
+    const found = this.packs.lookup(digest, size, false)
+      || ((!loose || loose.has(digest)) && statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size)
+      || this.packs.lookup(digest, size, true);
+    if (found) this.present.add(key);
+    return !!found;
+  }
+
+  /**
+   * Names of the loose blobs, for checking many digests at once: 256 directory reads instead of
+   * a stat per digest. Loose blobs are mostly large files, so the list stays short.
+   */
+  private looseNames(): Set<string> {
+    const out = new Set<string>();
+    for (let i = 0; i < 256; i++) {
+      const fan = i.toString(16).padStart(2, '0');
+      let names: string[] = [];
+      try {
+        names = readdirSync(join(this.blobsDir, fan));
+      } catch {
+        // a fan-out folder removed by hand: no loose blobs there
+      }
+      for (const rest of names) out.add(fan + rest);
+    }
+    return out;
+  }
+
+  /**
+   * Copies a large file into the store and hashes it. Where the filesystem can reflink, the clone
+   * is instant and the source is hashed beside it; if the source's size or mtime moved meanwhile,
+   * the clone may not be what was hashed, so the clone itself is hashed instead. Elsewhere the
+   * source is read once, hashed and written in the same pass (copyAndHash). Either way what is
+   * stored under a digest is always the bytes of that digest.
+   */
+  private async ingestLarge(absPath: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
+    const tmp = this.tmpPath();
+    try {
+      const before = await stat(absPath);
+      let hashed: { digest: string; size: number };
+      if (await copyFile(absPath, tmp, constants.COPYFILE_FICLONE_FORCE).then(() => true, () => false)) {
+        const fromSource = await hashFile(absPath, signal, onBytes);
+        const after = await stat(absPath);
+        const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && fromSource.size === after.size;
+        hashed = steady ? fromSource : await hashFile(tmp, signal);
+      } else {
+        hashed = await copyAndHash(absPath, tmp, { signal, onBytes });
+      }
+      const { digest, size } = hashed;
+      if (this.has(digest, size)) {
+        await unlink(tmp);
+        return { digest, stored: false };
+      }
+      await rename(tmp, this.blobPath(digest));
+      this.present.add(`${digest}:${size}`);
+      return { digest, stored: true };
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Writes many blobs to new files (see Registry.fetchBlobs): packed ones from two threads, loose ones four at a time. */
+  async fetchMany(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
+    const packed: PackedFileJob[] = [];
+    const loose: typeof items = [];
+    for (const item of items) {
+      if (!isDigest(item.digest)) throw invalid(`Invalid blob digest "${item.digest}".`);
+      const where = this.packs.lookup(item.digest, item.size, true);
+      if (where) packed.push({ dest: item.destPath, pack: this.packs.packPath(where.pack), offset: where.offset, size: where.size, digest: item.digest });
+      else loose.push(item);
+    }
+    try {
+      await writePackedFiles(packed, { signal: options.signal, onDone: options.onDone });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' && err.path?.endsWith('.pack')) {
+        throw conflict(`${this.location} was compacted (trove gc) during the download; run the download again.`);
+      }
+      throw e;
+    }
+    await forEachLimit(loose, 4, async (item) => {
+      await this.fetch(item.digest, item.destPath, options);
+      options.onDone?.(1, item.size);
+    }, options.signal);
+  }
+
+  /** Writes one blob to `destPath`, which must not exist yet: a copy checked against the digest, or a hard link. */
+  async fetch(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+    if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
+    const packed = this.packs.lookup(digest, undefined, true);
+    if (packed) {
+      // Packed blobs are small: one read, one write. They cannot be hard-linked, so they are copied.
+      writeFileSync(destPath, this.packs.read(digest, packed), { flag: 'wx' });
+      return;
+    }
+    const src = this.blobPath(digest);
+    try {
+      if (options.link === 'hardlink') await link(src, destPath);
+      else await this.copyOut(digest, src, destPath, options.signal);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(src)) {
+        throw integrity(`Blob ${digest.slice(0, 12)} is missing from ${this.location}; the store is damaged (run \`trove verify\`).`);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A loose blob to a new file: a reflink where the filesystem can, otherwise one pass that
+   * copies, bypasses the page cache and checks the digest on the way, so that a blob damaged
+   * in the store is never handed out as good.
+   */
+  private async copyOut(digest: string, src: string, destPath: string, signal?: AbortSignal): Promise<void> {
+    try {
+      // On failure libuv removes a destination it created; one that existed is left alone (EEXIST).
+      return await copyFile(src, destPath, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EEXIST') throw e;
+    }
+    const copied = await copyAndHash(src, destPath, { signal });
+    if (copied.digest !== digest) {
+      await unlink(destPath).catch(() => undefined);
+      throw integrity(`Blob ${digest.slice(0, 12)} in ${this.location} is damaged (its content no longer matches its digest); run \`trove verify\` and log the files again.`);
+    }
+  }
+
+  /**
+   * Stores blobs whose bytes the caller has already checked against their digests (a pack that
+   * `trove serve` received), all in one pack. Returns how many were new.
+   */
+  storeVerified(blobs: { digest: string; data: Buffer }[]): number {
+    this.layOut();
+    const pack = this.packs.writer();
+    let stored = 0;
+    try {
+      for (const b of blobs) {
+        if (pack.has(b.digest) || this.has(b.digest, b.data.length)) continue;
+        pack.add(b.digest, b.data);
+        stored++;
+      }
+      pack.finish();
+    } catch (e) {
+      pack.abort();
+      throw e;
+    }
+    return stored;
+  }
+
+  /** A stored blob's bytes as a stream (for `trove serve`), or undefined when it is not stored. */
+  open(digest: string): { stream: Readable; size: number } | undefined {
+    if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
+    const packed = this.packs.lookup(digest, undefined, true);
+    if (packed) return { stream: Readable.from([this.packs.read(digest, packed)]), size: packed.size };
+    const st = statSync(this.blobPath(digest), { throwIfNoEntry: false });
+    return st ? { stream: createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 }), size: st.size } : undefined;
+  }
+
+  /** Checks a stored blob's bytes against its digest; false when damaged or missing. */
+  async verify(digest: string): Promise<boolean> {
+    const packed = this.packs.lookup(digest, undefined, true);
+    if (packed) {
+      try {
+        return sha256(this.packs.read(digest, packed)) === digest;
+      } catch {
+        return false;
+      }
+    }
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+      return hash.digest('hex') === digest;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Takes one blob's bytes from a stream (an upload to `trove serve`), hashing on the way; the
+   * blob is stored only when the bytes match its digest and size.
+   */
+  async receive(blob: { digest: string; size: number }, body: Readable): Promise<void> {
+    if (!isDigest(blob.digest)) throw invalid(`Invalid blob digest "${blob.digest}".`);
+    this.layOut();
+    const dest = this.blobPath(blob.digest);
+    await mkdir(join(dest, '..'), { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    const tmp = this.tmpPath('upload-');
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      await pipeline(body, async function* (source) {
+        for await (const chunk of source) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          yield chunk;
+        }
+      }, createWriteStream(tmp));
+      const digest = hash.digest('hex');
+      if (digest !== blob.digest || size !== blob.size) throw digestMismatch(blob, digest, size);
+      await rename(tmp, dest);
+      this.present.add(`${digest}:${size}`);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Removes blobs not in `used` and older than the grace period: loose blobs, packs no version
+   * uses (packs partly used are rewritten with the used blobs only), orphaned packs and the
+   * leftovers of killed processes in tmp/. Counts what it removes (or would, with `dryRun`).
+   */
+  async sweep(used: Set<string>, dryRun: boolean): Promise<{ blobs: number; bytes: number }> {
+    let blobs = 0;
+    let bytes = 0;
+    const cutoff = Date.now() - BLOB_GRACE_MS;
+    for (const fan of await readdir(this.blobsDir).catch(() => [] as string[])) {
+      for (const rest of await readdir(join(this.blobsDir, fan))) {
+        const digest = fan + rest;
+        if (used.has(digest)) continue;
+        const path = join(this.blobsDir, fan, rest);
+        const st = await stat(path);
+        // Blobs written in the last hour may belong to a log that has not committed yet.
+        if (st.mtimeMs > cutoff) continue;
+        blobs++;
+        bytes += st.size;
+        if (!dryRun) await unlink(path);
+      }
+    }
+    // Packs: drop those no version uses, rewrite those partly used (with only the used blobs).
+    for (const pack of this.packs.packs()) {
+      if (pack.mtimeMs > cutoff) continue;
+      const entries = Object.entries(pack.blobs);
+      const kept = entries.filter(([digest]) => used.has(digest));
+      if (kept.length === entries.length) continue;
+      for (const [, [, size]] of entries.filter(([digest]) => !used.has(digest))) {
+        blobs++;
+        bytes += size;
+      }
+      if (dryRun) continue;
+      if (kept.length) {
+        const writer = this.packs.writer();
+        try {
+          for (const [digest, [offset, size]] of kept) writer.add(digest, this.packs.read(digest, { pack: pack.id, offset, size }));
+          writer.finish();
+        } catch (e) {
+          writer.abort();
+          throw e;
+        }
+      }
+      this.packs.remove(pack.id);
+    }
+    if (!dryRun) {
+      for (const orphan of this.packs.orphans()) if (orphan.mtimeMs < cutoff) this.packs.remove(orphan.id);
+      // Leftovers of killed processes.
+      for (const t of await readdir(this.tmpDir).catch(() => [] as string[])) {
+        const p = join(this.tmpDir, t);
+        const st = await stat(p).catch(() => undefined);
+        if (st && st.mtimeMs < cutoff) await rm(p, { force: true, recursive: true });
+      }
+    }
+    return { blobs, bytes };
+  }
+
+
+  close(): void {
+    this.packs.close();
+  }
+}
