@@ -13,8 +13,12 @@ import { PackCache } from '../core/packCache';
 import type { Registry } from '../core/registry';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
-  RunRecord, RunStatus, StoredFile, TransferOptions, UploadTarget, VersionDetail, VersionKey, VersionSummary,
+  RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
+import {
+  bearer, encodePack, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, PACK_MAX_BLOBS, PACK_MAX_BYTES, parseErrorBody, routePath, Routes,
+  type Page, type Route, type UploadTarget,
+} from '../server/protocol';
 
 export interface HttpRegistryOptions {
   /** Base URL of `trove serve`, e.g. http://127.0.0.1:8470 */
@@ -45,14 +49,12 @@ interface CallOptions {
 const BUFFER_LIMIT = 256 << 10;
 const BUFFER_BUDGET = 256 << 20;
 const MISSING_CHUNK = 20_000;
-/** Small files go to the server in packs of about this size (the server accepts up to 16 MiB). */
-const PACK_TARGET_BYTES = 8 << 20;
-const PACK_MAX_BLOBS = 10_000;
+/** Small files go to the server in packs of about half what the server accepts, so a pack never reaches its limits. */
+const PACK_TARGET_BYTES = PACK_MAX_BYTES / 2;
+const PACK_TARGET_BLOBS = PACK_MAX_BLOBS / 2;
 /** Whole packs kept in memory for downloads. */
 const PACK_CACHE_BYTES = 256 << 20;
 const CONFIRM_BATCH = 1000;
-
-const seg = encodeURIComponent;
 
 /** node-fetch, loaded on the first request: a CLI run on the embedded store never pays for it. */
 let fetchModule: Promise<typeof import('node-fetch')> | undefined;
@@ -160,7 +162,7 @@ export class HttpRegistry implements Registry {
   private headers(json: boolean): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json' };
     if (json) h['content-type'] = 'application/json';
-    if (this.options.token) h.authorization = `Bearer ${this.options.token}`;
+    if (this.options.token) h.authorization = bearer(this.options.token);
     return h;
   }
 
@@ -169,11 +171,11 @@ export class HttpRegistry implements Registry {
     const text = await res.text().catch(() => '');
     let code: TroveErrorCode = 'unavailable';
     let message = '';
-    try {
-      const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-      if (parsed.error?.message) message = parsed.error.message;
-      if (parsed.error?.code && parsed.error.code !== 'internal') code = parsed.error.code as TroveErrorCode;
-    } catch {
+    const body = parseErrorBody(text);
+    if (body) {
+      message = body.message;
+      if (body.code && body.code !== 'internal') code = body.code;
+    } else {
       message = text.slice(0, 200).trim();
     }
     if (res.status === 401) return new TroveError('unauthorized', `Server ${this.baseUrl} refused the request while ${what} (401): ${message || 'a valid token is required'}`);
@@ -182,27 +184,25 @@ export class HttpRegistry implements Registry {
     return new TroveError(code, message);
   }
 
-  private async call<T>(method: string, path: string, opts: CallOptions): Promise<T> {
-    const res = await this.exchange(opts.what, `${this.baseUrl}${path}`, () => ({
+  /** One API call: the route with its path parameters (and an optional query string). */
+  private async call<T>(route: Route, params: Record<string, string | number>, opts: CallOptions & { query?: string }): Promise<T> {
+    const method = route.method;
+    const res = await this.exchange(opts.what, `${this.baseUrl}${routePath(route, params)}${opts.query ?? ''}`, () => ({
       method, headers: this.headers(opts.body !== undefined), ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
     }), { signal: opts.signal, idempotent: opts.idempotent ?? method === 'GET', timeoutMs: this.timeoutMs });
     if (!res.ok) throw await this.failure(res, opts.what);
     return (await res.json()) as T;
   }
 
-  private async list<T>(path: string, what: string): Promise<T[]> {
+  private async list<T>(route: Route, params: Record<string, string>, what: string): Promise<T[]> {
     const out: T[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: T[]; nextCursor: string | null } = await this.call('GET', `${path}?limit=5000${cursor ? `&cursor=${seg(cursor)}` : ''}`, { what });
+      const page: Page<T> = await this.call(route, params, { what, query: `?limit=${MAX_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` });
       for (const item of page.items) out.push(item); // a spread would put up to 5,000 arguments on the stack
       cursor = page.nextCursor;
     } while (cursor);
     return out;
-  }
-
-  private artifactPath(project: string, name: string): string {
-    return `/api/v1/projects/${seg(project)}/artifacts/${seg(name)}`;
   }
 
   private changed(): void {
@@ -212,38 +212,38 @@ export class HttpRegistry implements Registry {
   // ---- reading ------------------------------------------------------------------------------
 
   listProjects(): Promise<ProjectSummary[]> {
-    return this.list('/api/v1/projects', 'listing projects');
+    return this.list(Routes.listProjects, {}, 'listing projects');
   }
 
   listArtifacts(project: string): Promise<ArtifactSummary[]> {
-    return this.list(`/api/v1/projects/${seg(project)}/artifacts`, `listing the artifacts of ${project}`);
+    return this.list(Routes.listArtifacts, { project }, `listing the artifacts of ${project}`);
   }
 
   listVersions(project: string, name: string): Promise<VersionSummary[]> {
-    return this.list(`${this.artifactPath(project, name)}/versions`, `listing the versions of ${project}/${name}`);
+    return this.list(Routes.listVersions, { project, name }, `listing the versions of ${project}/${name}`);
   }
 
   getVersion(ref: ArtifactRef): Promise<VersionDetail> {
-    return this.call('GET', `${this.artifactPath(ref.project, ref.name)}/versions/${seg(ref.alias)}`, { what: `reading ${formatRef(ref.project, ref.name, ref.alias)}` });
+    return this.call(Routes.getVersion, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading ${formatRef(ref.project, ref.name, ref.alias)}` });
   }
 
   // ---- runs ---------------------------------------------------------------------------------
 
   createRun(run: NewRun): Promise<RunRecord> {
-    return this.call('POST', '/api/v1/runs', { what: 'starting a run', body: run, idempotent: false });
+    return this.call(Routes.createRun, {}, { what: 'starting a run', body: run, idempotent: false });
   }
 
   getRun(id: string): Promise<RunRecord> {
-    return this.call('GET', `/api/v1/runs/${seg(id)}`, { what: `reading run ${id}` });
+    return this.call(Routes.getRun, { runId: id }, { what: `reading run ${id}` });
   }
 
   async finishRun(id: string, status: Exclude<RunStatus, 'running'>): Promise<void> {
-    await this.call('POST', `/api/v1/runs/${seg(id)}/finish`, { what: `finishing run ${id}`, body: { status }, idempotent: true });
+    await this.call(Routes.finishRun, { runId: id }, { what: `finishing run ${id}`, body: { status }, idempotent: true });
     this.changed();
   }
 
   async recordUse(runId: string, version: VersionKey): Promise<void> {
-    await this.call('POST', `/api/v1/runs/${seg(runId)}/inputs`, { what: `recording that run ${runId} used ${formatRef(version.project, version.name, version.version)}`, body: version, idempotent: true });
+    await this.call(Routes.recordUse, { runId }, { what: `recording that run ${runId} used ${formatRef(version.project, version.name, version.version)}`, body: version, idempotent: true });
     this.changed();
   }
 
@@ -284,7 +284,7 @@ export class HttpRegistry implements Registry {
     const unique = [...firstIndex].map(([digest, i]) => ({ digest, size: files[i].size }));
     const targets: UploadTarget[] = [];
     for (let i = 0; i < unique.length; i += MISSING_CHUNK) {
-      const r = await this.call<{ missing: UploadTarget[] }>('POST', '/api/v1/blobs/missing', {
+      const r = await this.call<{ missing: UploadTarget[] }>(Routes.missingBlobs, {}, {
         what: 'asking which files the server lacks', body: { blobs: unique.slice(i, i + MISSING_CHUNK) }, signal, idempotent: true,
       });
       for (const t of r.missing) targets.push(t); // up to 100,000: too many to spread as arguments
@@ -301,7 +301,7 @@ export class HttpRegistry implements Registry {
     let current: UploadTarget[] = [];
     let currentBytes = 0;
     for (const t of targets.filter((x) => x.via === 'pack')) {
-      if (current.length && (currentBytes + sizeOf(t) > PACK_TARGET_BYTES || current.length >= PACK_MAX_BLOBS)) {
+      if (current.length && (currentBytes + sizeOf(t) > PACK_TARGET_BYTES || current.length >= PACK_TARGET_BLOBS)) {
         packs.push(current);
         current = [];
         currentBytes = 0;
@@ -333,7 +333,7 @@ export class HttpRegistry implements Registry {
         progress?.report({ files: ++sentFiles, bytes: (sentBytes += files[i].size) });
       }, signal);
       const blobs = batch.map((t) => ({ digest: t.digest, size: sizeOf(t) }));
-      const r = await this.call<{ missing: string[] }>('POST', '/api/v1/blobs/confirm', { what: 'confirming uploaded files', body: { blobs }, signal, idempotent: true });
+      const r = await this.call<{ missing: string[] }>(Routes.confirmBlobs, {}, { what: 'confirming uploaded files', body: { blobs }, signal, idempotent: true });
       if (r.missing.length) {
         const path = files[firstIndex.get(r.missing[0])!].path;
         throw integrity(`Server ${this.baseUrl} did not receive ${r.missing.length} uploaded file(s) (first: ${path}); log again to resume.`);
@@ -346,11 +346,10 @@ export class HttpRegistry implements Registry {
   /** One pack: a JSON line listing the blobs, then their bytes back to back. */
   private async uploadPack(url: string, members: { file: LocalFile; digest: string; buffer?: Buffer }[], signal?: AbortSignal): Promise<void> {
     const datas = await Promise.all(members.map((m) => m.buffer ?? readFile(m.file.absPath, { signal })));
-    const index = Buffer.from(JSON.stringify({ blobs: members.map((m) => ({ digest: m.digest, size: m.file.size })) }) + '\n');
-    const body = Buffer.concat([index, ...datas]);
+    const body = encodePack(members.map((m, k) => ({ digest: m.digest, size: m.file.size, data: datas[k] })));
     const what = `uploading ${members.length} small files (first: ${members[0].file.path})`;
     const res = await this.exchange(what, new URL(url, this.baseUrl + '/').toString(), () => ({
-      method: 'POST', body, headers: { 'content-type': 'application/x-trove-pack', 'content-length': String(body.length), ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+      method: Routes.uploadPack.method, body, headers: { 'content-type': PACK_CONTENT_TYPE, 'content-length': String(body.length), ...(this.options.token ? { authorization: bearer(this.options.token) } : {}) },
     }), { signal, idempotent: true, timeoutMs: this.timeoutMs });
     if (res.ok) {
       await res.arrayBuffer().catch(() => undefined);
@@ -369,7 +368,7 @@ export class HttpRegistry implements Registry {
     const what = `uploading ${file.path}`;
     const res = await this.exchange(what, target, () => ({
       method: t.method,
-      headers: { ...t.headers, 'content-length': String(file.size), 'content-type': 'application/octet-stream', ...(t.auth && this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+      headers: { ...t.headers, 'content-length': String(file.size), 'content-type': 'application/octet-stream', ...(t.auth && this.options.token ? { authorization: bearer(this.options.token) } : {}) },
       body: buffer ?? (file.size === 0 ? Buffer.alloc(0) : createReadStream(file.absPath, { highWaterMark: 1 << 20 })),
     }), { signal, idempotent: true, timeoutMs: Math.round(this.timeoutMs + file.size / 1000) });
     if (res.ok) {
@@ -401,7 +400,7 @@ export class HttpRegistry implements Registry {
 
   private learnPack(pack: string): void {
     if (this.packIndexes.has(pack)) return;
-    const loading = this.call<{ blobs: { digest: string; offset: number; size: number }[] }>('GET', `/api/v1/packs/${pack}/index`, { what: `reading the index of pack ${pack.slice(0, 12)}` })
+    const loading = this.call<{ blobs: { digest: string; offset: number; size: number }[] }>(Routes.packIndex, { pack }, { what: `reading the index of pack ${pack.slice(0, 12)}` })
       .then((r) => {
         for (const b of r.blobs) this.packOf.set(b.digest, { pack, offset: b.offset, size: b.size });
       });
@@ -413,7 +412,7 @@ export class HttpRegistry implements Registry {
   private packBytes(pack: string, signal?: AbortSignal): Promise<Buffer> {
     const what = `downloading pack ${pack.slice(0, 12)}`;
     return this.packData.get(pack, async () => {
-      const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/packs/${pack}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
+      const res0 = await this.exchange(what, `${this.baseUrl}${routePath(Routes.getPack, { pack })}`, () => ({ method: Routes.getPack.method, headers: this.headers(false), redirect: 'manual' }),
         { signal, idempotent: true, timeoutMs: this.timeoutMs });
       await res0.arrayBuffer().catch(() => undefined);
       const location = res0.headers.get('location');
@@ -440,7 +439,7 @@ export class HttpRegistry implements Registry {
     }
     const what = `downloading blob ${digest.slice(0, 12)}`;
     for (let attempt = 0; ; attempt++) {
-      const res0 = await this.exchange(what, `${this.baseUrl}/api/v1/blobs/${digest}`, () => ({ method: 'GET', headers: this.headers(false), redirect: 'manual' }),
+      const res0 = await this.exchange(what, `${this.baseUrl}${routePath(Routes.getBlob, { digest })}`, () => ({ method: Routes.getBlob.method, headers: this.headers(false), redirect: 'manual' }),
         { signal: options.signal, idempotent: true, timeoutMs: this.timeoutMs });
       let res = res0;
       if (res0.status === 302 || res0.status === 307) {
@@ -456,7 +455,7 @@ export class HttpRegistry implements Registry {
       } else if (!res0.ok) {
         throw await this.failure(res0, what);
       } else {
-        const pack = res0.headers.get('x-trove-pack');
+        const pack = res0.headers.get(PACK_HEADER);
         if (pack && /^[0-9a-f]{64}$/.test(pack)) this.learnPack(pack);
       }
       const hash = createHash('sha256');
@@ -486,7 +485,7 @@ export class HttpRegistry implements Registry {
   }
 
   async verifyBlob(digest: string): Promise<boolean> {
-    const r = await this.call<{ ok: boolean }>('GET', `/api/v1/blobs/${seg(digest)}/verify`, { what: `verifying blob ${digest.slice(0, 12)}` });
+    const r = await this.call<{ ok: boolean }>(Routes.verifyBlob, { digest }, { what: `verifying blob ${digest.slice(0, 12)}` });
     return r.ok;
   }
 
@@ -495,27 +494,27 @@ export class HttpRegistry implements Registry {
   async commitVersion(request: CommitRequest): Promise<CommitResult> {
     const { project, name, ...body } = request;
     // Idempotent: committing equal content again names the same version.
-    const result = await this.call<CommitResult>('POST', `${this.artifactPath(project, name)}/versions`, { what: `committing ${project}/${name}`, body, idempotent: true });
+    const result = await this.call<CommitResult>(Routes.commitVersion, { project, name }, { what: `committing ${project}/${name}`, body, idempotent: true });
     this.changed();
     return result;
   }
 
   async addAlias(ref: ArtifactRef, alias: string): Promise<void> {
-    await this.call('PUT', `${this.artifactPath(ref.project, ref.name)}/aliases/${seg(alias)}`, { what: `setting alias ${alias} on ${formatRef(ref.project, ref.name, ref.alias)}`, body: { version: ref.alias }, idempotent: true });
+    await this.call(Routes.addAlias, { project: ref.project, name: ref.name, alias }, { what: `setting alias ${alias} on ${formatRef(ref.project, ref.name, ref.alias)}`, body: { version: ref.alias }, idempotent: true });
     this.changed();
   }
 
   async removeAlias(project: string, name: string, alias: string): Promise<void> {
-    await this.call('DELETE', `${this.artifactPath(project, name)}/aliases/${seg(alias)}`, { what: `removing alias ${alias} from ${project}/${name}`, idempotent: false });
+    await this.call(Routes.removeAlias, { project, name, alias }, { what: `removing alias ${alias} from ${project}/${name}`, idempotent: false });
     this.changed();
   }
 
   lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
-    return this.call('GET', `${this.artifactPath(ref.project, ref.name)}/versions/${seg(ref.alias)}/lineage?depth=${depth}`, { what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}` });
+    return this.call(Routes.lineage, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}`, query: `?depth=${depth}` });
   }
 
   gc(dryRun: boolean): Promise<GcResult> {
-    return this.call('POST', '/api/v1/gc', { what: 'collecting unused blobs', body: { dryRun }, idempotent: true });
+    return this.call(Routes.gc, {}, { what: 'collecting unused blobs', body: { dryRun }, idempotent: true });
   }
 
   // ---- changes ------------------------------------------------------------------------------
@@ -526,7 +525,7 @@ export class HttpRegistry implements Registry {
     if (!this.poll) {
       const tick = async () => {
         try {
-          const { token } = await this.call<{ token: string }>('GET', '/api/v1/changes', { what: 'checking for changes' });
+          const { token } = await this.call<{ token: string }>(Routes.changes, {}, { what: 'checking for changes' });
           if (this.lastChange !== undefined && token !== this.lastChange) this.changed();
           this.lastChange = token;
         } catch {

@@ -182,18 +182,3 @@ export interface GcResult {
 
 /** Emitted when something in the backend changed (a version, an alias, a run). */
 export type ChangeListener = () => void;
-
-/**
- * Where a client puts one missing blob. `auth` says whether the request carries the client's
- * bearer token (server endpoints) or must not (presigned object-store URLs, whose signature is
- * the authorisation). A relative `url` is resolved against the server's URL.
- */
-export interface UploadTarget {
-  digest: string;
-  /** `put`: one request to `url`; `pack`: send it inside a pack to the pack endpoint. */
-  via: 'put' | 'pack';
-  method: 'PUT';
-  url: string;
-  headers: Record<string, string>;
-  auth: boolean;
-}

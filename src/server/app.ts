@@ -4,14 +4,14 @@ import { invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { CommitRequest, NewRun } from '../core/types';
-import { readPack, requireDigestList, type PackAccess } from './blobStore';
+import type { PackAccess } from './blobStore';
 import type { ServerBackend } from './backend';
+import {
+  API_PREFIX, API_VERSION, decodePack, DEFAULT_PAGE, ERROR_STATUS, isPackContentType, MAX_JSON_BODY, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, requireDigestList, routePattern, Routes,
+  type ErrorBody, type Route,
+} from './protocol';
 import { hashToken, type TokenRecord } from './tokens';
 
-export const API_VERSION = 'v1';
-const MAX_JSON_BODY = 128 << 20;
-const DEFAULT_PAGE = 500;
-const MAX_PAGE = 5000;
 /** Uploads the server may hold in memory at once (a pack, or an S3 multipart part, is up to 64 MiB). */
 const MAX_BUFFERED_UPLOADS = 8;
 
@@ -56,18 +56,12 @@ export interface AppOptions {
   log: (entry: Record<string, unknown>) => void;
 }
 
-const STATUS: Record<TroveErrorCode, number> = {
-  usage: 400, invalid: 400, not_found: 404, conflict: 409, io: 500, integrity: 422,
-  unauthorized: 401, forbidden: 403, unavailable: 503, cancelled: 499,
-};
-
 class HttpError extends TroveError {
-  constructor(code: TroveErrorCode, message: string, readonly status: number = STATUS[code]) {
+  constructor(code: TroveErrorCode, message: string, readonly status: number = ERROR_STATUS[code]) {
     super(code, message);
   }
 }
 
-const SEG = '([^/]+)';
 type Handler = (c: Call) => Promise<void>;
 
 /**
@@ -85,24 +79,23 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     return digestParam(c);
   };
   const routes: [string, RegExp, Handler][] = [];
-  const route = (method: string, pattern: string, handler: Handler) => routes.push([method, new RegExp(`^${pattern}$`), handler]);
-  const V = `/api/${API_VERSION}`;
+  const route = (r: Route, handler: Handler) => routes.push([r.method, routePattern(r), handler]);
 
-  route('GET', '/healthz', async (c) => send(c, 200, { status: 'ok', mode: backend.mode, api: API_VERSION }));
+  route(Routes.health, async (c) => send(c, 200, { status: 'ok', mode: backend.mode, api: API_VERSION }));
 
-  route('GET', `${V}/projects`, async (c) => {
+  route(Routes.listProjects, async (c) => {
     const all = await backend.meta.listProjects();
     page(c, all.filter((p) => c.who.project === '*' || p.name === c.who.project));
   });
-  route('GET', `${V}/projects/${SEG}/artifacts`, async (c) => {
+  route(Routes.listArtifacts, async (c) => {
     const project = allow(c, 0, 'read');
     page(c, await backend.meta.listArtifacts(project));
   });
-  route('GET', `${V}/projects/${SEG}/artifacts/${SEG}/versions`, async (c) => {
+  route(Routes.listVersions, async (c) => {
     const project = allow(c, 0, 'read');
     page(c, await backend.meta.listVersions(project, name(c, 1)));
   });
-  route('POST', `${V}/projects/${SEG}/artifacts/${SEG}/versions`, async (c) => {
+  route(Routes.commitVersion, async (c) => {
     const project = allow(c, 0, 'write');
     const body = await json<Partial<CommitRequest>>(c);
     if (typeof body.type !== 'string') throw invalid('"type" is required (a word such as dataset or model).');
@@ -121,17 +114,17 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     });
     send(c, result.created ? 201 : 200, result);
   });
-  route('GET', `${V}/projects/${SEG}/artifacts/${SEG}/versions/${SEG}`, async (c) => {
+  route(Routes.getVersion, async (c) => {
     const project = allow(c, 0, 'read');
     send(c, 200, await backend.meta.getVersion(ref(c, project)));
   });
-  route('GET', `${V}/projects/${SEG}/artifacts/${SEG}/versions/${SEG}/lineage`, async (c) => {
+  route(Routes.lineage, async (c) => {
     const project = allow(c, 0, 'read');
     const depth = c.url.searchParams.has('depth') ? Number(c.url.searchParams.get('depth')) : 2;
     if (!Number.isInteger(depth) || depth < 0 || depth > 50) throw invalid('"depth" must be a whole number from 0 to 50.');
     send(c, 200, await backend.meta.lineage(ref(c, project), depth));
   });
-  route('PUT', `${V}/projects/${SEG}/artifacts/${SEG}/aliases/${SEG}`, async (c) => {
+  route(Routes.addAlias, async (c) => {
     const project = allow(c, 0, 'write');
     const body = await json<{ version?: unknown }>(c);
     const target = typeof body.version === 'number' ? `v${body.version}` : body.version;
@@ -140,13 +133,13 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     await backend.meta.addAlias(refTo(project, name(c, 1), target), alias);
     send(c, 200, { alias, version: (await backend.meta.getVersion({ project, name: name(c, 1), alias })).version });
   });
-  route('DELETE', `${V}/projects/${SEG}/artifacts/${SEG}/aliases/${SEG}`, async (c) => {
+  route(Routes.removeAlias, async (c) => {
     const project = allow(c, 0, 'write');
     await backend.meta.removeAlias(project, name(c, 1), validateAlias(param(c, 2)));
     send(c, 200, { removed: param(c, 2) });
   });
 
-  route('POST', `${V}/runs`, async (c) => {
+  route(Routes.createRun, async (c) => {
     const body = await json<Partial<NewRun>>(c);
     if (typeof body.project !== 'string' || typeof body.jobType !== 'string') throw invalid('"project" and "jobType" are required strings.');
     for (const k of ['name', 'command'] as const) if (body[k] !== undefined && typeof body[k] !== 'string') throw invalid(`"${k}" must be a string.`);
@@ -154,12 +147,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     check(c.who, validateProject(body.project), 'write');
     send(c, 201, await backend.meta.createRun(body as NewRun));
   });
-  route('GET', `${V}/runs/${SEG}`, async (c) => {
+  route(Routes.getRun, async (c) => {
     const run = await backend.meta.getRun(param(c, 0));
     check(c.who, run.project, 'read');
     send(c, 200, run);
   });
-  route('POST', `${V}/runs/${SEG}/finish`, async (c) => {
+  route(Routes.finishRun, async (c) => {
     const run = await backend.meta.getRun(param(c, 0));
     check(c.who, run.project, 'write');
     const { status } = await json<{ status?: unknown }>(c);
@@ -167,7 +160,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     await backend.meta.finishRun(run.id, status);
     send(c, 200, { id: run.id, status });
   });
-  route('POST', `${V}/runs/${SEG}/inputs`, async (c) => {
+  route(Routes.recordUse, async (c) => {
     const run = await backend.meta.getRun(param(c, 0));
     check(c.who, run.project, 'write');
     const body = await json<{ project?: unknown; name?: unknown; version?: unknown }>(c);
@@ -177,7 +170,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     send(c, 200, { runId: run.id });
   });
 
-  route('POST', `${V}/blobs/missing`, async (c) => {
+  route(Routes.missingBlobs, async (c) => {
     requireWriter(c.who);
     const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
     const missing = new Set(await backend.blobs.missing(blobs));
@@ -185,23 +178,23 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const targets = blobs.filter((b) => missing.has(b.digest) && !seen.has(b.digest) && seen.add(b.digest)).map((b) => backend.blobs.uploadTarget(b));
     send(c, 200, { missing: targets });
   });
-  route('POST', `${V}/blobs/confirm`, async (c) => {
+  route(Routes.confirmBlobs, async (c) => {
     requireWriter(c.who);
     const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
     send(c, 200, { missing: await backend.blobs.confirm(blobs) });
   });
-  route('POST', `${V}/blobs/pack`, async (c) => {
+  route(Routes.uploadPack, async (c) => {
     requireWriter(c.who);
-    if (!/^application\/x-trove-pack\b/i.test(c.req.headers['content-type'] ?? '')) throw new HttpError('invalid', 'Send a pack as Content-Type: application/x-trove-pack.', 415);
+    if (!isPackContentType(c.req.headers['content-type'])) throw new HttpError('invalid', `Send a pack as Content-Type: ${PACK_CONTENT_TYPE}.`, 415);
     // A pack is held in memory while it is checked: bound how many are, whoever sends them.
     const members = await buffered.run(async () => {
-      const m = await readPack(c.req);
+      const m = await decodePack(c.req);
       await backend.blobs.receivePack(m);
       return m;
     });
     send(c, 201, { stored: members.length });
   });
-  route('PUT', `${V}/blobs/${SEG}`, async (c) => {
+  route(Routes.putBlob, async (c) => {
     requireWriter(c.who);
     const digest = digestParam(c);
     const length = c.req.headers['content-length'];
@@ -209,7 +202,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     await buffered.run(() => backend.blobs.receive({ digest, size: Number(length) }, c.req));
     send(c, 201, { digest, size: Number(length) });
   });
-  route('GET', `${V}/blobs/${SEG}`, async (c) => {
+  route(Routes.getBlob, async (c) => {
     const digest = digestParam(c);
     const source = await backend.blobs.open(digest);
     if ('redirect' in source) {
@@ -220,32 +213,32 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     c.res.setHeader('content-type', 'application/octet-stream');
     c.res.setHeader('content-length', source.size);
     // Tells the client the blob sits in a pack it may fetch whole (GET /packs/{pack}).
-    if (source.pack && packs) c.res.setHeader('x-trove-pack', source.pack);
+    if (source.pack && packs) c.res.setHeader(PACK_HEADER, source.pack);
     c.res.writeHead(200);
     await pipeline(source.stream, c.res);
   });
-  route('GET', `${V}/packs/${SEG}`, async (c) => {
+  route(Routes.getPack, async (c) => {
     const pack = packParam(c);
     await packs!.packIndex(pack); // 404 for an unknown pack
     c.res.writeHead(302, { location: packs!.packUrl(pack), 'cache-control': 'no-store', 'content-length': 0 });
     c.res.end();
   });
-  route('GET', `${V}/packs/${SEG}/index`, async (c) => {
+  route(Routes.packIndex, async (c) => {
     const pack = packParam(c);
     send(c, 200, { pack, blobs: await packs!.packIndex(pack) });
   });
-  route('GET', `${V}/blobs/${SEG}/verify`, async (c) => {
+  route(Routes.verifyBlob, async (c) => {
     const digest = digestParam(c);
     send(c, 200, { digest, ok: await backend.blobs.verify(digest) });
   });
-  route('POST', `${V}/gc`, async (c) => {
+  route(Routes.gc, async (c) => {
     if (c.who.project !== '*' || c.who.scope !== 'write') {
       throw new HttpError('forbidden', 'Garbage collection needs a write token for every project (trove token create --project "*" --scope write).');
     }
     const { dryRun } = await json<{ dryRun?: unknown }>(c);
     send(c, 200, await backend.gc(dryRun === true));
   });
-  route('GET', `${V}/changes`, async (c) => send(c, 200, { token: await backend.meta.changeToken() }));
+  route(Routes.changes, async (c) => send(c, 200, { token: await backend.meta.changeToken() }));
 
   async function authenticate(req: IncomingMessage): Promise<Principal> {
     const header = req.headers.authorization;
@@ -276,7 +269,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       const url = new URL(req.url ?? '/', 'http://server');
       try {
         const matched = routes.filter(([, re]) => re.test(url.pathname));
-        if (!matched.length) throw new HttpError('not_found', `No API route ${url.pathname}; see API.md for the routes of /api/${API_VERSION}.`);
+        if (!matched.length) throw new HttpError('not_found', `No API route ${url.pathname}; see API.md for the routes of ${API_PREFIX}.`);
         const hit = matched.find(([method]) => method === req.method);
         if (!hit) throw new HttpError('invalid', `${req.method} is not allowed on ${url.pathname}.`, 405);
         who = await authenticate(req);
@@ -289,7 +282,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         });
         await hit[2]({ req, res, url, params, who });
       } catch (e) {
-        const status = (e instanceof HttpError ? e.status : e instanceof TroveError ? STATUS[e.code] : undefined) ?? 500;
+        const status = (e instanceof HttpError ? e.status : e instanceof TroveError ? ERROR_STATUS[e.code] : undefined) ?? 500;
         const code: TroveErrorCode | 'internal' = e instanceof TroveError ? e.code : 'internal';
         const message = e instanceof TroveError ? e.message : 'The server hit an internal error; its log has the detail.';
         failure = e instanceof Error ? e.message : String(e);
@@ -299,7 +292,8 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         }
         // An upload refused before its body was read: drain nothing, close the connection after answering.
         if (!req.readableEnded) res.setHeader('connection', 'close');
-        sendRaw(res, status, { error: { code, message } });
+        const body: ErrorBody = { error: { code, message } };
+        sendRaw(res, status, body);
       }
     })();
   };

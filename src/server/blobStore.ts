@@ -5,26 +5,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { integrity, invalid, notFound } from '../core/errors';
+import { notFound } from '../core/errors';
 import { digestMismatch, forEachLimit } from '../core/hash';
 import { PackCache } from '../core/packCache';
-import type { UploadTarget } from '../core/types';
 import type { LocalBlobs } from '../store/blobs';
 import { presignS3 } from './presign';
+import { PACK_MEMBER_MAX, routePath, Routes, type BlobRef, type PackMember, type UploadTarget } from './protocol';
 import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from '../core/s3';
 
-export interface BlobRef {
-  digest: string;
-  size: number;
-}
-
-
-/** Blobs up to this size travel in packs: one request and one object for many small files. */
-export const PACK_MEMBER_MAX = 1 << 20;
-/** A pack body holds at most this many bytes of blobs (the server buffers one pack to verify it). */
-export const PACK_MAX_BYTES = 16 << 20;
-export const PACK_MAX_BLOBS = 20_000;
-export const PACK_URL = '/api/v1/blobs/pack';
+export type { BlobRef, PackMember } from './protocol';
 
 /** A blob for download: a URL to redirect to, or bytes (with the pack holding it, when packed in S3). */
 export type BlobSource = { redirect: string } | { stream: Readable; size: number; pack?: string };
@@ -47,7 +36,7 @@ export interface BlobStore {
   /** Takes a blob's bytes through the server, hashing on the way; nothing is stored unless the SHA-256 matches. */
   receive(blob: BlobRef, body: Readable): Promise<void>;
   /**
-   * Takes a pack (blobs already split out of the request by `readPack`, each verified against its
+   * Takes a pack (blobs already split out of the request by `decodePack`, each verified against its
    * digest) and stores all of its blobs, or none.
    */
   receivePack(blobs: PackMember[]): Promise<void>;
@@ -58,7 +47,11 @@ export interface BlobStore {
   close(): Promise<void>;
 }
 
-export const blobPathOnServer = (digest: string) => `/api/v1/blobs/${digest}`;
+/** Where a client sends a blob that goes through the server: in a pack, or alone. */
+function throughServer(blob: BlobRef): UploadTarget {
+  const via = blob.size <= PACK_MEMBER_MAX ? 'pack' : 'put';
+  return { digest: blob.digest, via, method: 'PUT', url: via === 'pack' ? routePath(Routes.uploadPack) : routePath(Routes.putBlob, { digest: blob.digest }), headers: {}, auth: true };
+}
 
 /** Blobs in the embedded store, through the store's own blob owner (src/store/blobs.ts). */
 export class LocalBlobStore implements BlobStore {
@@ -77,8 +70,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   uploadTarget(blob: BlobRef): UploadTarget {
-    const via = blob.size <= PACK_MEMBER_MAX ? 'pack' : 'put';
-    return { digest: blob.digest, via, method: 'PUT', url: via === 'pack' ? PACK_URL : blobPathOnServer(blob.digest), headers: {}, auth: true };
+    return throughServer(blob);
   }
 
   async receivePack(blobs: PackMember[]): Promise<void> {
@@ -183,8 +175,7 @@ export class S3BlobStore implements BlobStore, PackAccess {
   }
 
   uploadTarget(blob: BlobRef): UploadTarget {
-    if (blob.size <= PACK_MEMBER_MAX) return { digest: blob.digest, via: 'pack', method: 'PUT', url: PACK_URL, headers: {}, auth: true };
-    if (blob.size > Math.min(this.presignMaxBytes, MAX_PRESIGNED_PUT)) return { digest: blob.digest, via: 'put', method: 'PUT', url: blobPathOnServer(blob.digest), headers: {}, auth: true };
+    if (blob.size <= PACK_MEMBER_MAX || blob.size > Math.min(this.presignMaxBytes, MAX_PRESIGNED_PUT)) return throughServer(blob);
     const signed = presignS3({
       method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(blob.digest), region: this.settings.region,
       accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
@@ -400,72 +391,4 @@ export class S3BlobStore implements BlobStore, PackAccess {
   async close(): Promise<void> {
     this.client.destroy();
   }
-}
-
-export function requireDigestList(value: unknown, max = 100_000): BlobRef[] {
-  if (!Array.isArray(value)) throw invalid('"blobs" must be an array of {digest, size}.');
-  if (value.length > max) throw invalid(`At most ${max} blobs per request; split the list.`);
-  return value.map((b, i) => {
-    const { digest, size } = (b ?? {}) as BlobRef;
-    if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw invalid(`blobs[${i}].digest must be a SHA-256 (64 lowercase hex characters).`);
-    if (!Number.isSafeInteger(size) || size < 0) throw invalid(`blobs[${i}].size must be a whole number of bytes.`);
-    return { digest, size };
-  });
-}
-
-export interface PackMember extends BlobRef {
-  data: Buffer;
-}
-
-/**
- * Reads a pack upload: a first line of JSON `{"blobs":[{"digest","size"},…]}` then the blobs'
- * bytes back to back in that order. Every blob is hashed and checked against its digest; any
- * mismatch, short or long body rejects the whole pack before anything is stored.
- */
-export async function readPack(body: AsyncIterable<Buffer>): Promise<PackMember[]> {
-  let head: Buffer = Buffer.alloc(0);
-  let index: BlobRef[] | undefined;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let total = 0;
-  for await (const chunk of body) {
-    if (index) {
-      chunks.push(chunk);
-      received += chunk.length;
-    } else {
-      head = Buffer.concat([head, chunk]);
-      const nl = head.indexOf(10);
-      if (nl < 0) {
-        if (head.length > 4 << 20) throw invalid('A pack must start with one line of JSON listing its blobs (at most 4 MiB).');
-        continue;
-      }
-      let parsed: { blobs?: unknown };
-      try {
-        parsed = JSON.parse(head.subarray(0, nl).toString('utf8')) as { blobs?: unknown };
-      } catch {
-        throw invalid('The first line of a pack must be JSON: {"blobs":[{"digest","size"},…]}.');
-      }
-      index = requireDigestList(parsed?.blobs, PACK_MAX_BLOBS);
-      total = index.reduce((s, b) => s + b.size, 0);
-      if (index.some((b) => b.size > PACK_MEMBER_MAX)) throw invalid(`Pack members must be at most ${PACK_MEMBER_MAX} bytes; upload larger blobs on their own.`);
-      if (total > PACK_MAX_BYTES) throw invalid(`A pack may hold at most ${PACK_MAX_BYTES >> 20} MiB of blobs.`);
-      const rest = head.subarray(nl + 1);
-      chunks.push(rest);
-      received += rest.length;
-    }
-    if (received > total) throw integrity(`The pack carries more bytes than its ${index.length} blobs add up to; nothing was stored.`);
-  }
-  if (!index) throw invalid('The pack is empty: it needs a first line of JSON listing its blobs.');
-  if (received !== total) throw integrity(`The pack carries ${received} bytes of blobs, not the ${total} its index announces; nothing was stored.`);
-  const all = Buffer.concat(chunks, received);
-  const members: PackMember[] = [];
-  let offset = 0;
-  for (const b of index) {
-    const data = all.subarray(offset, offset + b.size);
-    offset += b.size;
-    const digest = createHash('sha256').update(data).digest('hex');
-    if (digest !== b.digest) throw digestMismatch(b, digest, data.length);
-    members.push({ ...b, data });
-  }
-  return members;
 }
