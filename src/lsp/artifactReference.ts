@@ -21,6 +21,8 @@ export interface ArtifactReference {
   project?: string;
   /** The artifact type written next to the reference (`type="dataset"`, `new Artifact(n, 'model')`). */
   type?: TypeArgument;
+  /** A `log` reference that is a path `[entity/][project/]collection` to link into (`link_artifact`). */
+  linkTarget?: boolean;
 }
 
 /** A string literal giving an artifact type, with where its text sits (for a quick fix). */

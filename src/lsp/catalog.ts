@@ -1,5 +1,5 @@
 import { describeError, isTroveError } from '../core/errors';
-import { parseRef, parseVersionAlias, validateName, type ArtifactRef } from '../core/names';
+import { parseRef, parseVersionAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import type { ArtifactSummary, RunRecord, VersionDetail, VersionSummary } from '../core/types';
 import { nearestNames } from './nearest';
@@ -11,6 +11,8 @@ export type Resolution =
   /** A `log` reference to an artifact that does not exist yet: logging creates v0. */
   | { kind: 'new-artifact'; ref: ArtifactRef }
   | { kind: 'invalid'; message: string }
+  /** A name W&B accepts (a registry collection with spaces, say) that no Trove artifact can have: not checked. */
+  | { kind: 'wandb-only'; message: string }
   | { kind: 'unknown-project'; ref: ArtifactRef; suggestions: string[] }
   | { kind: 'unknown-artifact'; ref: ArtifactRef; suggestions: string[] }
   | { kind: 'unknown-alias'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
@@ -129,9 +131,13 @@ export class ArtifactCatalog {
   }
 
   /** Resolves a reference found in a document; never throws (backend errors become `unavailable`). */
-  async resolve(reference: Pick<ArtifactReference, 'text' | 'role' | 'project' | 'type'>, defaultProject: string): Promise<Resolution> {
+  async resolve(reference: Pick<ArtifactReference, 'text' | 'role' | 'project' | 'type' | 'linkTarget'>, defaultProject: string): Promise<Resolution> {
     const parsed = interpretReference(reference, defaultProject);
-    if ('message' in parsed) return { kind: 'invalid', message: parsed.message };
+    if ('message' in parsed) {
+      return parsed.wandbOnly
+        ? { kind: 'wandb-only', message: `W&B accepts "${reference.text.trim()}", but it is not a Trove reference (${parsed.message.replace(/\.$/, '')}), so it is not checked against ${this.registry.location}.` }
+        : { kind: 'invalid', message: parsed.message };
+    }
     const ref = parsed;
     try {
       const artifacts = await this.artifacts(ref.project);
@@ -171,10 +177,20 @@ export class ArtifactCatalog {
 /**
  * The artifact a reference's text names. `use` references follow Trove's grammar
  * (`[entity/][project/]name[:vN|:alias]`, default `:latest`); `log` references are the name
- * an artifact is logged under, in the project written beside it or the default project.
+ * an artifact is logged under, in the project written beside it or the default project, or for a
+ * link target (`link_artifact`) a path `[entity/][project/]collection`. Text Trove cannot read but
+ * W&B accepts is marked `wandbOnly`.
  */
-export function interpretReference(reference: Pick<ArtifactReference, 'text' | 'role' | 'project'>, defaultProject: string): ArtifactRef | { message: string } {
+export function interpretReference(reference: Pick<ArtifactReference, 'text' | 'role' | 'project' | 'linkTarget'>, defaultProject: string): ArtifactRef | { message: string; wandbOnly?: boolean } {
   try {
+    if (reference.role === 'log' && reference.linkTarget) {
+      const parts = reference.text.trim().split('/');
+      if (reference.text.includes(':') || parts.length > 3 || parts.some((p) => p === '')) {
+        return { message: `"${reference.text}" is not a collection to link into: write [entity/][project/]collection, without ":alias".` };
+      }
+      const project = parts.length >= 2 ? parts[parts.length - 2] : reference.project ?? defaultProject;
+      return { project: validateProject(project), name: validateName(parts[parts.length - 1]), alias: 'latest', ...(parts.length === 3 ? { entity: parts[0] } : {}) };
+    }
     if (reference.role === 'log') {
       if (/[:/]/.test(reference.text)) {
         return { message: `"${reference.text}" is not an artifact name: the name an artifact is logged under has no "/" or ":".` };
@@ -183,6 +199,40 @@ export function interpretReference(reference: Pick<ArtifactReference, 'text' | '
     }
     return parseRef(reference.text, defaultProject);
   } catch (e) {
-    return { message: describeError(e) };
+    return { message: describeError(e), ...(wandbAccepts(reference) ? { wandbOnly: true } : {}) };
   }
+}
+
+/** Characters W&B refuses in entity and project names (its `validate_project_name`). */
+const WANDB_PROJECT_REFUSES = /[/\\#?%:\n]/;
+/** W&B's artifact names, as `wandb.Artifact(name)` and `log_model(name=)` check them. */
+const WANDB_ARTIFACT_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Whether W&B accepts the reference's text where it is written, by W&B's own rules: artifact names
+ * of letters, digits, "_", "-" and "." (a leading "." included); in paths (`use_artifact`,
+ * `link_artifact`) project and entity names without `/ \ # ? % :`, aliases without "/" or ":",
+ * and names as artifact names, except that a registry's collections (`wandb-registry-<name>/…`)
+ * may hold spaces and any character but "/" and ":".
+ */
+export function wandbAccepts(reference: Pick<ArtifactReference, 'text' | 'role' | 'linkTarget'>): boolean {
+  const text = reference.text.trim();
+  if (!text) return false;
+  if (reference.role === 'log' && !reference.linkTarget) return WANDB_ARTIFACT_NAME.test(text);
+  let path = text;
+  if (!reference.linkTarget) {
+    const colon = text.lastIndexOf(':');
+    if (colon >= 0 && !text.slice(colon).includes('/')) {
+      const alias = text.slice(colon + 1);
+      if (!alias.trim() || /[/:]/.test(alias)) return false;
+      path = text.slice(0, colon);
+    }
+  }
+  const parts = path.split('/');
+  if (parts.length > 3 || parts.some((p) => !p.trim() || p.length > 128)) return false;
+  const name = parts[parts.length - 1];
+  if (!parts.slice(0, -1).every((p) => !WANDB_PROJECT_REFUSES.test(p))) return false;
+  // Only a registry's collections (project "wandb-registry-…") may have names beyond artifact names'.
+  const registry = parts.length >= 2 && parts[parts.length - 2].startsWith('wandb-registry-');
+  return registry ? !/[:\n]/.test(name) : WANDB_ARTIFACT_NAME.test(name);
 }

@@ -26,6 +26,8 @@ export async function hoverMarkdown(catalog: ArtifactCatalog, reference: Artifac
         ...(links ? ['', commandLink(`Log a Folder as "${name}"`, ClientCommands.logFolder, args)] : []),
       ].join('\n');
     }
+    case 'wandb-only':
+      return `**Trove** · ${escapeMarkdown(resolution.message)}`;
     default:
       return `**Trove** · ${escapeMarkdown(problemMessage(resolution) ?? '')}`;
   }
@@ -68,6 +70,9 @@ export function problemMessage(resolution: Resolution): string | undefined {
       return undefined;
     case 'invalid':
       return resolution.message;
+    case 'wandb-only':
+      // Not a problem: W&B accepts it. The hover says why it is not checked.
+      return undefined;
     case 'unavailable':
       return resolution.message;
     case 'unknown-project':

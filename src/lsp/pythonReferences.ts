@@ -1,18 +1,49 @@
 import type { ArtifactReference, ReferenceRole } from './artifactReference';
 import { callArguments, endOfWord, isDigit, isSpace, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
 
+/** How one W&B call names an artifact: which argument (position or keywords), and what it means. */
+interface CallPick {
+  index?: number;
+  keywords: string[];
+  role: ReferenceRole;
+  via: string;
+  typeIndex?: number;
+  /** The argument is a path `[entity/][project/]collection` to link into (`link_artifact`). */
+  linkTarget?: boolean;
+}
+
+/** The W&B calls whose string arguments name artifacts, by the callee's name. */
+const CALLS: Record<string, CallPick> = {
+  use_artifact: { index: 0, keywords: ['artifact_or_name', 'artifact', 'name'], role: 'use', via: 'use_artifact' },
+  use_model: { index: 0, keywords: ['name'], role: 'use', via: 'use_model' },
+  Artifact: { index: 0, keywords: ['name'], role: 'log', via: 'wandb.Artifact', typeIndex: 1 },
+  log_artifact: { keywords: ['name'], role: 'log', via: 'log_artifact' },
+  log_model: { index: 1, keywords: ['name'], role: 'log', via: 'log_model' },
+  link_artifact: { index: 1, keywords: ['target_path'], role: 'log', via: 'link_artifact', linkTarget: true },
+};
+
 /**
  * Artifact references in Python source (a file or one notebook cell, with the `wandb.Api()`
- * variables the notebook's other cells bind), in the W&B idioms Trove users write:
+ * variables and imports of the notebook's other cells), in the W&B idioms Trove users write:
  *
- *   run.use_artifact("mnist:latest")              use   (positional or artifact_or_name=)
+ *   run.use_artifact("mnist:latest")              use   (positional, artifact_or_name=, artifact= or name=)
+ *   run.use_model("mnist-cnn:v2")                 use   (also wandb.use_model; positional or name=)
  *   wandb.Api().artifact("team/proj/mnist:v2")    use   (also api.artifact(…) where api = wandb.Api())
  *   wandb.Artifact("mnist", type="dataset")       log   (positional or name=)
  *   run.log_artifact(path, name="mnist")          log   (name=)
+ *   run.log_model(path, name="mnist-cnn")         log   (second positional or name=)
+ *   run.link_artifact(art, "proj/collection")     log   (a collection to link into; target_path=)
+ *
+ * A callee is W&B's unless imports say otherwise: `comet_ml.Artifact(…)`, `from comet_ml import
+ * Artifact`, `mlflow.pytorch.log_model(…)` are another library's. A call through a name bound by
+ * an import from a module other than `wandb` is skipped; calls on variables (`run.…`) and names
+ * that nothing imports are taken as W&B's.
  */
-export function findPythonReferences(text: string, apiVariablesElsewhere: Iterable<string> = []): ArtifactReference[] {
+export function findPythonReferences(text: string, apiVariablesElsewhere: Iterable<string> = [], importsElsewhere?: ReadonlyMap<string, string>): ArtifactReference[] {
   const tokens = scanPython(text);
-  const apiVariables = findApiVariables(tokens);
+  const imports = findImportBindings(tokens);
+  if (importsElsewhere) for (const [name, module] of importsElsewhere) if (!imports.has(name)) imports.set(name, module);
+  const apiVariables = findApiVariables(tokens, imports);
   for (const name of apiVariablesElsewhere) apiVariables.add(name);
   const out: ArtifactReference[] = [];
   for (let i = 1; i < tokens.length; i++) {
@@ -20,56 +51,165 @@ export function findPythonReferences(text: string, apiVariablesElsewhere: Iterab
     if (open.kind !== 'op' || open.value !== '(') continue;
     const callee = tokens[i - 1];
     if (callee.kind !== 'name') continue;
-    const dotted = i >= 2 && tokens[i - 2].kind === 'op' && tokens[i - 2].value === '.';
-    let pick: { index?: number; keyword?: string; role: ReferenceRole; via: string; typeIndex?: number } | undefined;
-    switch (callee.value) {
-      case 'use_artifact':
-        pick = { index: 0, keyword: 'artifact_or_name', role: 'use', via: 'use_artifact' };
-        break;
-      case 'artifact':
-        if (dotted && i >= 3 && isApiReceiver(tokens, i - 3, apiVariables)) pick = { index: 0, keyword: 'name', role: 'use', via: 'Api().artifact' };
-        break;
-      case 'Artifact':
-        pick = { index: 0, keyword: 'name', role: 'log', via: 'wandb.Artifact', typeIndex: 1 };
-        break;
-      case 'log_artifact':
-        pick = { keyword: 'name', role: 'log', via: 'log_artifact' };
-        break;
+    let pick: CallPick | undefined;
+    const name = calleeName(tokens, i - 1, imports);
+    if (name === 'artifact') {
+      const dotted = i >= 3 && tokens[i - 2].kind === 'op' && tokens[i - 2].value === '.';
+      if (dotted && isApiReceiver(tokens, i - 3, apiVariables, imports)) pick = { index: 0, keywords: ['name'], role: 'use', via: 'Api().artifact' };
+    } else if (Object.prototype.hasOwnProperty.call(CALLS, name) && !isForeignCallee(tokens, i - 1, imports)) {
+      pick = CALLS[name];
     }
     if (!pick) continue;
     const { args } = callArguments(tokens, i, '=');
-    const str = singleString(pickArgument(args, pick.index, pick.keyword));
+    let arg;
+    for (const keyword of pick.keywords) arg ??= pickArgument(args, undefined, keyword);
+    const str = singleString(arg ?? pickArgument(args, pick.index, undefined));
     if (!str) continue;
     const type = singleString(pickArgument(args, pick.typeIndex, 'type'));
-    out.push({ text: str.value, start: str.contentStart, end: str.contentEnd, role: pick.role, via: pick.via, ...(type ? { type: typeArgument(type) } : {}) });
+    out.push({
+      text: str.value, start: str.contentStart, end: str.contentEnd, role: pick.role, via: pick.via,
+      ...(type ? { type: typeArgument(type) } : {}), ...(pick.linkTarget ? { linkTarget: true } : {}),
+    });
   }
   return out;
 }
 
+/** Whether a module path is W&B's (`wandb`, `wandb.sdk…`). */
+function isWandbModule(module: string): boolean {
+  return module === 'wandb' || module.startsWith('wandb.');
+}
+
+/**
+ * The name a dotted call starts from (`run` in `run.use_artifact`, `comet_ml` in
+ * `comet_ml.Artifact`, the callee itself when not dotted), or undefined when it starts from a
+ * call or subscript (`wandb.init().use_artifact`).
+ */
+function chainRoot(tokens: Token[], at: number): string | undefined {
+  let j = at;
+  while (j >= 2 && tokens[j - 1].kind === 'op' && tokens[j - 1].value === '.') {
+    if (tokens[j - 2].kind !== 'name') return undefined;
+    j -= 2;
+  }
+  return tokens[j].value;
+}
+
+/** The callee's name, seen through an import alias (`from wandb import Artifact as WA`: `WA(…)` is `Artifact`). */
+function calleeName(tokens: Token[], at: number, imports: ReadonlyMap<string, string>): string {
+  const name = tokens[at].value;
+  if (at >= 1 && tokens[at - 1].kind === 'op' && tokens[at - 1].value === '.') return name;
+  const bound = imports.get(name);
+  return bound && isWandbModule(bound) ? bound.slice(bound.lastIndexOf('.') + 1) : name;
+}
+
+/** The callee at `at` goes through a name imported from a library other than W&B. */
+function isForeignCallee(tokens: Token[], at: number, imports: ReadonlyMap<string, string>): boolean {
+  const root = chainRoot(tokens, at);
+  if (root === undefined) return false;
+  const module = imports.get(root);
+  return module !== undefined && !isWandbModule(module);
+}
+
 /** `Api()` / `wandb.Api(…)` right before `.artifact`, or a variable assigned from one. */
-function isApiReceiver(tokens: Token[], at: number, apiVariables: Set<string>): boolean {
+function isApiReceiver(tokens: Token[], at: number, apiVariables: Set<string>, imports: ReadonlyMap<string, string>): boolean {
   const t = tokens[at];
   if (t.kind === 'name') return apiVariables.has(t.value);
   if (t.kind === 'op' && t.value === ')') {
     const open = matchingOpen(tokens, at);
-    return open > 0 && tokens[open - 1].kind === 'name' && tokens[open - 1].value === 'Api';
+    return open > 0 && tokens[open - 1].kind === 'name' && calleeName(tokens, open - 1, imports) === 'Api' && !isForeignCallee(tokens, open - 1, imports);
   }
   return false;
 }
 
 /** Names a piece of Python binds to `wandb.Api()`: another notebook cell's `api = wandb.Api()` counts in this one. */
 export function findApiVariableNames(text: string): Set<string> {
-  return text.includes('Api') ? findApiVariables(scanPython(text)) : new Set();
+  if (!text.includes('Api')) return new Set();
+  const tokens = scanPython(text);
+  return findApiVariables(tokens, findImportBindings(tokens));
 }
 
-/** Names bound by `x = Api(…)` or `x = wandb.Api(…)`. */
-function findApiVariables(tokens: Token[]): Set<string> {
+/** What a piece of Python imports, by the name it binds (`import wandb as wb`: wb → wandb); for a notebook's other cells. */
+export function findPythonImports(text: string): Map<string, string> {
+  return text.includes('import') ? findImportBindings(scanPython(text)) : new Map();
+}
+
+/**
+ * Names bound by imports, to the module path they stand for: `import a.b` binds `a` to `a`,
+ * `import a.b as c` binds `c` to `a.b`, `from a.b import c as d` binds `d` to `a.b.c`.
+ */
+function findImportBindings(tokens: Token[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const isOp = (k: number, v: string) => tokens[k]?.kind === 'op' && tokens[k].value === v;
+  const isName = (k: number, v: string) => tokens[k]?.kind === 'name' && tokens[k].value === v;
+  // A module path `a.b.c` (or a relative `..a`) from `from`; tokens carry no line ends, so it stops
+  // where the name-dot alternation does.
+  const dotted = (from: number): { path: string; next: number } => {
+    let j = from;
+    let path = '';
+    while (isOp(j, '.')) {
+      path += '.';
+      j++;
+    }
+    if (tokens[j]?.kind === 'name' && tokens[j].value !== 'import') {
+      path += tokens[j].value;
+      j++;
+      while (isOp(j, '.') && tokens[j + 1]?.kind === 'name') {
+        path += `.${tokens[j + 1].value}`;
+        j += 2;
+      }
+    }
+    return { path, next: j };
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    if (isName(i, 'import')) {
+      // import a.b [as c], d
+      let j = i + 1;
+      for (;;) {
+        const { path, next } = dotted(j);
+        if (!path) break;
+        j = next;
+        if (isName(j, 'as') && tokens[j + 1]?.kind === 'name') {
+          out.set(tokens[j + 1].value, path);
+          j += 2;
+        } else {
+          out.set(path.split('.')[0], path.split('.')[0]);
+        }
+        if (!isOp(j, ',')) break;
+        j++;
+      }
+      i = j - 1;
+    } else if (isName(i, 'from')) {
+      // from a.b import c [as d], e   /   from a.b import (c, d)
+      const { path, next } = dotted(i + 1);
+      if (!path || !isName(next, 'import')) continue;
+      let j = next + 1;
+      if (isOp(j, '(')) j++;
+      while (tokens[j]?.kind === 'name') {
+        const name = tokens[j].value;
+        j++;
+        if (isName(j, 'as') && tokens[j + 1]?.kind === 'name') {
+          out.set(tokens[j + 1].value, `${path}.${name}`);
+          j += 2;
+        } else {
+          out.set(name, `${path}.${name}`);
+        }
+        if (!isOp(j, ',')) break;
+        j++;
+      }
+      // The `import` of this statement is consumed here, not read as an `import a` statement.
+      i = j - 1;
+    }
+  }
+  return out;
+}
+
+/** Names bound by `x = Api(…)` or `x = wandb.Api(…)` (not another library's `Api`). */
+function findApiVariables(tokens: Token[], imports: ReadonlyMap<string, string>): Set<string> {
   const out = new Set<string>();
   for (let i = 0; i + 3 < tokens.length; i++) {
     if (tokens[i].kind !== 'name' || tokens[i + 1].kind !== 'op' || tokens[i + 1].value !== '=') continue;
     let j = i + 2;
     while (j + 1 < tokens.length && tokens[j].kind === 'name' && tokens[j + 1].kind === 'op' && tokens[j + 1].value === '.') j += 2;
-    if (tokens[j]?.kind === 'name' && tokens[j].value === 'Api' && tokens[j + 1]?.value === '(') out.add(tokens[i].value);
+    if (tokens[j]?.kind === 'name' && calleeName(tokens, j, imports) === 'Api' && tokens[j + 1]?.value === '(' && !isForeignCallee(tokens, j, imports)) out.add(tokens[i].value);
   }
   return out;
 }

@@ -28,13 +28,13 @@ export function referenceLanguage(languageId: string): ReferenceLanguage | undef
 }
 
 /**
- * Every artifact reference in `text`, in document order. `apiVariables`: Python names bound to
- * `wandb.Api()` outside this text (in a notebook's other cells).
+ * Every artifact reference in `text`, in document order. `apiVariables` and `imports`: Python
+ * names bound to `wandb.Api()` and by imports outside this text (in a notebook's other cells).
  */
-export function findReferences(language: ReferenceLanguage, text: string, apiVariables?: Iterable<string>): ArtifactReference[] {
+export function findReferences(language: ReferenceLanguage, text: string, apiVariables?: Iterable<string>, imports?: ReadonlyMap<string, string>): ArtifactReference[] {
   switch (language) {
     case 'python':
-      return findPythonReferences(text, apiVariables);
+      return findPythonReferences(text, apiVariables, imports);
     case 'script':
       return findScriptReferences(text);
     case 'config':

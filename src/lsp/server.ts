@@ -23,7 +23,7 @@ import {
 } from './protocol';
 import { normalizeSettings, pickTroveSettings, pushedTroveSettings } from './settings';
 import { versionCardMarkdown } from './versionCard';
-import { findApiVariableNames } from './pythonReferences';
+import { findApiVariableNames, findPythonImports } from './pythonReferences';
 import { findReferences, referenceAt, referenceLanguage, type ArtifactReference } from './references';
 
 export interface TroveServerOptions {
@@ -92,14 +92,20 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     if (cached && cached.key === key) return cached.references;
     const language = referenceLanguage(document.languageId);
     let apiVariables: Set<string> | undefined;
+    let imports: Map<string, string> | undefined;
     if (notebook && language === 'python') {
       apiVariables = new Set();
+      imports = new Map();
       for (const cell of notebook.cells) {
         const sibling = notebooks.getCellTextDocument(cell);
-        if (sibling && sibling.uri !== document.uri && sibling.languageId === 'python') findApiVariableNames(sibling.getText()).forEach((n) => apiVariables!.add(n));
+        if (sibling && sibling.uri !== document.uri && sibling.languageId === 'python') {
+          const text = sibling.getText();
+          findApiVariableNames(text).forEach((n) => apiVariables!.add(n));
+          findPythonImports(text).forEach((module, name) => imports!.set(name, module));
+        }
       }
     }
-    const references = language ? findReferences(language, document.getText(), apiVariables) : [];
+    const references = language ? findReferences(language, document.getText(), apiVariables, imports) : [];
     analyses.set(document.uri, { key, version: document.version, references });
     return references;
   }

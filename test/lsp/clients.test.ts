@@ -213,3 +213,26 @@ describe('workspace/executeCommand for clients without Trove commands', () => {
     });
   });
 });
+
+describe('W&B code from other projects (issue 11, item 20)', () => {
+  test("other libraries' calls are not checked, W&B's other calls are, and names W&B accepts are not flagged", async () => {
+    await withClient({ settings: { storePath: store, project: 'demo' } }, async (c, uri) => {
+      const text = [
+        'import comet_ml',
+        'x = comet_ml.Artifact("mnist raw", "dataset")',
+        'm = run.use_model("mnist-cnn:candidate")',
+        'r = run.use_artifact("wandb-registry-model/My Model:v0")',
+        'run.link_artifact(art, "wandb-registry-model/My Model")',
+        'y = run.use_artifact(name="mnist-raw:nope")',
+        'z = wandb.use_model(name="mnist-cnn:v9")',
+      ].join('\n');
+      await c.open(uri, 'python', text);
+      const ds = await c.diagnosticsFor(uri, 1);
+      assert.deepEqual(ds.map((d) => [d.range.start.line, d.code]).sort(), [[5, 'unknown-alias'], [6, 'unknown-version']]);
+      const hover = async (line: number, character: number) => markdown(await c.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } }));
+      assert.match(await hover(2, 22), /^\*\*demo\/mnist-cnn:v0\*\* · model/);
+      assert.match(await hover(3, 30), /^\*\*Trove\*\* · W&B accepts "wandb-registry-model\/My Model:v0", but it is not a Trove reference \(Invalid artifact name "My Model"/);
+      assert.equal(await c.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 26 } }), null, 'comet_ml.Artifact is not a reference');
+    });
+  });
+});

@@ -55,6 +55,61 @@ describe('Python references', () => {
   });
 });
 
+describe('Python references: whose call it is, and the names W&B accepts (issue 11, item 20)', () => {
+  test("another library's Artifact, log_model or Api is not W&B's: the callee's import decides", () => {
+    assert.deepEqual(refs('python', [
+      'import comet_ml, mlflow.pytorch',
+      'import wandb as wb',
+      'from wandb import Artifact',
+      'from clearml import Task as T',
+      'a = comet_ml.Artifact("comet-data", artifact_type="dataset")',
+      'b = mlflow.pytorch.log_model(model, name="mlflow-model")',
+      'c = wb.Artifact("wb-data", type="dataset")',
+      'd = Artifact("bare-wandb")',
+      'e = run.use_artifact("x:v1")',
+      'f = wandb.init().use_artifact("y")',
+      'g = T.use_artifact("clearml-not-wandb")',
+    ].join('\n')), ['log wandb.Artifact wb-data', 'log wandb.Artifact bare-wandb', 'use use_artifact x:v1', 'use use_artifact y']);
+    assert.deepEqual(refs('python', 'from comet_ml import Artifact\nx = Artifact("comet")\nfrom wandb.sdk.artifacts.artifact import Artifact as WA\ny = WA("w")'), ['log wandb.Artifact w']);
+    assert.deepEqual(refs('python', 'import clearml\napi = clearml.Api()\napi.artifact("no")\nw = wandb.Api()\nw.artifact("yes")'), ['use Api().artifact yes']);
+    // A notebook's other cells: their imports count in this one.
+    assert.deepEqual(findReferences('python', 'x = Artifact("n")\ny = cm.Artifact("m")', [], new Map([['Artifact', 'comet_ml.Artifact'], ['cm', 'comet_ml']])), []);
+    assert.deepEqual(findReferences('python', 'x = Artifact("n")', [], new Map([['Artifact', 'wandb.Artifact']])).map((r) => r.text), ['n']);
+  });
+
+  test('use_artifact(artifact=…) and (name=…), run.use_model and wandb.use_model, log_model(name=…), link_artifact', () => {
+    assert.deepEqual(refs('python', [
+      'run.use_artifact(artifact="a1:v0")',
+      'run.use_artifact(name="a2")',
+      'run.use_model("m1:v1")',
+      'wandb.use_model(name="m2")',
+      'run.log_model(path="./m", name="m3")',
+      'run.log_model("./m", "m4")',
+      'run.link_artifact(art, "wandb-registry-model/My Model")',
+      'run.link_artifact(artifact=art, target_path="proj/coll")',
+    ].join('\n')), [
+      'use use_artifact a1:v0', 'use use_artifact a2', 'use use_model m1:v1', 'use use_model m2', 'log log_model m3', 'log log_model m4',
+      'log link_artifact wandb-registry-model/My Model', 'log link_artifact proj/coll',
+    ]);
+  });
+
+  test('names W&B accepts but Trove cannot hold are told apart from invalid ones', () => {
+    const wandbOnly = (text: string, role: 'use' | 'log', linkTarget?: boolean) => (interpretReference({ text, role, ...(linkTarget ? { linkTarget } : {}) }, 'd') as { wandbOnly?: boolean }).wandbOnly === true;
+    assert.ok(wandbOnly('wandb-registry-model/My Model Collection:v0', 'use'));
+    assert.ok(wandbOnly('acme/wandb-registry-model/My Collection:production', 'use'));
+    assert.ok(wandbOnly('wandb-registry-model/My Model', 'log', true));
+    assert.ok(wandbOnly('.hidden', 'log'));
+    assert.ok(!wandbOnly('a b', 'log'), 'W&B refuses spaces in artifact names');
+    assert.ok(!wandbOnly('proj/a b:v0', 'use'), 'outside a registry too');
+    assert.ok(!wandbOnly('a/b/c/d', 'use'));
+    assert.ok(!wandbOnly('p?/x:v1', 'use'));
+    assert.ok(!wandbOnly('x:', 'use'));
+    assert.deepEqual(interpretReference({ text: 'proj/coll', role: 'log', linkTarget: true }, 'd'), { project: 'proj', name: 'coll', alias: 'latest' });
+    assert.deepEqual(interpretReference({ text: 'coll', role: 'log', linkTarget: true }, 'd'), { project: 'd', name: 'coll', alias: 'latest' });
+    assert.match((interpretReference({ text: 'proj/coll:v1', role: 'log', linkTarget: true }, 'd') as { message: string }).message, /without ":alias"/);
+  });
+});
+
 describe('TypeScript / JavaScript references', () => {
   test('useArtifact, new Artifact and logArtifact({project, name})', () => {
     const text = [
