@@ -132,7 +132,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     const missing = missingStore(settings);
     if (missing) {
       backend = { ok: false, key, message: missing.message, missing: missing.path };
-      report(key, missing.message);
+      connection.console.error(`Trove: ${missing.message}`);
       return backend;
     }
     try {
@@ -143,14 +143,16 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
       connection.console.info(`Trove: reading ${registry.location}`);
     } catch (e) {
       backend = { ok: false, key, message: describeError(e) };
-      report(key, backend.message);
+      connection.console.error(`Trove: ${backend.message}`);
     }
     return backend;
   }
 
-  /** Logs why the backend cannot be used and, once per setting, shows it to the user. */
+  /**
+   * Shows why the backend cannot be used, once per setting, when it matters: a document has
+   * references to check (a Python file without any says nothing).
+   */
   function report(key: string, message: string): void {
-    connection.console.error(`Trove: ${message}`);
     if (reported.has(key)) return;
     reported.add(key);
     void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: `Trove: ${message}` });
@@ -205,6 +207,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     const b = useBackend();
     let diagnostics;
     if (!b.ok) {
+      if (references.length) report(b.key, b.message);
       diagnostics = references.length
         ? [{ range: { start: document.positionAt(references[0].start), end: document.positionAt(references[0].end) }, severity: DiagnosticSeverity.Information, source: DIAGNOSTIC_SOURCE, code: DiagnosticCodes.backendUnavailable, message: b.message }]
         : [];

@@ -104,6 +104,11 @@ describe('a store folder that does not exist', () => {
   test('is reported (diagnostic, hover, one message), not read as an empty store; logging there creates it and it is read', async () => {
     const missing = join(root, 'no-such-store');
     await withClient({ settings: { storePath: missing, project: 'demo' } }, async (c, uri) => {
+      // A Python file without references says nothing about the store.
+      const plain = uri.replace(/train\.py$/, 'plain.py');
+      await c.open(plain, 'python', 'print("no artifacts here")\n');
+      assert.deepEqual(await c.diagnosticsFor(plain, 1), []);
+      assert.equal(c.messages.length, 0);
       await c.open(uri, 'python', TEXT);
       const ds = await c.diagnosticsFor(uri, 1);
       assert.deepEqual(codes(ds), ['backend-unavailable']);
