@@ -87,10 +87,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['trove verify mnist:v1', 'trove verify mnist:v1 --root artifacts/mnist-v1'],
   },
   gc: {
-    usage: '[--dry-run]',
+    usage: '[--dry-run] [--min-age S]',
     summary: 'remove stored content that no version uses',
-    options: [['--dry-run', 'only say what would be removed']],
-    examples: ['trove gc --dry-run'],
+    details: 'Safe beside running logs: commits and gc exclude each other, and a log whose unused content gc removed stores it again.',
+    options: [['--dry-run', 'only say what would be removed'], ['--min-age S', 'leave content stored less than S seconds ago (default 3600)']],
+    examples: ['trove gc --dry-run', 'trove gc --min-age 0'],
   },
   run: {
     usage: '--job-type T [--name N] -- <command...>',

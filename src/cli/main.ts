@@ -56,7 +56,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx:
   diff: { options: {}, run: cmdDiff },
   lineage: { options: { depth: { type: 'string' } }, run: cmdLineage },
   verify: { options: { root: { type: 'string' } }, run: cmdVerify },
-  gc: { options: { 'dry-run': { type: 'boolean' } }, run: cmdGc },
+  gc: { options: { 'dry-run': { type: 'boolean' }, 'min-age': { type: 'string' } }, run: cmdGc },
   run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
 };
 
@@ -213,8 +213,12 @@ async function cmdLog(ctx: Ctx): Promise<void> {
       aliases, description: str(ctx, 'description'), metadata, runId, cacheDir: ctx.cacheDir,
     }, { progress }),
   ).finally(() => progress?.done());
+  if (result.skipped.length) {
+    const shown = result.skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join('; ');
+    process.stderr.write(`trove: left out ${result.skipped.length} ${result.skipped.length === 1 ? 'entry that is' : 'entries that are'} not a regular file: ${shown}${result.skipped.length > 5 ? `; and ${result.skipped.length - 5} more (--json lists them)` : ''}.\n`);
+  }
   if (ctx.json) {
-    ctx.out(JSON.stringify({ ref: result.ref, version: result.version, digest: result.digest, created: result.created, files: result.files, storedFiles: result.storedFiles, size: result.size }));
+    ctx.out(JSON.stringify({ ref: result.ref, version: result.version, digest: result.digest, created: result.created, files: result.files, storedFiles: result.storedFiles, size: result.size, ...(result.skipped.length ? { skipped: result.skipped } : {}) }));
   } else if (result.created) {
     ctx.out(`${result.ref} created: ${result.files} files, ${formatSize(result.size)} (${result.storedFiles} new in the store)`);
   } else {
@@ -355,7 +359,9 @@ async function cmdVerify(ctx: Ctx): Promise<number> {
 
 async function cmdGc(ctx: Ctx): Promise<void> {
   const dryRun = !!ctx.flags['dry-run'];
-  const r = await ctx.registry.gc(dryRun);
+  const minAge = str(ctx, 'min-age');
+  if (minAge !== undefined && !/^\d+$/.test(minAge)) throw usageError('--min-age must be a whole number of seconds (default 3600).');
+  const r = await ctx.registry.gc(dryRun, minAge === undefined ? {} : { minAgeSeconds: Number(minAge) });
   if (ctx.json) return ctx.out(JSON.stringify(r));
   ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatSize(r.bytes)})`);
 }

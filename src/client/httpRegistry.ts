@@ -9,10 +9,11 @@ import type { RequestInit, Response } from 'node-fetch';
 import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { forEachLimit, hashFile } from '../core/hash';
 import { formatRef, type ArtifactRef } from '../core/names';
+import { withoutPrototype } from '../core/manifest';
 import { PackCache } from '../core/packCache';
 import type { Registry } from '../core/registry';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
   RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
@@ -223,8 +224,9 @@ export class HttpRegistry implements Registry {
     return this.list(Routes.listVersions, { project, name }, `listing the versions of ${project}/${name}`);
   }
 
-  getVersion(ref: ArtifactRef): Promise<VersionDetail> {
-    return this.call(Routes.getVersion, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading ${formatRef(ref.project, ref.name, ref.alias)}` });
+  async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
+    const v = await this.call<VersionDetail>(Routes.getVersion, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading ${formatRef(ref.project, ref.name, ref.alias)}` });
+    return { ...v, manifest: withoutPrototype(v.manifest) };
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -513,8 +515,8 @@ export class HttpRegistry implements Registry {
     return this.call(Routes.lineage, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}`, query: `?depth=${depth}` });
   }
 
-  gc(dryRun: boolean): Promise<GcResult> {
-    return this.call(Routes.gc, {}, { what: 'collecting unused blobs', body: { dryRun }, idempotent: true });
+  gc(dryRun: boolean, options: GcOptions = {}): Promise<GcResult> {
+    return this.call(Routes.gc, {}, { what: 'collecting unused blobs', body: { dryRun, ...(options.minAgeSeconds !== undefined ? { minAgeSeconds: options.minAgeSeconds } : {}) }, idempotent: true });
   }
 
   // ---- changes ------------------------------------------------------------------------------

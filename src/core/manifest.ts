@@ -93,8 +93,16 @@ export function sortUtf8(paths: string[]): string[] {
   return paths.some((p) => SURROGATE.test(p)) ? paths.sort(byUtf8) : paths.sort();
 }
 
+/**
+ * The same entries in an object without a prototype: a lookup by a name that comes from a
+ * user or a file (`constructor`, `toString`) finds only what was stored under it.
+ */
+export function withoutPrototype<T>(record: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, record);
+}
+
 export function sortManifest(manifest: Manifest): Manifest {
-  const out: Manifest = {};
+  const out: Manifest = Object.create(null) as Manifest;
   for (const path of sortUtf8(Object.keys(manifest))) out[path] = manifest[path];
   return out;
 }

@@ -8,7 +8,7 @@ import { forEachLimit, hashFile } from './hash';
 import { byUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
-import { scanFolder, type ScannedFile } from './scan';
+import { scanFolder, type ScannedFile, type SkippedEntry } from './scan';
 import { StatCache } from './statCache';
 import type { CommitResult, Manifest, TransferOptions, VersionDetail } from './types';
 
@@ -35,6 +35,8 @@ export interface LogRequest {
 export interface LogOutcome extends CommitResult {
   ref: string;
   storedFiles: number;
+  /** Entries of the folders that were left out (not regular files, or the store itself), with why. */
+  skipped: SkippedEntry[];
 }
 
 /**
@@ -50,18 +52,21 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
   (req.aliases ?? []).forEach((a) => validateAlias(a, { allowLatest: true }));
   const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
   const scanned: ScannedFile[] = [];
+  const skipped: SkippedEntry[] = [];
+  // An embedded store inside a logged folder is left out: logging it would store the store.
+  const exclude = registry.storeFolder ? [registry.storeFolder] : [];
   options.progress?.report({ phase: 'scanning' });
   for (const dir of req.content.dirs) {
-    const found = await scanFolder(dir.absPath, { prefix: dir.prefix, cache, signal: options.signal, onFile: (n) => options.progress?.report({ totalFiles: scanned.length + n }) });
+    const found = await scanFolder(dir.absPath, { prefix: dir.prefix, cache, signal: options.signal, skipped, exclude, onFile: (n) => options.progress?.report({ totalFiles: scanned.length + n }) });
     // One at a time: spreading a folder's files into push() passes each as an argument on the stack.
     for (const f of found) scanned.push(f);
   }
   for (const f of req.content.files) {
-    const [one] = await scanFolder(f.absPath, { cache, signal: options.signal });
-    if (!one) throw invalid(`${f.absPath} is not a regular file.`);
+    const [one] = await scanFolder(f.absPath, { cache, signal: options.signal, exclude });
+    if (!one) throw invalid(`${f.absPath} is a folder, not a file; add it as a folder.`);
     scanned.push({ ...one, path: validateManifestPath(f.path) });
   }
-  const manifest: Manifest = {};
+  const manifest: Manifest = Object.create(null) as Manifest;
   const seen = new Set<string>();
   const claim = (path: string) => {
     if (seen.has(path)) throw invalid(`Two entries of the artifact would have the path "${path}"; give one of them another name.`);
@@ -73,7 +78,9 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
     manifest[r.path] = await describeReference(r.uri, options.signal);
   }
   if (scanned.length === 0 && req.content.references.length === 0) {
-    throw invalid('There is nothing to log: the folder holds no files. Add files or pick another folder.');
+    throw invalid(skipped.length
+      ? `There is nothing to log: the folder holds no regular files (${skipped.length} other entries left out, first: ${skipped[0].path}, ${skipped[0].reason}). Add files or pick another folder.`
+      : 'There is nothing to log: the folder holds no files. Add files or pick another folder.');
   }
   throwIfAborted(options.signal);
   const commit = () => registry.commitVersion({
@@ -88,7 +95,7 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
     try {
       options.progress?.report({ phase: 'committing', totalFiles: scanned.length, files: scanned.length });
       const result = await commit();
-      return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles: 0 };
+      return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles: 0, skipped };
     } catch (e) {
       if (!(e instanceof TroveError && e.code === 'integrity')) throw e;
     }
@@ -96,19 +103,33 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
   // Stored in path order, the order downloads read them in: small files then sit in their pack
   // in the order they are read back.
   scanned.sort((a, b) => byUtf8(a.path, b.path));
-  const stored = await registry.storeFiles(scanned, options);
   let storedFiles = 0;
-  stored.forEach((s, i) => {
-    manifest[s.path] = { digest: s.digest, size: s.size };
-    cache.remember(scanned[i].absPath, scanned[i].key, s.digest);
-    if (s.stored) storedFiles++;
-  });
-  cache.save();
-  throwIfAborted(options.signal);
-  options.progress?.report({ phase: 'committing' });
-  const result = await commit();
-  return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles };
+  for (let attempt = 1; ; attempt++) {
+    const stored = await registry.storeFiles(scanned, options);
+    stored.forEach((s, i) => {
+      manifest[s.path] = { digest: s.digest, size: s.size };
+      cache.remember(scanned[i].absPath, scanned[i].key, s.digest);
+      if (s.stored) storedFiles++;
+    });
+    cache.save();
+    throwIfAborted(options.signal);
+    options.progress?.report({ phase: 'committing' });
+    try {
+      const result = await commit();
+      return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles, skipped };
+    } catch (e) {
+      // The commit looks for every blob again while gc is kept out: one that this log found
+      // stored (unused, so gc may take it) can be gone by then. Storing again puts it back.
+      if (!(e instanceof TroveError && e.code === 'integrity')) throw e;
+      if (attempt === COMMIT_ATTEMPTS) {
+        throw new TroveError('conflict', `Content of this log was removed from ${registry.location} (by \`trove gc\`) ${COMMIT_ATTEMPTS} times before it could be committed; run the log again once gc has finished.`);
+      }
+    }
+  }
 }
+
+/** Store-and-commit rounds a log makes when gc removes blobs it stored or found (see logArtifact). */
+const COMMIT_ATTEMPTS = 3;
 
 export interface DownloadOptions extends TransferOptions {
   root: string;

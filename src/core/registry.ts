@@ -1,6 +1,6 @@
 import type { ArtifactRef } from './names';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LocalFile,
   NewRun, ProjectSummary, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail,
   VersionKey, VersionSummary,
 } from './types';
@@ -12,6 +12,8 @@ import type {
 export interface Registry {
   /** Where the data lives, for people: "embedded store /home/me/.trove" or "server http://…". */
   readonly location: string;
+  /** The embedded store's folder on this machine, which logs leave out of the folders they read. */
+  readonly storeFolder?: string;
 
   listProjects(): Promise<ProjectSummary[]>;
   listArtifacts(project: string): Promise<ArtifactSummary[]>;
@@ -43,8 +45,8 @@ export interface Registry {
   addAlias(ref: ArtifactRef, alias: string): Promise<void>;
   removeAlias(project: string, name: string, alias: string): Promise<void>;
   lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph>;
-  /** Removes blobs that no version uses. */
-  gc(dryRun: boolean): Promise<GcResult>;
+  /** Removes blobs that no version uses (and that are older than `minAgeSeconds`, default one hour). */
+  gc(dryRun: boolean, options?: GcOptions): Promise<GcResult>;
   /** Checks a stored blob's bytes against its digest; false when corrupt or missing. */
   verifyBlob(digest: string): Promise<boolean>;
 

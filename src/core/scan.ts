@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 import { invalid, throwIfAborted } from './errors';
 import { validateManifestPath } from './manifest';
@@ -11,12 +11,61 @@ export interface ScannedFile extends LocalFile {
 
 const keyOf = (st: Stats): StatKey => ({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
 
+/** An entry of a logged folder that is not stored, and why. */
+export interface SkippedEntry {
+  /** Its path in the artifact (under the prefix). */
+  path: string;
+  reason: string;
+}
+
+export interface ScanOptions {
+  prefix?: string;
+  cache?: StatCache;
+  signal?: AbortSignal;
+  onFile?: (count: number) => void;
+  /** Receives every entry left out, with the reason (see the README: what `log` stores). */
+  skipped?: SkippedEntry[];
+  /** Folders never to descend into (the embedded store itself, when it lies inside the folder). */
+  exclude?: string[];
+}
+
+const ONLY_FILES = 'only regular files are logged';
+
+/** Why an entry that is not a regular file or folder is left out. */
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return `a FIFO (named pipe); ${ONLY_FILES}`;
+  if (st.isSocket()) return `a socket; ${ONLY_FILES}`;
+  if (st.isCharacterDevice() || st.isBlockDevice()) return `a device; ${ONLY_FILES}`;
+  return `not a regular file; ${ONLY_FILES}`;
+}
+
+/** A name as bytes where it is not UTF-8: `caf\xe9.txt`. */
+function showBytes(name: Buffer): string {
+  let out = '';
+  for (let i = 0; i < name.length;) {
+    const c = name[i];
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    const seq = len ? name.subarray(i, i + len) : undefined;
+    if (seq && seq.length === len && Buffer.from(seq.toString('utf8')).equals(seq)) {
+      out += c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : seq.toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${c.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
+}
+
 /**
- * Lists the regular files under `root` (symlinks to files are followed; symlinked folders are
- * not, so a link cannot loop or pull in a tree from elsewhere) with their artifact paths under
- * `prefix`. Digests come from the stat cache where it still holds.
+ * Lists the regular files under `root` with their artifact paths under `prefix`. Links to files
+ * are followed, wherever they point; links to folders are not (a link cannot loop or pull in a
+ * tree from elsewhere). Everything else (folder links, dangling or looping links, FIFOs, sockets,
+ * devices, the store itself) is left out and reported in `options.skipped`. A name that is not
+ * valid UTF-8 cannot be a manifest path: the scan fails naming every such entry. Digests come
+ * from the stat cache where it still holds.
  */
-export async function scanFolder(root: string, options: { prefix?: string; cache?: StatCache; signal?: AbortSignal; onFile?: (count: number) => void } = {}): Promise<ScannedFile[]> {
+export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
   let top: Stats;
   try {
     top = statSync(root);
@@ -24,10 +73,12 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw invalid(`${root} does not exist; pass an existing file or folder.`);
     if (code === 'EACCES') throw invalid(`${root} cannot be read (permission denied).`);
+    if (code === 'ELOOP') throw invalid(`${root} is a link that loops; pass a file or folder.`);
     throw e;
   }
   const prefix = options.prefix ? options.prefix.replace(/\/+$/, '') + '/' : '';
   const out: ScannedFile[] = [];
+  const skip = (rel: string, reason: string) => options.skipped?.push({ path: prefix + rel, reason });
   const add = (abs: string, rel: string, st: Stats) => {
     const path = validateManifestPath(prefix + rel);
     const key = keyOf(st);
@@ -37,7 +88,19 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
     add(root, root.split(sep).pop()!, top);
     return out;
   }
-  if (!top.isDirectory()) throw invalid(`${root} is neither a file nor a folder.`);
+  if (!top.isDirectory()) throw invalid(`${root} is neither a file nor a folder (${kindOf(top)}).`);
+  const excluded = new Map<string, string>();
+  for (const folder of options.exclude ?? []) {
+    const st = statSync(folder, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) continue;
+    const realRoot = realpathSync(root);
+    const realFolder = realpathSync(folder);
+    if (realRoot === realFolder || realRoot.startsWith(realFolder.endsWith(sep) ? realFolder : realFolder + sep)) {
+      throw invalid(`${root} is inside the Trove store ${folder}; log a folder outside it.`);
+    }
+    excluded.set(`${st.dev}:${st.ino}`, folder);
+  }
+  const badNames: string[] = [];
   // Paths are built by concatenation: path.join/relative per file cost more than the lstat.
   const stack: [abs: string, rel: string][] = [[root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, '']];
   while (stack.length) {
@@ -49,20 +112,48 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
       if ((e as NodeJS.ErrnoException).code === 'EACCES') throw invalid(`${dir} cannot be read (permission denied); fix its permissions or log another folder.`);
       throw e;
     }
+    // Node decodes names that are not UTF-8 with U+FFFD: such a name names no file. Find them by their bytes.
+    if (entries.some((e) => e.name.includes('\uFFFD'))) {
+      for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
+        if (!Buffer.from(raw.toString('utf8')).equals(raw)) badNames.push((relDir ? `${relDir}/` : '') + showBytes(raw));
+      }
+      entries = entries.filter((e) => !e.name.includes('\uFFFD') || existsSync(`${dir}${sep}${e.name}`));
+    }
     for (const entry of entries) {
       const abs = `${dir}${sep}${entry.name}`;
       const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
+        if (excluded.size) {
+          const st = lstatSync(abs, { throwIfNoEntry: false });
+          if (st && excluded.has(`${st.dev}:${st.ino}`)) {
+            skip(rel, 'the Trove store itself, which is never logged');
+            continue;
+          }
+        }
         stack.push([abs, rel]);
         continue;
       }
       let st: Stats | undefined;
-      try {
-        st = entry.isSymbolicLink() ? statSync(abs, { throwIfNoEntry: false }) : lstatSync(abs, { throwIfNoEntry: false });
-      } catch {
-        st = undefined; // a link loop or a file removed while scanning
+      let reason: string | undefined;
+      if (entry.isSymbolicLink()) {
+        try {
+          st = statSync(abs, { throwIfNoEntry: false });
+          if (!st) reason = 'a link whose target does not exist';
+          else if (st.isDirectory()) reason = 'a link to a folder; links to folders are not followed';
+          else if (!st.isFile()) reason = `a link to ${kindOf(st)}`;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          reason = code === 'ELOOP' ? 'a link that loops' : `a link that cannot be followed (${code ?? (e as Error).message})`;
+        }
+      } else {
+        st = lstatSync(abs, { throwIfNoEntry: false });
+        if (!st) reason = 'removed while the folder was read';
+        else if (!st.isFile()) reason = kindOf(st);
       }
-      if (!st?.isFile()) continue;
+      if (reason || !st) {
+        skip(rel, reason ?? 'removed while the folder was read');
+        continue;
+      }
       add(abs, rel, st);
       if (out.length % 1000 === 0) {
         options.onFile?.(out.length);
@@ -70,6 +161,10 @@ export async function scanFolder(root: string, options: { prefix?: string; cache
         await new Promise((r) => setImmediate(r));
       }
     }
+  }
+  if (badNames.length) {
+    badNames.sort();
+    throw invalid(`${badNames.length} name(s) under ${root} are not valid UTF-8, so they cannot be stored under their names: ${badNames.slice(0, 10).join(', ')}${badNames.length > 10 ? ', …' : ''}; rename them (for example with convmv) and log again.`);
   }
   options.onFile?.(out.length);
   return out;

@@ -174,6 +174,11 @@ export interface TransferOptions {
   progress?: Progress;
 }
 
+export interface GcOptions {
+  /** Leave alone what was stored less than this long ago (default 3600: a log may be storing it). */
+  minAgeSeconds?: number;
+}
+
 export interface GcResult {
   blobs: number;
   bytes: number;

@@ -216,7 +216,14 @@ export class TroveCommands {
       ? `${short} created: ${outcome.files} files, ${formatSize(outcome.size)} (${outcome.storedFiles} new in the store)`
       : `unchanged: same as v${outcome.version} of ${name.trim()}`;
     this.log.info(`${outcome.ref}: ${message}`);
-    void vscode.window.showInformationMessage(message);
+    for (const s of outcome.skipped) this.log.channel.warn(`left out ${s.path}: ${s.reason}`);
+    if (outcome.skipped.length) {
+      void vscode.window.showWarningMessage(`${message}; ${outcome.skipped.length} ${outcome.skipped.length === 1 ? 'entry was' : 'entries were'} left out (first: ${outcome.skipped[0].path}, ${outcome.skipped[0].reason}).`, 'Show Output').then((a) => {
+        if (a) this.log.channel.show(true);
+      });
+    } else {
+      void vscode.window.showInformationMessage(message);
+    }
     await this.reveal({ project, name: name.trim(), type, version: outcome.version });
     return outcome;
   }

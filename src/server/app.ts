@@ -235,8 +235,9 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (c.who.project !== '*' || c.who.scope !== 'write') {
       throw new HttpError('forbidden', 'Garbage collection needs a write token for every project (trove token create --project "*" --scope write).');
     }
-    const { dryRun } = await json<{ dryRun?: unknown }>(c);
-    send(c, 200, await backend.gc(dryRun === true));
+    const { dryRun, minAgeSeconds } = await json<{ dryRun?: unknown; minAgeSeconds?: unknown }>(c);
+    if (minAgeSeconds !== undefined && !(Number.isSafeInteger(minAgeSeconds) && (minAgeSeconds as number) >= 0)) throw invalid('"minAgeSeconds" must be a whole number of seconds.');
+    send(c, 200, await backend.gc(dryRun === true, minAgeSeconds === undefined ? {} : { minAgeSeconds: minAgeSeconds as number }));
   });
   route(Routes.changes, async (c) => send(c, 200, { token: await backend.meta.changeToken() }));
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { usageError } from '../core/errors';
 import { missingBlobsError } from '../core/versionRules';
-import type { Manifest, GcResult } from '../core/types';
+import type { Manifest, GcOptions, GcResult } from '../core/types';
 import { serverTokensFile } from '../store/layout';
-import { LocalRegistry } from '../store/localRegistry';
+import { DEFAULT_GC_MIN_AGE_S, LocalRegistry } from '../store/localRegistry';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from './blobStore';
 import type { MetadataStore } from './metadata';
 import { PgStore } from './pgStore';
@@ -21,7 +21,7 @@ export interface ServerBackend {
   readonly presignDownloads: boolean;
   /** Throws unless every blob the manifest names is stored (and verified). */
   ensureBlobs(manifest: Manifest): Promise<void>;
-  gc(dryRun: boolean): Promise<GcResult>;
+  gc(dryRun: boolean, options?: GcOptions): Promise<GcResult>;
   close(): Promise<void>;
 }
 
@@ -37,7 +37,6 @@ export interface BackendSettings {
   s3PresignMaxBytes?: number;
 }
 
-const GC_GRACE_MS = 60 * 60 * 1000;
 
 class EmbeddedBackend implements ServerBackend {
   readonly mode = 'embedded' as const;
@@ -82,8 +81,8 @@ class EmbeddedBackend implements ServerBackend {
     // LocalRegistry.commitVersion checks its blob folder itself.
   }
 
-  gc(dryRun: boolean): Promise<GcResult> {
-    return this.registry.gc(dryRun);
+  gc(dryRun: boolean, options?: GcOptions): Promise<GcResult> {
+    return this.registry.gc(dryRun, options);
   }
 
   async close(): Promise<void> {
@@ -112,10 +111,13 @@ class ScaleOutBackend implements ServerBackend {
     if (missing.length) throw missingBlobsError(missing);
   }
 
-  async gc(dryRun: boolean): Promise<GcResult> {
-    const used = await this.meta.usedDigests();
-    const r = await this.blobs.gc(used, dryRun, GC_GRACE_MS);
-    return { ...r, dryRun };
+  async gc(dryRun: boolean, options: GcOptions = {}): Promise<GcResult> {
+    // Commits take the same lock shared and check their blobs in the ledger inside it.
+    return this.meta.withGcLock(async () => {
+      const used = await this.meta.usedDigests();
+      const r = await this.blobs.gc(used, dryRun, (options.minAgeSeconds ?? DEFAULT_GC_MIN_AGE_S) * 1000);
+      return { ...r, dryRun };
+    });
   }
 
   async close(): Promise<void> {
@@ -145,6 +147,7 @@ export async function openServerBackend(s: BackendSettings): Promise<ServerBacke
   }
   if (s.s3Endpoint || s.s3PresignMaxBytes !== undefined) throw usageError('--s3-endpoint and --s3-presign-max-bytes go with --blobs s3://bucket.');
   const registry = new LocalRegistry(s.store!);
+  registry.checkFormat(); // a store of another format is not served
   const backend = new EmbeddedBackend(registry);
   await backend.blobs.init();
   return backend;

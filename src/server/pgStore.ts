@@ -10,7 +10,7 @@ import type {
 } from '../core/types';
 import {
   aliasesByVersion, aliasesToMove, aliasNotFound, artifactNotFound, checkArtifactType, compareVersionKeys, resolveAlias, sortAliases,
-  versionNotFound, versionRecordMissing,
+  versionNotFound, versionRecordMissing, missingBlobsError,
 } from '../core/versionRules';
 import type { BlobLedger, BlobRef } from './blobStore';
 import type { MetadataStore } from './metadata';
@@ -94,6 +94,8 @@ create sequence if not exists changes;
 `;
 
 const SCHEMA_LOCK = 7_201_842_331; // advisory lock id: two servers starting at once create the schema once
+/** Advisory lock id between gc (exclusive) and commits (shared), across every server on the database. */
+const GC_LOCK = 7_201_842_332;
 
 const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : d ?? undefined);
 
@@ -296,6 +298,11 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
       if (same.rows[0]) {
         version = same.rows[0].version;
       } else {
+        // gc holds GC_LOCK exclusively while it decides and deletes: with it shared, the ledger
+        // checked here keeps every blob of this version until the commit is visible to gc.
+        await c.query('select pg_advisory_xact_lock_shared($1)', [GC_LOCK]);
+        const missing = await this.unknownBlobs(manifest, c);
+        if (missing.length) throw missingBlobsError(missing.map((b) => b.digest));
         version = a.next_version;
         await c.query(
           `insert into versions (artifact_id, version, digest, size, files, created_at, description, metadata, manifest, created_by)
@@ -414,12 +421,34 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     if (digests.length) await this.query('delete from blobs where digest = any($1::text[])', [digests]);
   }
 
-  /** Digests of `manifest` that the ledger does not list. */
-  async unknownBlobs(manifest: Manifest): Promise<BlobRef[]> {
+  /** Digests of `manifest` that the ledger does not list with their size (on `c` when given: inside its transaction). */
+  async unknownBlobs(manifest: Manifest, c?: pg.PoolClient): Promise<BlobRef[]> {
     const wanted = new Map<string, number>();
     for (const e of Object.values(manifest)) if (!e.ref) wanted.set(e.digest, e.size);
-    const known = await this.known([...wanted.keys()]);
-    return [...wanted].filter(([d]) => !known.has(d)).map(([digest, size]) => ({ digest, size }));
+    if (!wanted.size) return [];
+    const sql = 'select digest, size from blobs where digest = any($1::text[])';
+    const { rows } = c ? await c.query<{ digest: string; size: string }>(sql, [[...wanted.keys()]]) : await this.query<{ digest: string; size: string }>(sql, [[...wanted.keys()]]);
+    const known = new Map(rows.map((r) => [r.digest, Number(r.size)]));
+    return [...wanted].filter(([d, size]) => known.get(d) !== size).map(([digest, size]) => ({ digest, size }));
+  }
+
+  /** Runs `body` (gc) while no commit checks or writes (GC_LOCK exclusive, on one session). */
+  async withGcLock<T>(body: () => Promise<T>): Promise<T> {
+    const c = await this.connect();
+    let unlocked = false;
+    try {
+      await c.query('select pg_advisory_lock($1)', [GC_LOCK]).catch((e) => {
+        throw this.dbError(e);
+      });
+      try {
+        return await body();
+      } finally {
+        unlocked = await c.query('select pg_advisory_unlock($1)', [GC_LOCK]).then(() => true, () => false);
+      }
+    } finally {
+      // A session that may still hold the lock is closed, not returned to the pool.
+      c.release(!unlocked);
+    }
   }
 
   // ---- tokens -------------------------------------------------------------------------------

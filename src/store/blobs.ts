@@ -1,19 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { conflict, integrity, invalid, throwIfAborted } from '../core/errors';
+import { integrity, invalid, throwIfAborted, TroveError } from '../core/errors';
 import { digestMismatch, forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { isDigest } from '../core/manifest';
-import type { LocalFile, StoredFile, TransferOptions } from '../core/types';
+import type { LocalFile, Manifest, StoredFile, TransferOptions } from '../core/types';
 import { copyAndHash } from './directCopy';
 import { type PackedFileJob, writePackedFiles } from './packedFiles';
 import { PackSet } from './packs';
 
-/** Unused blobs, packs and temporary files younger than this stay: they may belong to a log that has not committed yet. */
-export const BLOB_GRACE_MS = 60 * 60 * 1000;
 
 /**
  * The embedded store's content (FORMAT.md: `blobs/`, `packs/`, `tmp/`): small blobs in pack
@@ -22,7 +20,10 @@ export const BLOB_GRACE_MS = 60 * 60 * 1000;
  * gc sweeps through it. Whatever it stores under a digest is the bytes of that digest.
  */
 export class LocalBlobs {
-  /** `digest:size` of blobs this instance has seen complete; blobs only go away through gc's grace period. */
+  /**
+   * `digest:size` of blobs this instance has seen complete. A hint only: gc may remove an unused
+   * blob at any time, so a commit looks again (missingNow) under the commit gate.
+   */
   private readonly present = new Set<string>();
   private readonly packs: PackSet;
   private readonly blobsDir: string;
@@ -55,7 +56,11 @@ export class LocalBlobs {
   }
 
   /** Puts local files' content in the store (see Registry.storeFiles): small files in one new pack, large ones as loose blobs. */
-  async ingest(files: LocalFile[], options: TransferOptions = {}): Promise<StoredFile[]> {
+  /**
+   * `created` receives the ids of the packs and the digests of the loose blobs this call wrote,
+   * so that a caller can remove them when the log fails.
+   */
+  async ingest(files: LocalFile[], options: TransferOptions = {}, created: { packs: string[]; loose: string[] } = { packs: [], loose: [] }): Promise<StoredFile[]> {
     this.layOut();
     const out: StoredFile[] = new Array(files.length);
     let doneFiles = 0;
@@ -83,6 +88,7 @@ export class LocalBlobs {
           finish(i, f.digest, false);
         } else {
           const data = readFileSync(f.absPath);
+          if (data.length !== f.size) throw changedWhileLogged(f, data.length);
           const digest = sha256(data);
           const stored = !pack.has(digest) && !this.has(digest, data.length, loose);
           if (stored) pack.add(digest, data);
@@ -97,6 +103,8 @@ export class LocalBlobs {
     } catch (e) {
       pack.abort();
       throw e;
+    } finally {
+      created.packs.push(...pack.finished);
     }
     await forEachLimit(large, 2, async (i) => {
       const f = files[i];
@@ -106,7 +114,8 @@ export class LocalBlobs {
         counted += n;
         progress.report({ bytes: (doneBytes += n) });
       });
-      const { digest, stored } = await this.ingestLarge(f.absPath, options.signal, onBytes);
+      const { digest, stored } = await this.ingestLarge(f, options.signal, onBytes);
+      if (stored) created.loose.push(digest);
       finish(i, digest, stored, counted);
     }, options.signal);
     return out;
@@ -124,6 +133,38 @@ export class LocalBlobs {
       || this.packs.lookup(digest, size, true);
     if (found) this.present.add(key);
     return !!found;
+  }
+
+  /**
+   * The manifest's blobs that are not stored now, looked up afresh (not from what this instance
+   * saw before: gc in another process may have removed them). Called under the commit gate.
+   */
+  missingNow(manifest: Manifest): string[] {
+    this.packs.refresh(true);
+    const entries = Object.values(manifest).filter((e) => !e.ref);
+    const loose = entries.length > 256 ? this.looseNames() : undefined;
+    const missing: string[] = [];
+    for (const e of entries) {
+      const key = `${e.digest}:${e.size}`;
+      const found = this.packs.lookup(e.digest, e.size, false)
+        || ((!loose || loose.has(e.digest)) && statSync(this.blobPath(e.digest), { throwIfNoEntry: false })?.size === e.size);
+      if (found) this.present.add(key);
+      else {
+        this.present.delete(key);
+        missing.push(e.digest);
+      }
+    }
+    return missing;
+  }
+
+  /** Removes the given packs (when no blob of theirs is in `used`) and loose blobs not in `used`. Under the gc gate. */
+  async removeUnless(created: { packs: string[]; loose: string[] }, used: Set<string>): Promise<void> {
+    for (const id of created.packs) {
+      const index = this.packs.packs().find((p) => p.id === id);
+      if (index && !Object.keys(index.blobs).some((d) => used.has(d))) this.packs.remove(id);
+    }
+    for (const digest of created.loose) if (!used.has(digest)) await unlink(this.blobPath(digest)).catch(() => undefined);
+    this.present.clear();
   }
 
   /**
@@ -152,7 +193,8 @@ export class LocalBlobs {
    * source is read once, hashed and written in the same pass (copyAndHash). Either way what is
    * stored under a digest is always the bytes of that digest.
    */
-  private async ingestLarge(absPath: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
+  private async ingestLarge(file: LocalFile, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<{ digest: string; stored: boolean }> {
+    const absPath = file.absPath;
     const tmp = this.tmpPath();
     try {
       const before = await stat(absPath);
@@ -166,6 +208,8 @@ export class LocalBlobs {
         hashed = await copyAndHash(absPath, tmp, { signal, onBytes });
       }
       const { digest, size } = hashed;
+      // The manifest records the size the scan saw: content of another size is not that file.
+      if (size !== file.size) throw changedWhileLogged(file, size);
       if (this.has(digest, size)) {
         await unlink(tmp);
         return { digest, stored: false };
@@ -193,10 +237,21 @@ export class LocalBlobs {
       await writePackedFiles(packed, { signal: options.signal, onDone: options.onDone });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' && err.path?.endsWith('.pack')) {
-        throw conflict(`${this.location} was compacted (trove gc) during the download; run the download again.`);
+      if (!(err.code === 'ENOENT' && err.path?.endsWith('.pack'))) throw e;
+      // gc may have rewritten the pack meanwhile: the blobs it kept are in a new pack. A pack
+      // whose index is still there is damage, and a retry would fail the same way.
+      this.packs.refresh(true);
+      if (this.packs.indexed(basename(err.path).slice(0, -'.pack'.length))) throw missingPack(err.path, this.location);
+      const again: PackedFileJob[] = [];
+      for (const job of packed) {
+        if (existsSync(job.dest)) continue;
+        const where = this.packs.lookup(job.digest, job.size, false);
+        if (where) again.push({ ...job, pack: this.packs.packPath(where.pack), offset: where.offset });
+        else loose.push({ digest: job.digest, size: job.size, destPath: job.dest });
       }
-      throw e;
+      await writePackedFiles(again, { signal: options.signal, onDone: options.onDone }).catch((e2: NodeJS.ErrnoException) => {
+        throw e2.code === 'ENOENT' && e2.path?.endsWith('.pack') ? missingPack(e2.path, this.location) : e2;
+      });
     }
     await forEachLimit(loose, 4, async (item) => {
       await this.fetch(item.digest, item.destPath, options);
@@ -209,14 +264,20 @@ export class LocalBlobs {
     if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
     const packed = this.packs.lookup(digest, undefined, true);
     if (packed) {
-      // Packed blobs are small: one read, one write. They cannot be hard-linked, so they are copied.
-      writeFileSync(destPath, this.packs.read(digest, packed), { flag: 'wx' });
+      // Packed blobs are small: one read, checked, one write. They cannot be hard-linked, so they are copied.
+      const data = this.packs.read(digest, packed);
+      if (sha256(data) !== digest) throw damagedBlob(digest, this.location);
+      writeFileSync(destPath, data, { flag: 'wx' });
       return;
     }
     const src = this.blobPath(digest);
     try {
-      if (options.link === 'hardlink') await link(src, destPath);
-      else await this.copyOut(digest, src, destPath, options.signal);
+      if (options.link === 'hardlink') {
+        await this.checkLoose(digest, src, options.signal);
+        await link(src, destPath);
+      } else {
+        await this.copyOut(digest, src, destPath, options.signal);
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(src)) {
         throw integrity(`Blob ${digest.slice(0, 12)} is missing from ${this.location}; the store is damaged (run \`trove verify\`).`);
@@ -231,18 +292,46 @@ export class LocalBlobs {
    * in the store is never handed out as good.
    */
   private async copyOut(digest: string, src: string, destPath: string, signal?: AbortSignal): Promise<void> {
+    let cloned = false;
     try {
       // On failure libuv removes a destination it created; one that existed is left alone (EEXIST).
-      return await copyFile(src, destPath, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+      await copyFile(src, destPath, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+      cloned = true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EEXIST') throw e;
     }
+    if (cloned) {
+      // The clone shares the blob's extents, so checking the blob checks the clone.
+      try {
+        return await this.checkLoose(digest, src, signal);
+      } catch (e) {
+        await unlink(destPath).catch(() => undefined);
+        throw e;
+      }
+    }
     const copied = await copyAndHash(src, destPath, { signal });
     if (copied.digest !== digest) {
       await unlink(destPath).catch(() => undefined);
-      throw integrity(`Blob ${digest.slice(0, 12)} in ${this.location} is damaged (its content no longer matches its digest); run \`trove verify\` and log the files again.`);
+      throw damagedBlob(digest, this.location);
     }
+  }
+
+  /** Loose blobs this instance has hashed, with the stat they had then (`ino:size:mtime:ctime`). */
+  private readonly checkedLoose = new Map<string, string>();
+
+  /**
+   * Hashes a loose blob before it is handed out by reflink or hard link (which copy no byte, so
+   * nothing is checked on the way). Once per blob and process: a blob whose inode, size and
+   * times are unchanged since it was hashed is not read again, so repeated downloads keep the
+   * speed of a reflink.
+   */
+  private async checkLoose(digest: string, src: string, signal?: AbortSignal): Promise<void> {
+    const st = await stat(src);
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (this.checkedLoose.get(digest) === key) return;
+    if ((await hashFile(src, signal)).digest !== digest) throw damagedBlob(digest, this.location);
+    this.checkedLoose.set(digest, key);
   }
 
   /**
@@ -271,7 +360,11 @@ export class LocalBlobs {
   open(digest: string): { stream: Readable; size: number } | undefined {
     if (!isDigest(digest)) throw invalid(`Invalid blob digest "${digest}".`);
     const packed = this.packs.lookup(digest, undefined, true);
-    if (packed) return { stream: Readable.from([this.packs.read(digest, packed)]), size: packed.size };
+    if (packed) {
+      const data = this.packs.read(digest, packed);
+      if (sha256(data) !== digest) throw damagedBlob(digest, this.location);
+      return { stream: Readable.from([data]), size: packed.size };
+    }
     const st = statSync(this.blobPath(digest), { throwIfNoEntry: false });
     return st ? { stream: createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 }), size: st.size } : undefined;
   }
@@ -330,17 +423,17 @@ export class LocalBlobs {
    * uses (packs partly used are rewritten with the used blobs only), orphaned packs and the
    * leftovers of killed processes in tmp/. Counts what it removes (or would, with `dryRun`).
    */
-  async sweep(used: Set<string>, dryRun: boolean): Promise<{ blobs: number; bytes: number }> {
+  async sweep(used: Set<string>, dryRun: boolean, minAgeMs: number): Promise<{ blobs: number; bytes: number }> {
     let blobs = 0;
     let bytes = 0;
-    const cutoff = Date.now() - BLOB_GRACE_MS;
+    const cutoff = Date.now() - minAgeMs;
     for (const fan of await readdir(this.blobsDir).catch(() => [] as string[])) {
       for (const rest of await readdir(join(this.blobsDir, fan))) {
         const digest = fan + rest;
         if (used.has(digest)) continue;
         const path = join(this.blobsDir, fan, rest);
         const st = await stat(path);
-        // Blobs written in the last hour may belong to a log that has not committed yet.
+        // Young blobs may belong to a log that has not committed yet.
         if (st.mtimeMs > cutoff) continue;
         blobs++;
         bytes += st.size;
@@ -386,4 +479,16 @@ export class LocalBlobs {
   close(): void {
     this.packs.close();
   }
+}
+
+function damagedBlob(digest: string, location: string): TroveError {
+  return integrity(`Blob ${digest.slice(0, 12)} in ${location} is damaged (its content no longer matches its digest); run \`trove verify\` and log the files again.`);
+}
+
+function changedWhileLogged(file: LocalFile, size: number): TroveError {
+  return new TroveError('conflict', `${file.absPath} changed while it was being logged (${file.size} bytes when the folder was read, ${size} bytes now); log again once nothing writes to it.`);
+}
+
+function missingPack(path: string, location: string): TroveError {
+  return integrity(`The pack file ${path} is missing from ${location} although its index lists it: the store is damaged; run \`trove verify\` on the versions you need and log their files again.`);
 }

@@ -3,12 +3,12 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
-import { checkCommitRequest, manifestSize } from '../core/manifest';
+import { checkCommitRequest, manifestSize, withoutPrototype } from '../core/manifest';
 import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcResult, LineageGraph, LocalFile, Manifest,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LocalFile, Manifest,
   NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
@@ -19,7 +19,7 @@ import {
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { LocalBlobs } from './blobs';
 import { storeExists } from './layout';
-import { withLock } from './lock';
+import { withCommitGate, withGcGate, withLock } from './lock';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
 
@@ -50,6 +50,9 @@ interface VersionRecord extends VersionSummaryRecord {
   createdBy?: string;
 }
 
+/** gc leaves alone what is younger than this by default: a log may be storing it right now. */
+export const DEFAULT_GC_MIN_AGE_S = 3600;
+
 const versionKeyFile = (k: VersionKey) => `${k.project}~${k.name}~v${k.version}`;
 function parseVersionKeyFile(file: string): VersionKey | undefined {
   const m = /^(.+)~(.+)~v(\d+)$/.exec(file);
@@ -67,13 +70,51 @@ export class LocalRegistry implements Registry {
   private laidOut = false;
   /** The store's content (blobs, packs, tmp): everything below versions and runs goes through it. */
   readonly blobs: LocalBlobs;
+  readonly storeFolder: string;
 
   constructor(readonly root: string) {
     this.location = `embedded store ${root}`;
+    this.storeFolder = root;
     this.blobs = new LocalBlobs(root, this.location, () => this.ensureLayout());
   }
 
   // ---- layout -------------------------------------------------------------------------------
+
+  private formatChecked = false;
+
+  /**
+   * Checks `format.json` before anything is read or written, once per instance: a store of
+   * another format, or of a format version this Trove does not know, is neither read, written
+   * nor garbage-collected. Returns whether the store exists (a folder without format.json is
+   * an empty store to be created by the first write).
+   */
+  checkFormat(): boolean {
+    if (this.formatChecked) return true;
+    const formatFile = join(this.root, 'format.json');
+    let text: string;
+    try {
+      text = readFileSync(formatFile, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      if (code === 'EISDIR') throw invalid(`${formatFile} is a folder, so ${this.root} is not a Trove store; pick another --store folder.`);
+      throw e;
+    }
+    let existing: { format?: unknown; version?: unknown };
+    try {
+      existing = JSON.parse(text) as typeof existing;
+    } catch {
+      throw invalid(`${formatFile} is damaged (not valid JSON); restore it (it holds ${JSON.stringify(STORE_FORMAT)}) or pick another --store folder.`);
+    }
+    if (!existing || typeof existing !== 'object' || existing.format !== STORE_FORMAT.format) {
+      throw invalid(`${this.root} is not a Trove store (its format.json says format ${JSON.stringify(existing?.format ?? null)}); pick another --store folder.`);
+    }
+    if (existing.version !== STORE_FORMAT.version) {
+      throw invalid(`The store at ${this.root} has format version ${JSON.stringify(existing.version ?? null)}, and this Trove reads version ${STORE_FORMAT.version} only; use a Trove that knows that version.`);
+    }
+    this.formatChecked = true;
+    return true;
+  }
 
   private ensureLayout(): void {
     if (this.laidOut) return;
@@ -81,16 +122,13 @@ export class LocalRegistry implements Registry {
       throw invalid(`The store path ${this.root} is a file, not a folder; pass --store (or TROVE_STORE) a folder.`);
     }
     const formatFile = join(this.root, 'format.json');
-    const existing = existsSync(formatFile) ? (JSON.parse(readFileSync(formatFile, 'utf8')) as { format?: string; version?: number }) : undefined;
-    if (existing) {
-      if (existing.format !== STORE_FORMAT.format) throw invalid(`${this.root} is not a Trove store (format.json says ${existing.format}); pick another --store folder.`);
-      if (existing.version !== STORE_FORMAT.version) throw invalid(`The store at ${this.root} has format version ${existing.version}, and this Trove reads version ${STORE_FORMAT.version}; upgrade Trove.`);
-    } else {
+    if (!this.checkFormat()) {
       mkdirSync(this.root, { recursive: true });
       for (const d of ['projects', 'runs', 'cache']) mkdirSync(join(this.root, d), { recursive: true });
       this.blobs.createFolders();
       // Several processes may create a new store at once; each writes the same content atomically.
       writeFileAtomicSync(formatFile, JSON.stringify(STORE_FORMAT, null, 2) + '\n');
+      this.formatChecked = true;
     }
     this.laidOut = true;
   }
@@ -100,12 +138,21 @@ export class LocalRegistry implements Registry {
     return storeExists(this.root);
   }
 
+  /** Where commits and gc exclude each other (see withCommitGate). */
+  private get gateDir(): string {
+    return join(this.root, 'locks');
+  }
+
   private artifactDir(project: string, name: string): string {
     return join(this.root, 'projects', project, name);
   }
 
   private async readState(project: string, name: string): Promise<ArtifactState | undefined> {
-    return readJson<ArtifactState>(join(this.artifactDir(project, name), 'state.json'));
+    this.checkFormat();
+    const state = await readJson<ArtifactState>(join(this.artifactDir(project, name), 'state.json'));
+    // Aliases are names users type: `show data:constructor` must not find Object.prototype's.
+    if (state) state.aliases = withoutPrototype(state.aliases);
+    return state;
   }
 
   private async requireState(project: string, name: string): Promise<ArtifactState> {
@@ -119,7 +166,7 @@ export class LocalRegistry implements Registry {
   private resolveVersion(state: ArtifactState, project: string, alias: string): Promise<number> {
     return resolveAlias({ project, name: state.name, nextVersion: state.nextVersion }, alias, {
       hasVersion: (n) => state.versions.some((v) => v.version === n),
-      aliasTarget: (a) => state.aliases[a],
+      aliasTarget: (a) => (Object.hasOwn(state.aliases, a) ? state.aliases[a] : undefined),
       aliasNames: () => Object.keys(state.aliases),
     });
   }
@@ -146,6 +193,7 @@ export class LocalRegistry implements Registry {
   // ---- reading ------------------------------------------------------------------------------
 
   async listProjects(): Promise<ProjectSummary[]> {
+    this.checkFormat();
     const projects = await readdir(join(this.root, 'projects')).catch(() => [] as string[]);
     const out: ProjectSummary[] = [];
     for (const name of projects.sort()) {
@@ -182,7 +230,7 @@ export class LocalRegistry implements Registry {
     return {
       project: ref.project, name: ref.name, type: state.type, version, aliases: aliasesByVersion(Object.entries(state.aliases)).get(version) ?? [],
       digest: rec.digest, size: rec.size, files: rec.files, createdAt: rec.createdAt, description: rec.description,
-      metadata: rec.metadata, manifest: rec.manifest, ...(createdBy ? { createdBy } : {}), usedBy: links.filter((l): l is RunLink => !!l),
+      metadata: rec.metadata, manifest: withoutPrototype(rec.manifest), ...(createdBy ? { createdBy } : {}), usedBy: links.filter((l): l is RunLink => !!l),
     };
   }
 
@@ -208,6 +256,7 @@ export class LocalRegistry implements Registry {
   }
 
   async getRun(id: string): Promise<RunRecord> {
+    this.checkFormat();
     const run = await readJson<RunRecord>(join(this.root, 'runs', checkRunId(id), 'run.json'));
     if (!run) throw runNotFound(id, this.location);
     return run;
@@ -234,11 +283,32 @@ export class LocalRegistry implements Registry {
 
   async storeFiles(files: LocalFile[], options: TransferOptions = {}): Promise<StoredFile[]> {
     this.ensureLayout();
-    return this.blobs.ingest(files, options);
+    const created = { packs: [] as string[], loose: [] as string[] };
+    try {
+      return await this.blobs.ingest(files, options, created);
+    } catch (e) {
+      await this.discard(created);
+      throw e;
+    }
+  }
+
+  /**
+   * After a failed or cancelled log: removes the packs and loose blobs it stored, unless a
+   * version uses them by now (another log may have found them and committed). Under the gc
+   * gate, like gc; a log that found them and has not committed yet looks again when it does.
+   */
+  private async discard(created: { packs: string[]; loose: string[] }): Promise<void> {
+    if (!created.packs.length && !created.loose.length) return;
+    try {
+      await withGcGate(this.gateDir, async () => this.blobs.removeUnless(created, await this.usedDigests()));
+    } catch {
+      // What is left is removed by a later gc.
+    }
   }
 
   /** Whether the blob is stored with this size (see LocalBlobs.has). */
   hasBlob(digest: string, size: number): boolean {
+    this.checkFormat();
     return this.blobs.has(digest, size);
   }
 
@@ -247,15 +317,18 @@ export class LocalRegistry implements Registry {
     return this.blobs.blobPath(digest);
   }
 
-  fetchBlobs(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
+  async fetchBlobs(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
+    this.checkFormat();
     return this.blobs.fetchMany(items, options);
   }
 
-  fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+  async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
+    this.checkFormat();
     return this.blobs.fetch(digest, destPath, options);
   }
 
-  verifyBlob(digest: string): Promise<boolean> {
+  async verifyBlob(digest: string): Promise<boolean> {
+    this.checkFormat();
     return this.blobs.verify(digest);
   }
 
@@ -277,10 +350,12 @@ export class LocalRegistry implements Registry {
       if (missing.length) throw missingBlobsError(missing.map((e) => e.digest));
     }
     await mkdir(join(dir, 'versions'), { recursive: true });
-    const result = await withLock(join(dir, '.lock'), async () => {
+    // The artifact's lock orders commits of one artifact; the gate keeps gc out while this
+    // commit checks its blobs and writes (gc may have removed a blob this log found stored).
+    const result = await withLock(join(dir, '.lock'), () => withCommitGate(this.gateDir, async () => {
       const now = new Date().toISOString();
       const state: ArtifactState = (await this.readState(req.project, req.name)) ?? {
-        name: req.name, type: req.type, createdAt: now, updatedAt: now, nextVersion: 0, versions: [], aliases: {},
+        name: req.name, type: req.type, createdAt: now, updatedAt: now, nextVersion: 0, versions: [], aliases: Object.create(null) as Record<string, number>,
       };
       checkArtifactType(req.project, req.name, state.type, req.type);
       const same = state.versions.find((v) => v.digest === digest);
@@ -288,6 +363,8 @@ export class LocalRegistry implements Registry {
       if (same) {
         version = same.version;
       } else {
+        const gone = this.blobs.missingNow(manifest);
+        if (gone.length) throw missingBlobsError(gone);
         version = state.nextVersion;
         const rec: VersionRecord = {
           version, digest, size: manifestSize(manifest), files: Object.keys(manifest).length, createdAt: now,
@@ -302,7 +379,7 @@ export class LocalRegistry implements Registry {
       await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1)); // the commit point
       const summary = state.versions.find((v) => v.version === version)!;
       return { version, digest, created: !same, size: summary.size, files: summary.files };
-    });
+    }));
     if (req.runId && result.created) {
       await writeFile(join(this.root, 'runs', req.runId, 'outputs', versionKeyFile({ project: req.project, name: req.name, version: result.version })), '').catch(() => undefined);
     }
@@ -329,7 +406,7 @@ export class LocalRegistry implements Registry {
     await this.requireState(project, name);
     await withLock(join(dir, '.lock'), async () => {
       const state = (await this.readState(project, name))!;
-      if (state.aliases[alias] === undefined) throw aliasNotFound(project, name, alias);
+      if (!Object.hasOwn(state.aliases, alias)) throw aliasNotFound(project, name, alias);
       delete state.aliases[alias];
       state.updatedAt = new Date().toISOString();
       await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
@@ -357,7 +434,17 @@ export class LocalRegistry implements Registry {
     return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth);
   }
 
-  async gc(dryRun: boolean): Promise<GcResult> {
+  async gc(dryRun: boolean, options: GcOptions = {}): Promise<GcResult> {
+    if (!this.checkFormat()) return { blobs: 0, bytes: 0, dryRun };
+    this.ensureLayout();
+    const minAgeMs = (options.minAgeSeconds ?? DEFAULT_GC_MIN_AGE_S) * 1000;
+    // No commit runs while gc decides and deletes: a log that reused an unused blob either
+    // committed before (its version record then keeps the blob) or looks again after.
+    return withGcGate(this.gateDir, async () => ({ ...(await this.blobs.sweep(await this.usedDigests(), dryRun, minAgeMs)), dryRun }));
+  }
+
+  /** Digests every version record names, committed or not (a version being committed keeps its blobs). */
+  private async usedDigests(): Promise<Set<string>> {
     const used = new Set<string>();
     for (const project of await readdir(join(this.root, 'projects')).catch(() => [] as string[])) {
       for (const name of await readdir(join(this.root, 'projects', project)).catch(() => [] as string[])) {
@@ -370,7 +457,7 @@ export class LocalRegistry implements Registry {
         }
       }
     }
-    return { ...(await this.blobs.sweep(used, dryRun)), dryRun };
+    return used;
   }
 
   onDidChange(listener: ChangeListener): () => void {

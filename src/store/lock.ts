@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TroveError } from '../core/errors';
 
 /** An empty lock older than this was left by a writer killed between creating and filling it. */
@@ -81,4 +82,62 @@ function isDeadLocalProcess(holder: string): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** How long gc waits for commits that hold their gate before it gives up. */
+const GC_WAIT_MS = 120_000;
+
+/**
+ * Commits and garbage collection exclude each other, store-wide; commits do not exclude each
+ * other. A commit puts a marker file holding `pid@host` into `<gateDir>/commits/`, then looks
+ * for `<gateDir>/gc.lock`: if a live gc holds it, the commit takes its marker back and waits.
+ * gc takes `gc.lock` (withLock), then waits until `commits/` holds no marker of a live process.
+ * Each side writes its own file before it looks for the other's, so at least one of them sees
+ * the other: a commit never checks its blobs while gc deletes.
+ */
+export async function withCommitGate<T>(gateDir: string, body: () => Promise<T>): Promise<T> {
+  const owner = `${process.pid}@${hostname()}`;
+  const commits = join(gateDir, 'commits');
+  const marker = join(commits, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(commits, { recursive: true });
+  let delay = 5;
+  for (;;) {
+    await writeFile(marker, owner);
+    const holder = await readFile(join(gateDir, 'gc.lock'), 'utf8').catch(() => undefined);
+    if (holder === undefined || isDeadLocalProcess(holder)) break;
+    await unlink(marker).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  try {
+    return await body();
+  } finally {
+    await unlink(marker).catch(() => undefined);
+  }
+}
+
+/** gc's side of the gate: runs `body` while no commit runs (see withCommitGate). */
+export async function withGcGate<T>(gateDir: string, body: () => Promise<T>): Promise<T> {
+  const commits = join(gateDir, 'commits');
+  await mkdir(commits, { recursive: true });
+  return withLock(join(gateDir, 'gc.lock'), async () => {
+    const deadline = Date.now() + GC_WAIT_MS;
+    let delay = 2;
+    for (;;) {
+      let live = 0;
+      for (const name of await readdir(commits).catch(() => [] as string[])) {
+        const holder = await readFile(join(commits, name), 'utf8').catch(() => undefined);
+        if (holder === undefined) continue;
+        // A marker of a killed committer goes; an empty one is being written (live) unless it
+        // stayed empty for seconds (its writer was killed between creating and filling it).
+        if (holder ? isDeadLocalProcess(holder) : await emptyForLong(join(commits, name))) await unlink(join(commits, name)).catch(() => undefined);
+        else live++;
+      }
+      if (!live) break;
+      if (Date.now() > deadline) throw new TroveError('conflict', `Garbage collection waited ${GC_WAIT_MS / 1000} s for logs to finish committing (${commits}); run it again later.`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 50);
+    }
+    return body();
+  }, GC_WAIT_MS);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { integrity } from '../core/errors';
 import { writeFileAtomicSync } from './atomic';
 
 /** Where a small blob lives inside a pack file. */
@@ -81,6 +82,11 @@ export class PackSet {
     return where && (size === undefined || where.size === size) ? where : undefined;
   }
 
+  /** Whether pack `id` has its index (its blobs exist). */
+  indexed(id: string): boolean {
+    return existsSync(join(this.dir, `${id}.idx`));
+  }
+
   /** The file holding pack `id`. */
   packPath(id: string): string {
     return join(this.dir, `${id}.pack`);
@@ -94,7 +100,9 @@ export class PackSet {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       this.refresh(true);
       const moved = this.byDigest.get(digest);
-      if (!moved) throw e;
+      if (!moved || moved.pack === where.pack) {
+        throw integrity(`The pack file ${this.packPath(where.pack)} is missing although its index lists it: the store is damaged; run \`trove verify\` on the versions you need and log their files again.`);
+      }
       return this.readFrom(moved);
     }
   }
@@ -151,6 +159,7 @@ export class PackSet {
     if (fd !== undefined) closeSync(fd);
     this.fds.delete(id);
     if (this.last?.pack === id) this.last = undefined;
+    if (this.loaded.delete(id)) for (const [digest, where] of this.byDigest) if (where.pack === id) this.byDigest.delete(digest);
   }
 
   /** Pack files with no index: leftovers of a killed writer once they are old. */
@@ -184,6 +193,8 @@ export class PackWriter {
   /** Blobs not yet written: one write per few MiB instead of one per blob. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Ids of the packs this writer has finished (a writer rolls over to a new pack at 256 MiB). */
+  readonly finished: string[] = [];
 
   constructor(private readonly dir: string, private readonly tmpDir: string, private readonly onCommit: (id: string, blobs: Record<string, [number, number]>) => void) {}
 
@@ -225,6 +236,7 @@ export class PackWriter {
     renameSync(join(this.tmpDir, `${this.id}.pack`), join(this.dir, `${this.id}.pack`));
     const index: PackIndexFile = { format: 1, blobs: this.blobs };
     writeFileAtomicSync(join(this.dir, `${this.id}.idx`), JSON.stringify(index));
+    this.finished.push(this.id);
     this.onCommit(this.id, this.blobs);
   }
 

@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sha256 } from '../../src/core/hash';
+import { randomBytes } from 'node:crypto';
+import { sha256, SMALL_FILE } from '../../src/core/hash';
 import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact, type ArtifactContent } from '../../src/core/operations';
 import type { Registry } from '../../src/core/registry';
+import { scanFolder } from '../../src/core/scan';
+import type { CommitRequest } from '../../src/core/types';
 import { tempDir, writeTree } from '../helpers';
 
 export interface ContractBackend {
@@ -231,6 +234,36 @@ export function registryContract(label: string, open: () => Promise<ContractBack
       assert.equal(gc.dryRun, true);
       const v = await registry.getVersion(parseRef(`${p}/ds`));
       for (const e of Object.values(v.manifest)) assert.equal(await registry.verifyBlob(e.digest), true);
+    });
+
+    test('gc between a log storing its files and its commit leaves no version without its content', async () => {
+      // A log that failed before its commit left these blobs stored and unused; the next log of
+      // the same content finds them stored, and gc (of everything unused, whatever its age)
+      // removes them before the commit. The commit must notice, and the log store them again.
+      const p = project();
+      const folder = writeTree(join(work.dir, 'gc-race'), { 'small.txt': `small ${p}`, 'big.bin': randomBytes(SMALL_FILE + 4096) });
+      await registry.storeFiles(await scanFolder(folder));
+      let gcRuns = 0;
+      const racing = new Proxy(registry, {
+        get(target, prop) {
+          if (prop === 'commitVersion') {
+            return async (req: CommitRequest) => {
+              if (!gcRuns++) await target.gc(false, { minAgeSeconds: 0 });
+              return target.commitVersion(req);
+            };
+          }
+          const value = Reflect.get(target, prop);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const r = await logArtifact(racing, { project: p, name: 'raced', type: 'dataset', content: dirContent(folder), cacheDir: join(work.dir, 'gc-race-cache') });
+      assert.equal(gcRuns >= 1, true, 'gc ran between storing and committing');
+      assert.equal(r.created, true);
+      const v = await registry.getVersion(parseRef(`${p}/raced:v0`));
+      for (const [path, e] of Object.entries(v.manifest)) assert.equal(await registry.verifyBlob(e.digest), true, `${path} is stored and intact`);
+      const out = join(work.dir, 'gc-race-out');
+      await downloadVersion(registry, v, { root: out });
+      for (const name of ['small.txt', 'big.bin']) assert.deepEqual(readFileSync(join(out, name)), readFileSync(join(folder, name)));
     });
   });
 }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { withLock } from '../../src/store/lock';
+import { withCommitGate, withGcGate, withLock } from '../../src/store/lock';
 import { tempDir } from '../helpers';
 
 test('the lock serialises holders and is released after an error', async () => {
@@ -50,6 +50,48 @@ test('an empty lock (a writer killed before filling it) is waited for while fres
     assert.equal(await withLock(lock, async () => readFileSync(lock, 'utf8')), `${process.pid}@${hostname()}`, 'the new holder is named in the lock');
     assert.equal(existsSync(lock), false);
     assert.deepEqual(readdirSync(t.dir), [], 'no private file or moved lock is left behind');
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('commits and gc exclude each other through the gate; commits run side by side; a killed committer does not block gc', async () => {
+  const t = tempDir();
+  try {
+    const gate = join(t.dir, 'locks');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let commits = 0;
+    let maxCommits = 0;
+    let gcInside = false;
+    const overlaps: string[] = [];
+    const commit = async (wait: number) => {
+      await sleep(wait);
+      await withCommitGate(gate, async () => {
+        if (gcInside) overlaps.push('commit entered during gc');
+        maxCommits = Math.max(maxCommits, ++commits);
+        await sleep(15);
+        if (gcInside) overlaps.push('gc entered during a commit');
+        commits--;
+      });
+    };
+    const gc = async (wait: number) => {
+      await sleep(wait);
+      await withGcGate(gate, async () => {
+        if (commits) overlaps.push('gc entered while a commit ran');
+        gcInside = true;
+        await sleep(40);
+        gcInside = false;
+      });
+    };
+    // Pairs of commits start every 25 ms over 300 ms; three gcs start among them.
+    await Promise.all([...Array.from({ length: 24 }, (_, i) => commit((i >> 1) * 25 + (i & 1))), gc(3), gc(100), gc(200)]);
+    assert.deepEqual(overlaps, []);
+    assert.ok(maxCommits >= 2, 'commits do not wait for each other');
+    // The marker of a committer that was killed: gc removes it instead of waiting for it.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(gate, 'commits', `${dead}-dead`), `${dead}@${hostname()}`);
+    assert.equal(await withGcGate(gate, async () => 'ran'), 'ran');
+    assert.equal(existsSync(join(gate, 'commits', `${dead}-dead`)), false);
   } finally {
     await t.cleanup();
   }
