@@ -104,7 +104,7 @@ export class LocalBlobs {
       pack.abort();
       throw e;
     } finally {
-      created.packs.push(...pack.finished);
+      for (const id of pack.finished) created.packs.push(id);
     }
     await forEachLimit(large, 2, async (i) => {
       const f = files[i];
