@@ -9,8 +9,8 @@ import { formatRef, parseRef, validateAlias } from '../core/names';
 import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
-import { HttpRegistry } from '../client/httpRegistry';
-import { openRegistry } from '../sdk/backend';
+import { openChosen } from '../backends/openRegistry';
+import { backendEnvironment, backendFromOptions, type BackendChoice } from '../core/backendChoice';
 import { formatSize } from '../core/format';
 import { commandHelp, overviewHelp, TROVE_VERSION } from './help';
 import { progressFor } from './progress';
@@ -23,6 +23,8 @@ interface Ctx {
   json: boolean;
   project: string;
   registry: Registry;
+  /** The backend `registry` is (for commands started inside `trove run`). */
+  backend: BackendChoice;
   cacheDir: string;
   out: (text: string) => void;
 }
@@ -130,10 +132,11 @@ export async function main(argv: string[]): Promise<number> {
   const json = !!flags.json;
   let registry: Registry | undefined;
   try {
-    const opened = openRegistry({ store: flags.store as string | undefined, server: flags.server as string | undefined });
+    const backend = backendFromOptions({ store: flags.store as string | undefined, server: flags.server as string | undefined });
+    const opened = openChosen(backend);
     registry = opened.registry;
     const ctx: Ctx = {
-      flags, args: parsed.positionals, json, registry, cacheDir: opened.cacheDir,
+      flags, args: parsed.positionals, json, registry, backend, cacheDir: opened.cacheDir,
       project: defaultProject(process.cwd(), flags.project as string | undefined),
       out: (text) => {
         process.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -375,13 +378,9 @@ async function cmdRun(ctx: Ctx): Promise<number> {
   if (!ctx.json) process.stderr.write(`trove: run ${run.id} (${jobType}) started\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, TROVE_RUN_ID: run.id, TROVE_PROJECT: ctx.project };
   // Commands inside the run reach the same backend as this one.
-  if (ctx.registry instanceof HttpRegistry) {
-    env.TROVE_SERVER = ctx.registry.baseUrl;
-    delete env.TROVE_STORE;
-  } else {
-    env.TROVE_STORE = defaultStorePath(str(ctx, 'store'));
-    delete env.TROVE_SERVER;
-  }
+  delete env.TROVE_SERVER;
+  delete env.TROVE_STORE;
+  Object.assign(env, backendEnvironment(ctx.backend));
   const code = await new Promise<number>((done) => {
     const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);

@@ -20,9 +20,13 @@ export function findGitTop(dir: string): string | undefined {
   }
 }
 
-/** Project name rules: explicit, TROVE_PROJECT, the git top folder's name, the folder's name. */
+/**
+ * The project a face works in, decided here for all of them: `explicit` (the CLI's --project,
+ * the SDK's option, the `trove.project` setting), else TROVE_PROJECT, else the name of the git
+ * work tree's top folder holding `cwd`, else the name of `cwd` itself.
+ */
 export function defaultProject(cwd: string, explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return explicit;
+  if (explicit?.trim()) return explicit.trim();
   if (env.TROVE_PROJECT) return env.TROVE_PROJECT;
   const top = findGitTop(cwd) ?? resolve(cwd);
   return sanitizeProject(basename(top) || 'default');

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { defaultStorePath } from '../core/config';
 import { describeError, TroveError } from '../core/errors';
+import { openChosen } from '../backends/openRegistry';
+import { backendFromSettings } from '../core/backendChoice';
 import type { Registry } from '../core/registry';
-import { openRegistry, type BackendOptions } from '../sdk/backend';
 import { storeCacheDir, storeExists } from '../store/layout';
 import { isServerUrl, readConfig, TOKEN_SECRET, type TroveConfig } from './config';
 import type { TroveLog } from './log';
@@ -71,18 +72,10 @@ export class Backend implements vscode.Disposable {
     await this.closeCurrent();
     this.config = readConfig();
     try {
-      let host = '';
-      if (!this.isEmbedded) {
-        try {
-          host = new URL(this.config.backend).host;
-        } catch {
-          throw new TroveError('invalid', `The setting trove.backend is "${this.config.backend}", which is not a valid URL; use "embedded" or a URL such as http://127.0.0.1:8080.`);
-        }
-      }
-      // The embedded store is named explicitly, so that a TROVE_SERVER in the environment does not win over the setting.
       const token = this.isEmbedded ? undefined : await this.secrets.get(TOKEN_SECRET);
-      const options: BackendOptions = this.isEmbedded ? { store: this.storeRoot } : { server: this.config.backend, ...(token ? { token } : {}) };
-      const opened = openRegistry(options);
+      const choice = backendFromSettings(this.config, token);
+      const opened = openChosen(choice);
+      const host = choice.kind === 'server' ? new URL(choice.url).host : '';
       if (host) this.log.info(`Backend: server ${host}${token ? ' (signed in)' : ' (no token; Trove: Sign In if the server asks for one)'}`);
       this.current = opened;
       this.subscribe();

@@ -1,6 +1,6 @@
 import { basename, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
-import { defaultProject, isDirectory, sanitizeProject } from '../core/config';
+import { defaultProject, isDirectory } from '../core/config';
 import { conflict, describeError, invalid } from '../core/errors';
 import { formatRef, parseRef, validateAlias, validateName, validateProject, validateType } from '../core/names';
 import type { DownloadOutcome, LogOutcome } from '../core/operations';
@@ -100,12 +100,9 @@ export class TroveCommands {
     return vscode.workspace.workspaceFolders?.[0];
   }
 
-  /** The project new versions go to: the setting, else the git top folder's or folder's name. */
+  /** The project new versions go to (core's defaultProject: the setting, TROVE_PROJECT, the git top folder's or folder's name). */
   private projectFor(folder?: string): string {
-    const cfg = this.backend.config.project;
-    if (cfg) return validateProject(cfg);
-    const base = folder ?? this.workspaceFolder()?.uri.fsPath ?? process.cwd();
-    return sanitizeProject(defaultProject(base));
+    return validateProject(defaultProject(folder ?? this.workspaceFolder()?.uri.fsPath ?? process.cwd(), this.backend.config.project));
   }
 
   /** Resolves a tree element, a `project/name:alias` string, or asks with quick picks. */
@@ -466,7 +463,7 @@ export class TroveCommands {
       validateInput: (v) => (v.trim() ? undefined : 'Paste the token printed by `trove token create`.'),
     }))?.trim();
     if (!token) return undefined;
-    const { openRegistry } = await import('../sdk/backend');
+    const { openRegistry } = await import('../backends/openRegistry');
     const probe = openRegistry({ server, token }).registry;
     try {
       await probe.listProjects();

@@ -33,9 +33,7 @@ export function absolutePath(p: string): string {
   return resolve(ws ? ws.uri.fsPath : homedir(), p);
 }
 
-export function isServerUrl(backend: string): boolean {
-  return /^https?:\/\//i.test(backend);
-}
+export { isServerUrl } from '../core/backendChoice';
 
 export const affectsTrove = (e: vscode.ConfigurationChangeEvent) => e.affectsConfiguration('trove');
 

@@ -1,33 +1,23 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { cacheDirFor, defaultCacheDir, openChosen } from '../backends/openRegistry';
+import { backendFromSettings, backendSettingKind } from '../core/backendChoice';
 import { defaultStorePath } from '../core/config';
-import { invalid } from '../core/errors';
 import type { Registry } from '../core/registry';
-import { defaultCacheDir, openRegistry, type BackendOptions } from '../sdk/backend';
 import type { TroveSettings } from './protocol';
 
 /**
- * Opens the backend the `trove.*` settings name, as the extension and CLI do: the embedded store
- * (`trove.storePath`, else TROVE_STORE, else ~/.trove) unless `trove.backend` is a server URL,
- * which is reached with the token the client passed at start-up.
+ * Opens the backend the `trove.*` settings name, as the extension and CLI do (the choice is
+ * core/backendChoice.ts's): the embedded store unless `trove.backend` is a server URL, which is
+ * reached with the token the client passed at start-up.
  */
 export function openBackend(settings: TroveSettings, token: string | undefined): Registry {
-  const backend = (settings.backend ?? '').trim();
-  if (backend === '' || backend === 'embedded') {
-    // Named explicitly, so that a TROVE_SERVER in the server's environment does not win over the setting.
-    return openRegistry({ store: defaultStorePath(settings.storePath?.trim() || undefined) }).registry;
-  }
-  if (/^https?:\/\//i.test(backend)) {
-    const options: BackendOptions = { server: backend, ...(token ? { token } : {}) };
-    return openRegistry(options).registry;
-  }
-  throw invalid(`The setting trove.backend is "${backend}": use "embedded" or the URL of a Trove server (http://… or https://…).`);
+  return openChosen(backendFromSettings(settings, token)).registry;
 }
 
 /** Identifies what `openBackend` would open, to reopen only when it changes. */
 export function backendKey(settings: TroveSettings, token: string | undefined): string {
   const backend = (settings.backend ?? '').trim();
-  return /^https?:\/\//i.test(backend) ? `server ${backend} ${token ?? ''}` : `store ${settings.storePath?.trim() ?? ''}`;
+  return backendSettingKind(backend) === 'server' ? `server ${backend} ${token ?? ''}` : `store ${settings.storePath?.trim() ?? ''}`;
 }
 
 /**
@@ -36,8 +26,7 @@ export function backendKey(settings: TroveSettings, token: string | undefined): 
  * be reported as unknown. Undefined for a server backend or a folder that exists.
  */
 export function missingStore(settings: TroveSettings, env: NodeJS.ProcessEnv = process.env): { path: string; message: string } | undefined {
-  const backend = (settings.backend ?? '').trim();
-  if (backend !== '' && backend !== 'embedded') return undefined;
+  if (backendSettingKind(settings.backend) !== 'embedded') return undefined;
   const explicit = settings.storePath?.trim() || undefined;
   const path = defaultStorePath(explicit, env);
   const from = explicit ? 'the setting trove.storePath' : env.TROVE_STORE ? 'TROVE_STORE' : 'the default store';
@@ -51,6 +40,5 @@ export function missingStore(settings: TroveSettings, env: NodeJS.ProcessEnv = p
 
 /** Where logs through this backend keep their stat cache: `<store>/cache`, or the user's cache folder for a server. */
 export function backendCacheDir(settings: TroveSettings, env: NodeJS.ProcessEnv = process.env): string {
-  const backend = (settings.backend ?? '').trim();
-  return backend === '' || backend === 'embedded' ? join(defaultStorePath(settings.storePath?.trim() || undefined, env), 'cache') : defaultCacheDir(env);
+  return backendSettingKind(settings.backend) === 'embedded' ? cacheDirFor(backendFromSettings(settings, undefined, env), env) : defaultCacheDir(env);
 }

@@ -5,6 +5,7 @@ import {
   TextDocumentSyncKind, type ClientCapabilities, type NotebookDocument, type Connection, type InitializeResult, type Location,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { isServerUrl } from '../core/backendChoice';
 import { defaultProject, defaultStorePath } from '../core/config';
 import { describeError } from '../core/errors';
 import { formatRef } from '../core/names';
@@ -110,15 +111,14 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     return references;
   }
 
-  /** The project bare names belong to: `trove.project`, else the document's workspace folder's. */
+  /** The project bare names belong to (core's defaultProject: `trove.project`, TROVE_PROJECT, else the document's workspace folder's). */
   function projectFor(uri: string): string {
-    if (settings.project?.trim()) return settings.project.trim();
     const path = uriToPath(uri);
     const folder = (path && workspaceFolders.filter((f) => path === f || path.startsWith(f.endsWith(sep) ? f : f + sep)).sort((a, b) => b.length - a.length)[0])
       ?? (path ? dirname(path) : workspaceFolders[0] ?? process.cwd());
     let project = projectsByFolder.get(folder);
     if (!project) {
-      project = defaultProject(folder);
+      project = defaultProject(folder, settings.project);
       projectsByFolder.set(folder, project);
     }
     return project;
@@ -425,7 +425,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     }
     const b = useBackend();
     if (!b.ok) throw new ResponseError(ErrorCodes.InvalidRequest, b.message);
-    const embedded = !/^https?:\/\//i.test((settings.backend ?? '').trim());
+    const embedded = !isServerUrl((settings.backend ?? '').trim());
     try {
       const outcome = await runServerCommand(command, args ?? [], {
         registry: b.registry,
