@@ -10,16 +10,18 @@ interface CallPick {
   typeIndex?: number;
   /** The argument is a path `[entity/][project/]collection` to link into (`link_artifact`). */
   linkTarget?: boolean;
+  /** A name other libraries use too (ZenML's `link_artifact`, MLflow's `log_model`): only where wandb is imported. */
+  needsWandbImport?: boolean;
 }
 
 /** The W&B calls whose string arguments name artifacts, by the callee's name. */
 const CALLS: Record<string, CallPick> = {
   use_artifact: { index: 0, keywords: ['artifact_or_name', 'artifact', 'name'], role: 'use', via: 'use_artifact' },
-  use_model: { index: 0, keywords: ['name'], role: 'use', via: 'use_model' },
+  use_model: { index: 0, keywords: ['name'], role: 'use', via: 'use_model', needsWandbImport: true },
   Artifact: { index: 0, keywords: ['name'], role: 'log', via: 'wandb.Artifact', typeIndex: 1 },
   log_artifact: { keywords: ['name'], role: 'log', via: 'log_artifact' },
-  log_model: { index: 1, keywords: ['name'], role: 'log', via: 'log_model' },
-  link_artifact: { index: 1, keywords: ['target_path'], role: 'log', via: 'link_artifact', linkTarget: true },
+  log_model: { index: 1, keywords: ['name'], role: 'log', via: 'log_model', needsWandbImport: true },
+  link_artifact: { index: 1, keywords: ['target_path'], role: 'log', via: 'link_artifact', linkTarget: true, needsWandbImport: true },
 };
 
 /**
@@ -37,13 +39,16 @@ const CALLS: Record<string, CallPick> = {
  * A callee is W&B's unless imports say otherwise: `comet_ml.Artifact(…)`, `from comet_ml import
  * Artifact`, `mlflow.pytorch.log_model(…)` are another library's. A call through a name bound by
  * an import from a module other than `wandb` is skipped; calls on variables (`run.…`) and names
- * that nothing imports are taken as W&B's.
+ * that nothing imports are taken as W&B's, except the names other libraries use as well
+ * (`use_model`, `log_model`, `link_artifact`), which count only where wandb is imported.
  */
 export function findPythonReferences(text: string, apiVariablesElsewhere: Iterable<string> = [], importsElsewhere?: ReadonlyMap<string, string>): ArtifactReference[] {
   const tokens = scanPython(text);
   const imports = findImportBindings(tokens);
   if (importsElsewhere) for (const [name, module] of importsElsewhere) if (!imports.has(name)) imports.set(name, module);
   const apiVariables = findApiVariables(tokens, imports);
+  let importsWandb = false;
+  for (const module of imports.values()) if (isWandbModule(module)) importsWandb = true;
   for (const name of apiVariablesElsewhere) apiVariables.add(name);
   const out: ArtifactReference[] = [];
   for (let i = 1; i < tokens.length; i++) {
@@ -58,6 +63,7 @@ export function findPythonReferences(text: string, apiVariablesElsewhere: Iterab
       if (dotted && isApiReceiver(tokens, i - 3, apiVariables, imports)) pick = { index: 0, keywords: ['name'], role: 'use', via: 'Api().artifact' };
     } else if (Object.prototype.hasOwnProperty.call(CALLS, name) && !isForeignCallee(tokens, i - 1, imports)) {
       pick = CALLS[name];
+      if (pick.needsWandbImport && !importsWandb) pick = undefined;
     }
     if (!pick) continue;
     const { args } = callArguments(tokens, i, '=');

@@ -223,7 +223,7 @@ describe('W&B code from other projects (issue 11, item 20)', () => {
   test("other libraries' calls are not checked, W&B's other calls are, and names W&B accepts are not flagged", async () => {
     await withClient({ settings: { storePath: store, project: 'demo' } }, async (c, uri) => {
       const text = [
-        'import comet_ml',
+        'import comet_ml, wandb',
         'x = comet_ml.Artifact("mnist raw", "dataset")',
         'm = run.use_model("mnist-cnn:candidate")',
         'r = run.use_artifact("wandb-registry-model/My Model:v0")',

@@ -79,6 +79,7 @@ describe('Python references: whose call it is, and the names W&B accepts (issue 
 
   test('use_artifact(artifact=…) and (name=…), run.use_model and wandb.use_model, log_model(name=…), link_artifact', () => {
     assert.deepEqual(refs('python', [
+      'import wandb',
       'run.use_artifact(artifact="a1:v0")',
       'run.use_artifact(name="a2")',
       'run.use_model("m1:v1")',
@@ -91,6 +92,14 @@ describe('Python references: whose call it is, and the names W&B accepts (issue 
       'use use_artifact a1:v0', 'use use_artifact a2', 'use use_model m1:v1', 'use use_model m2', 'log log_model m3', 'log log_model m4',
       'log link_artifact wandb-registry-model/My Model', 'log link_artifact proj/coll',
     ]);
+    // Names other libraries use as well count only where wandb is imported (here: ZenML, MLflow, a test's own class).
+    assert.deepEqual(refs('python', [
+      'model_version.link_artifact(my_artifact, name="new_artifact")',
+      'mgr.link_artifact(inc.incident_id, "ART-1")',
+      'info = mlflow_flavor.log_model(model, "model")',
+      'client.use_model("m")',
+      'run.use_artifact("still-wandb")',
+    ].join('\n')), ['use use_artifact still-wandb']);
   });
 
   test('names W&B accepts but Trove cannot hold are told apart from invalid ones', () => {
