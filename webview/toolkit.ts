@@ -2,12 +2,12 @@
  * The only module that imports @vscode/webview-ui-toolkit. Its upstream is archived; keeping every
  * use behind these small factories makes a move to @vscode-elements/elements a one-file change.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDivider } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox } from '@vscode/webview-ui-toolkit';
 
 // Only components whose templates set no inline style: the page's CSP allows no 'unsafe-inline'
 // (vscode-badge and vscode-progress-ring bind style attributes). FAST reads the nonce for its own
 // probe stylesheet from <meta property="csp-nonce">.
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDivider());
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox());
 
 export interface ButtonOptions {
   title?: string;
@@ -32,8 +32,4 @@ export function checkbox(label: string, checked: boolean, onChange: (checked: bo
   c.checked = checked;
   c.addEventListener('change', () => onChange(c.checked));
   return c;
-}
-
-export function divider(): HTMLElement {
-  return document.createElement('vscode-divider');
 }

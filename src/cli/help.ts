@@ -75,10 +75,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['trove diff mnist:v0 mnist:v1'],
   },
   lineage: {
-    usage: '<ref> [--depth N]',
+    usage: '<ref> [--depth N] [--connected]',
     summary: 'runs and versions around a version (default depth 2)',
-    options: [['--depth N', 'hops to follow up and down, 0 to 50 (default 2)']],
-    examples: ['trove lineage mnist-cnn:v3 --depth 1'],
+    options: [
+      ['--depth N', 'hops to follow up and down, 0 to 50 (default 2)'],
+      ['--connected', 'walk every node both ways: everything connected to the version within N hops (its whole pipeline)'],
+    ],
+    examples: ['trove lineage mnist-cnn:v3 --depth 1', 'trove lineage mnist-cnn:v3 --depth 50 --connected'],
   },
   verify: {
     usage: '<ref> [--root DIR]',

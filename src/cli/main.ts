@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultProject, defaultStorePath } from '../core/config';
 import { describeError, invalid, TroveError, usageError } from '../core/errors';
 import { hashFile } from '../core/hash';
+import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { diffManifests } from '../core/manifest';
 import { formatRef, parseRef, validateAlias } from '../core/names';
 import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
@@ -56,7 +57,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx:
   show: { options: {}, run: cmdShow },
   alias: { options: {}, run: cmdAlias },
   diff: { options: {}, run: cmdDiff },
-  lineage: { options: { depth: { type: 'string' } }, run: cmdLineage },
+  lineage: { options: { depth: { type: 'string' }, connected: { type: 'boolean' } }, run: cmdLineage },
   verify: { options: { root: { type: 'string' } }, run: cmdVerify },
   gc: { options: { 'dry-run': { type: 'boolean' }, 'min-age': { type: 'string' } }, run: cmdGc },
   run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
@@ -325,10 +326,11 @@ async function cmdDiff(ctx: Ctx): Promise<void> {
 async function cmdLineage(ctx: Ctx): Promise<void> {
   needArgs(ctx, 1, 'trove lineage <ref>');
   const depth = str(ctx, 'depth') === undefined ? 2 : Number(str(ctx, 'depth'));
-  if (!Number.isInteger(depth) || depth < 0 || depth > 50) throw usageError('--depth must be a whole number from 0 to 50.');
-  const graph = await ctx.registry.lineage(parseRef(ctx.args[0], ctx.project), depth);
-  if (ctx.json) return ctx.out(JSON.stringify({ nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.label })), edges: graph.edges }));
-  const label = new Map(graph.nodes.map((n) => [n.id, n.kind === 'run' ? `[run ${n.label}]` : n.label]));
+  if (!Number.isInteger(depth) || depth < 0 || depth > MAX_LINEAGE_DEPTH) throw usageError(`--depth must be a whole number from 0 to ${MAX_LINEAGE_DEPTH}.`);
+  const graph = await ctx.registry.lineage(parseRef(ctx.args[0], ctx.project), depth, { connected: !!ctx.flags.connected });
+  // JSON labels runs `jobType: name` as before; the graph's own run label is the name.
+  if (ctx.json) return ctx.out(JSON.stringify({ nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, label: n.kind === 'run' ? `${n.jobType}: ${n.label}` : n.label })), edges: graph.edges }));
+  const label = new Map(graph.nodes.map((n) => [n.id, n.kind === 'run' ? `[run ${n.jobType}: ${n.label}]` : n.label]));
   ctx.out(graph.edges.length ? graph.edges.map((e) => `${label.get(e.from)} -> ${label.get(e.to)}`).join('\n') : `${graph.nodes[0]?.label ?? ctx.args[0]}: no runs recorded around it`);
 }
 

@@ -13,7 +13,7 @@ import { withoutPrototype } from '../core/manifest';
 import { PackCache } from '../core/packCache';
 import type { Registry } from '../core/registry';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LocalFile, NewRun, ProjectSummary,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, NewRun, ProjectSummary,
   RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
@@ -511,8 +511,10 @@ export class HttpRegistry implements Registry {
     this.changed();
   }
 
-  lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
-    return this.call(Routes.lineage, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}`, query: `?depth=${depth}` });
+  lineage(ref: ArtifactRef, depth: number, options: LineageOptions = {}): Promise<LineageGraph> {
+    return this.call(Routes.lineage, { project: ref.project, name: ref.name, alias: ref.alias }, {
+      what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}`, query: `?depth=${depth}${options.connected ? '&connected=true' : ''}`,
+    });
   }
 
   gc(dryRun: boolean, options: GcOptions = {}): Promise<GcResult> {

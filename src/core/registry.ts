@@ -1,6 +1,6 @@
 import type { ArtifactRef } from './names';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LocalFile,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile,
   NewRun, ProjectSummary, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail,
   VersionKey, VersionSummary,
 } from './types';
@@ -44,7 +44,8 @@ export interface Registry {
 
   addAlias(ref: ArtifactRef, alias: string): Promise<void>;
   removeAlias(project: string, name: string, alias: string): Promise<void>;
-  lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph>;
+  /** The runs and versions around a version, `depth` hops away (see LineageOptions for `connected`). */
+  lineage(ref: ArtifactRef, depth: number, options?: LineageOptions): Promise<LineageGraph>;
   /** Removes blobs that no version uses (and that are older than `minAgeSeconds`, default one hour). */
   gc(dryRun: boolean, options?: GcOptions): Promise<GcResult>;
   /** Checks a stored blob's bytes against its digest; false when corrupt or missing. */

@@ -127,6 +127,21 @@ export interface LineageNode {
   /** run nodes */
   jobType?: string;
   runId?: string;
+  /**
+   * Run nodes: a `download` run that produced nothing (someone fetched a version to look at it).
+   * The lineage view leaves these out unless asked.
+   */
+  viewOnly?: boolean;
+}
+
+export interface LineageOptions {
+  /**
+   * False (default): from the start version, hops go up through producers and inputs and down
+   * through consumers and outputs. True: every node reached is walked both ways, so the graph
+   * holds everything connected to the version within `depth` hops (the whole pipeline,
+   * siblings and cousins included).
+   */
+  connected?: boolean;
 }
 
 export interface LineageEdge {

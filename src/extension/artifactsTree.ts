@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import type { ArtifactSummary, VersionDetail } from '../core/types';
-import { formatSize } from '../core/format';
+import { formatDate, formatSize } from '../core/format';
 import { contextValue, elementId, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
 import { listFolder, TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
 import type { Backend } from './backend';
@@ -137,7 +137,7 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
         item = new vscode.TreeItem(e.name, Collapsed);
         item.iconPath = new vscode.ThemeIcon('archive');
         item.description = `v${e.latest} · ${e.versions} version${e.versions === 1 ? '' : 's'}`;
-        item.tooltip = `${e.project}/${e.name} (${e.type}), ${e.versions} versions, latest v${e.latest}, updated ${localTime(e.updatedAt)}`;
+        item.tooltip = `${e.project}/${e.name} (${e.type}), ${e.versions} versions, latest v${e.latest}, updated ${formatDate(e.updatedAt)}`;
         break;
       case 'version': {
         item = new vscode.TreeItem(`v${e.version}`, Collapsed);
@@ -145,7 +145,7 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
         item.description = e.aliases.join(', ');
         const tip = new vscode.MarkdownString();
         tip.appendMarkdown(`**${e.project}/${e.name}:v${e.version}** (${e.type})\n\n`);
-        tip.appendMarkdown(`${formatSize(e.size)} in ${e.files} file${e.files === 1 ? '' : 's'}  \ncreated ${localTime(e.createdAt)}  \n`);
+        tip.appendMarkdown(`${formatSize(e.size)} in ${e.files} file${e.files === 1 ? '' : 's'}  \ncreated ${formatDate(e.createdAt)}  \n`);
         if (e.aliases.length) tip.appendMarkdown(`aliases: ${e.aliases.join(', ')}  \n`);
         tip.appendMarkdown(`digest \`${e.digest.slice(0, 16)}…\``);
         item.tooltip = tip;
@@ -181,9 +181,4 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
 
 export function versionUri(project: string, name: string, version: number, path: string): vscode.Uri {
   return vscode.Uri.from({ scheme: TROVE_SCHEME, path: formatVersionPath({ project, name, version, path }) });
-}
-
-function localTime(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }

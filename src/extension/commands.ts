@@ -5,7 +5,7 @@ import { conflict, describeError, invalid } from '../core/errors';
 import { formatRef, parseRef, validateAlias, validateName, validateProject, validateType } from '../core/names';
 import type { DownloadOutcome, LogOutcome } from '../core/operations';
 import type { VersionDiff } from '../core/types';
-import { formatSize } from '../core/format';
+import { formatDate, formatSize } from '../core/format';
 import { elementId, type TreeElement } from '../shared/artifactTree';
 import { usageSnippet, type SnippetLanguage } from '../shared/usageSnippets';
 import { looksLikeText } from '../shared/versionUri';
@@ -135,7 +135,7 @@ export class TroveCommands {
   private async pickVersion(a: { project: string; name: string }, title: string, placeHolder: string, exclude?: number): Promise<number | undefined> {
     const versions = (await this.backend.registry.listVersions(a.project, a.name)).filter((v) => v.version !== exclude);
     const items = versions.map((v) => ({
-      label: `v${v.version}`, description: v.aliases.join(', '), detail: `${formatSize(v.size)} in ${v.files} files · ${new Date(v.createdAt).toLocaleString()}`, version: v.version,
+      label: `v${v.version}`, description: v.aliases.join(', '), detail: `${formatSize(v.size)} in ${v.files} files · ${formatDate(v.createdAt)}`, version: v.version,
     }));
     const picked = await vscode.window.showQuickPick(items, { title: `${title}: ${a.name}`, placeHolder });
     return picked?.version;

@@ -1,19 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { describeError } from '../core/errors';
+import { describeError, invalid } from '../core/errors';
+import { formatDate, formatSize } from '../core/format';
+import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { formatRef, parseRef } from '../core/names';
 import type { LineageGraph } from '../core/types';
-import { formatSize } from '../core/format';
-import { expandOneHop, refOfVersionNode } from '../shared/lineageGraph';
+import { expandNode, refOfVersionNode, runInputsOutputs, type LineageFetcher } from '../shared/lineageGraph';
 import {
-  isFromWebview, isLineageState, LINEAGE_VIEW_TYPE, type ExpandDirection, type FromWebview, type LineageState, type NodeDetails, type ToWebview,
+  isFromWebview, isLineageState, LINEAGE_VIEW_TYPE, type ExpandDirection, type FromWebview, type LineageState, type NodeAction, type NodeDetails,
+  type ToWebview,
 } from '../shared/lineageProtocol';
+import { Commands } from './commandIds';
 import type { Backend } from './backend';
 import type { TroveLog } from './log';
 
 /** Hops shown around the version a panel opens on. */
 export const DEFAULT_DEPTH = 3;
 const DETAIL_FILES = 30;
+const DETAIL_RUNS = 20;
+
+/** `p/name:v1` as `name:v1` inside project `p`. */
+function shortRef(ref: string, project: string): string {
+  return ref.startsWith(`${project}/`) ? ref.slice(project.length + 1) : ref;
+}
 
 /** The last render each panel reported, for the output channel and the extension-host tests. */
 export interface RenderReport {
@@ -22,6 +31,10 @@ export interface RenderReport {
   edges: number;
   layoutMs: number;
   renderMs: number;
+  /** Nodes of the lineage before clusters folded and filters hid some. */
+  graphNodes: number;
+  /** Reading the lineage from the backend, before it went to the webview. */
+  fetchMs: number;
 }
 
 /**
@@ -85,6 +98,7 @@ export class LineagePanels implements vscode.Disposable, vscode.WebviewPanelSeri
 
 export class LineagePanel implements vscode.Disposable {
   private graph: LineageGraph | undefined;
+  private fetchMs = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
   private disposed = false;
 
@@ -135,9 +149,17 @@ export class LineagePanel implements vscode.Disposable {
       case 'expand':
         await this.expand(m.nodeId, m.direction);
         return;
+      case 'action':
+        await this.act(m.action, m.nodeId);
+        return;
+      case 'setWhole':
+        this.state = { ...this.state, whole: m.whole };
+        await this.load();
+        return;
       case 'rendered': {
-        const report = { ref: this.state.ref, nodes: m.nodes, edges: m.edges, layoutMs: m.layoutMs, renderMs: m.renderMs };
-        this.log.info(`Lineage of ${this.state.ref}: ${m.nodes} nodes, ${m.edges} edges laid out in ${m.layoutMs.toFixed(0)} ms and rendered in ${m.renderMs.toFixed(0)} ms`);
+        const report = { ref: this.state.ref, nodes: m.nodes, edges: m.edges, layoutMs: m.layoutMs, renderMs: m.renderMs, graphNodes: m.graphNodes ?? m.nodes, fetchMs: this.fetchMs };
+        // Developer figures: the output channel, not the panel's status line.
+        this.log.info(`Lineage of ${this.state.ref}: ${report.graphNodes} nodes (${m.nodes} drawn) read in ${this.fetchMs.toFixed(0)} ms, ${m.edges} edges laid out in ${m.layoutMs.toFixed(0)} ms and rendered in ${m.renderMs.toFixed(0)} ms`);
         this.onRendered(report);
         return;
       }
@@ -148,24 +170,48 @@ export class LineagePanel implements vscode.Disposable {
     }
   }
 
-  /** Loads the graph around the panel's version and replays the user's expansions. */
+  /** Loads the graph around the panel's version (or its whole pipeline) and replays the user's expansions. */
   private async load(): Promise<void> {
     const registry = this.backend.registry;
-    let graph = await registry.lineage(parseRef(this.state.ref), this.state.depth);
-    for (const x of this.state.expansions) graph = await expandOneHop(graph, x.nodeId, x.direction, this.fetcher());
+    const t0 = performance.now();
+    let graph: LineageGraph;
+    if (this.state.whole) {
+      graph = await registry.lineage(parseRef(this.state.ref), MAX_LINEAGE_DEPTH, { connected: true });
+    } else {
+      graph = await registry.lineage(parseRef(this.state.ref), this.state.depth);
+      for (const x of this.state.expansions) graph = (await expandNode(graph, x.nodeId, x.direction, this.fetcher())).graph;
+    }
     this.graph = graph;
+    this.fetchMs = performance.now() - t0;
     this.post({ type: 'graph', graph, focusId: `version:${this.state.ref}`, state: this.state });
   }
 
-  private fetcher() {
-    return (nodeId: string, depth: number) => this.backend.registry.lineage(parseRef(refOfVersionNode(nodeId)!), depth);
+  private fetcher(): LineageFetcher {
+    return (nodeId, depth, connected) => this.backend.registry.lineage(parseRef(refOfVersionNode(nodeId)!), depth, { connected });
   }
 
   private async expand(nodeId: string, direction: ExpandDirection): Promise<void> {
     if (!this.graph) return;
-    this.graph = await expandOneHop(this.graph, nodeId, direction, this.fetcher());
-    this.state = { ...this.state, expansions: [...this.state.expansions, { nodeId, direction }] };
-    this.post({ type: 'graph', graph: this.graph, focusId: `version:${this.state.ref}`, state: this.state });
+    const { graph, added } = await expandNode(this.graph, nodeId, direction, this.fetcher());
+    this.graph = graph;
+    if (added.length) this.state = { ...this.state, expansions: [...this.state.expansions, { nodeId, direction }] };
+    this.post({ type: 'graph', graph: this.graph, focusId: `version:${this.state.ref}`, state: this.state, expanded: { nodeId, direction, added } });
+  }
+
+  /** A button of the details pane: the same commands as the tree's context menu, on the node's version. */
+  private async act(action: NodeAction, nodeId: string): Promise<void> {
+    const ref = refOfVersionNode(nodeId);
+    if (!ref) throw invalid(`${nodeId} is not a version; ${action} works on versions.`);
+    const command = {
+      download: Commands.downloadVersion, reveal: Commands.revealVersion, copyReference: Commands.copyReference,
+      comparePrevious: Commands.compareWithPrevious, showLineage: Commands.showLineage,
+    }[action];
+    await vscode.commands.executeCommand(command, ref);
+  }
+
+  private async runName(runId: string): Promise<string> {
+    const run = await this.backend.registry.getRun(runId).catch(() => undefined);
+    return run ? run.name : runId;
   }
 
   private async details(nodeId: string): Promise<NodeDetails> {
@@ -174,20 +220,25 @@ export class LineagePanel implements vscode.Disposable {
     if (ref) {
       const v = await registry.getVersion(parseRef(ref));
       const run = v.createdBy ? await registry.getRun(v.createdBy.runId).catch(() => undefined) : undefined;
+      const earlier = (await registry.listVersions(v.project, v.name)).some((x) => x.version < v.version);
       const paths = Object.keys(v.manifest);
       const rows = [
-        { label: 'Type', value: v.type },
         { label: 'Aliases', value: v.aliases.join(', ') || '—' },
         { label: 'Size', value: `${formatSize(v.size)} in ${v.files} file${v.files === 1 ? '' : 's'}` },
-        { label: 'Created', value: v.createdAt },
+        { label: 'Created', value: formatDate(v.createdAt) },
         { label: 'Digest', value: v.digest },
       ];
       if (v.description) rows.push({ label: 'Description', value: v.description });
-      if (v.createdBy) rows.push({ label: 'Created by', value: `${v.createdBy.jobType} run ${v.createdBy.runId}` });
+      if (v.createdBy) rows.push({ label: 'Made by', value: `${run?.name ?? v.createdBy.runId} (${v.createdBy.jobType} run)` });
       if (run?.git) rows.push({ label: 'Git commit', value: `${run.git.commit.slice(0, 12)}${run.git.branch ? ` (${run.git.branch})` : ''}${run.git.dirty ? ', uncommitted changes' : ''}` });
-      if (v.usedBy.length) rows.push({ label: 'Used by', value: v.usedBy.map((u) => `${u.jobType} ${u.runId}`).join(', ') });
+      const usedBy = await Promise.all(v.usedBy.slice(0, DETAIL_RUNS).map(async (u) => ({ nodeId: `run:${u.runId}`, label: `${await this.runName(u.runId)} (${u.jobType})` })));
+      if (v.usedBy.length > DETAIL_RUNS) usedBy.push({ nodeId: '', label: `… and ${v.usedBy.length - DETAIL_RUNS} more` });
+      const actions: NodeAction[] = ['download', 'reveal', 'copyReference'];
+      if (earlier) actions.push('comparePrevious');
+      if (nodeId !== `version:${this.state.ref}`) actions.push('showLineage');
       return {
-        nodeId, kind: 'version', title: formatRef(v.project, v.name, v.version), rows,
+        nodeId, kind: 'version', title: formatRef(v.project, v.name, v.version), subtitle: v.type, rows, actions,
+        ...(usedBy.length ? { lists: [{ label: 'Used by', items: usedBy }] } : {}),
         files: paths.slice(0, DETAIL_FILES).map((p) => ({ path: p, size: formatSize(v.manifest[p].size) })),
         moreFiles: Math.max(0, paths.length - DETAIL_FILES),
         metadata: Object.keys(v.metadata).length ? JSON.stringify(v.metadata, null, 2) : undefined,
@@ -196,10 +247,10 @@ export class LineagePanel implements vscode.Disposable {
     if (nodeId.startsWith('run:')) {
       const run = await registry.getRun(nodeId.slice('run:'.length));
       const rows = [
-        { label: 'Job type', value: run.jobType },
+        { label: 'Run id', value: run.id },
         { label: 'Status', value: run.status },
-        { label: 'Started', value: run.startedAt },
-        { label: 'Finished', value: run.finishedAt ?? '—' },
+        { label: 'Started', value: formatDate(run.startedAt) },
+        { label: 'Finished', value: run.finishedAt ? formatDate(run.finishedAt) : '—' },
         { label: 'Host', value: run.host },
       ];
       if (run.command) rows.push({ label: 'Command', value: run.command });
@@ -209,9 +260,17 @@ export class LineagePanel implements vscode.Disposable {
         if (run.git.remote) rows.push({ label: 'Remote', value: run.git.remote });
         rows.push({ label: 'Working tree', value: run.git.dirty ? 'uncommitted changes' : 'clean' });
       }
-      return { nodeId, kind: 'run', title: `${run.name} (${run.id})`, rows };
+      // Every version the run used and made: the graph around a version next to it, walked both ways.
+      const neighbour = this.graph?.edges.find((e) => e.to === nodeId)?.from ?? this.graph?.edges.find((e) => e.from === nodeId)?.to;
+      const around = neighbour ? await this.fetcher()(neighbour, 2, true) : { nodes: [], edges: [] };
+      const { used, made } = runInputsOutputs(around, nodeId);
+      const item = (id: string) => ({ nodeId: id, label: shortRef(refOfVersionNode(id) ?? id, run.project) });
+      return {
+        nodeId, kind: 'run', title: run.name, subtitle: `${run.jobType} run`, rows, actions: [],
+        lists: [{ label: 'Used', items: used.map(item) }, { label: 'Made', items: made.map(item) }],
+      };
     }
-    return { nodeId, kind: 'version', title: nodeId, rows: [{ label: 'Note', value: 'Click the cluster to show its versions.' }] };
+    return { nodeId, kind: 'version', title: nodeId, subtitle: '', rows: [], actions: [] };
   }
 
   dispose(): void {
@@ -246,10 +305,12 @@ export function lineageHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 <div id="toolbar" role="toolbar" aria-label="Lineage toolbar"></div>
 <div id="filters" aria-label="Filters"></div>
 <div id="main">
-  <div id="canvas" tabindex="0" aria-label="Lineage graph"><svg id="graph" xmlns="http://www.w3.org/2000/svg"><g id="viewport"></g></svg></div>
-  <aside id="details" aria-live="polite"><p class="hint">Click a node for its details.</p></aside>
+  <div id="canvas" tabindex="0" aria-label="Lineage graph"><svg id="graph" xmlns="http://www.w3.org/2000/svg"><g id="viewport"></g></svg>
+    <svg id="overview" class="hidden" xmlns="http://www.w3.org/2000/svg" aria-label="Overview: click or drag to move around the graph"></svg>
+  </div>
+  <aside id="details" class="hidden" aria-live="polite"></aside>
 </div>
-<div id="status" role="status"></div>
+<footer><div id="legend" aria-label="Legend"></div><div id="status" role="status"></div></footer>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

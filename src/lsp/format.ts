@@ -1,15 +1,8 @@
 /** Text shown by the language server: sizes, dates, Markdown and command links. */
 
-import { formatSize } from '../core/format';
+import { formatDate, formatSize } from '../core/format';
 
-export { formatSize };
-
-/** `2026-11-28 13:40 UTC`: unambiguous for teams across time zones. */
-export function formatDate(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+export { formatDate, formatSize };
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import type { CommitRequest, NewRun } from '../core/types';
 import type { PackAccess } from './blobStore';
 import type { ServerBackend } from './backend';
@@ -121,8 +122,10 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   route(Routes.lineage, async (c) => {
     const project = allow(c, 0, 'read');
     const depth = c.url.searchParams.has('depth') ? Number(c.url.searchParams.get('depth')) : 2;
-    if (!Number.isInteger(depth) || depth < 0 || depth > 50) throw invalid('"depth" must be a whole number from 0 to 50.');
-    send(c, 200, await backend.meta.lineage(ref(c, project), depth));
+    if (!Number.isInteger(depth) || depth < 0 || depth > MAX_LINEAGE_DEPTH) throw invalid(`"depth" must be a whole number from 0 to ${MAX_LINEAGE_DEPTH}.`);
+    const connected = c.url.searchParams.get('connected') ?? 'false';
+    if (connected !== 'true' && connected !== 'false') throw invalid('"connected" must be true or false.');
+    send(c, 200, await backend.meta.lineage(ref(c, project), depth, { connected: connected === 'true' }));
   });
   route(Routes.addAlias, async (c) => {
     const project = allow(c, 0, 'write');

@@ -69,7 +69,7 @@ class EmbeddedBackend implements ServerBackend {
       commitVersion: (req) => registry.commitVersion(req),
       addAlias: (r, a) => registry.addAlias(r, a),
       removeAlias: (p, n, a) => registry.removeAlias(p, n, a),
-      lineage: (r, d) => registry.lineage(r, d),
+      lineage: (r, d, o) => registry.lineage(r, d, o),
       async changeToken() {
         return `${self.epoch}-${self.changes}`;
       },

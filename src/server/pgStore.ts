@@ -5,7 +5,7 @@ import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest
 import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
-  ArtifactSummary, CommitRequest, CommitResult, LineageGraph, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
+  ArtifactSummary, CommitRequest, CommitResult, LineageGraph, LineageOptions, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
   RunStatus, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
@@ -342,7 +342,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     });
   }
 
-  async lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
+  async lineage(ref: ArtifactRef, depth: number, options: LineageOptions = {}): Promise<LineageGraph> {
     const start = await this.getVersion(ref);
     const source: LineageSource = {
       versionNode: async (k) => {
@@ -363,7 +363,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
         return { run, inputs: inputs.rows.sort(compareVersionKeys), outputs: outputs.rows.sort(compareVersionKeys) };
       },
     };
-    return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth);
+    return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth, options);
   }
 
   /** Every blob digest some version's manifest names (external references excluded). */

@@ -18,7 +18,13 @@ export interface LineageState {
   depth: number;
   /** Node ids expanded one hop, in order, with their direction, replayed on restore. */
   expansions: { nodeId: string; direction: ExpandDirection }[];
+  /** The whole pipeline: everything connected to the version (depth and expansions unused). */
+  whole?: boolean;
 }
+
+/** What the details pane offers to do with a node (the extension runs the matching command). */
+export type NodeAction = 'download' | 'reveal' | 'copyReference' | 'comparePrevious' | 'showLineage';
+export const NODE_ACTIONS: readonly NodeAction[] = ['download', 'reveal', 'copyReference', 'comparePrevious', 'showLineage'];
 
 export interface DetailRow {
   label: string;
@@ -29,8 +35,13 @@ export interface DetailRow {
 export interface NodeDetails {
   nodeId: string;
   title: string;
+  /** What the node is, under the title: "model", "train run". */
+  subtitle: string;
   kind: 'run' | 'version';
   rows: DetailRow[];
+  actions: NodeAction[];
+  /** Lists of versions (a run's "Used" and "Made"); each item selects its node when shown. */
+  lists?: { label: string; items: { nodeId: string; label: string }[] }[];
   /** Version nodes: the first files of the manifest. */
   files?: { path: string; size: string }[];
   moreFiles?: number;
@@ -38,7 +49,7 @@ export interface NodeDetails {
 }
 
 export type ToWebview =
-  | { type: 'graph'; graph: LineageGraph; focusId: string; state: LineageState }
+  | { type: 'graph'; graph: LineageGraph; focusId: string; state: LineageState; expanded?: { nodeId: string; direction: ExpandDirection; added: string[] } }
   | { type: 'details'; details: NodeDetails }
   | { type: 'error'; message: string };
 
@@ -46,7 +57,9 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'selectNode'; nodeId: string }
   | { type: 'expand'; nodeId: string; direction: ExpandDirection }
-  | { type: 'rendered'; nodes: number; edges: number; layoutMs: number; renderMs: number };
+  | { type: 'action'; action: NodeAction; nodeId: string }
+  | { type: 'setWhole'; whole: boolean }
+  | { type: 'rendered'; nodes: number; edges: number; layoutMs: number; renderMs: number; graphNodes?: number };
 
 export const LINEAGE_VIEW_TYPE = 'trove.lineage';
 
@@ -61,6 +74,10 @@ export function isFromWebview(m: unknown): m is FromWebview {
       return typeof msg.nodeId === 'string';
     case 'expand':
       return typeof msg.nodeId === 'string' && (msg.direction === 'up' || msg.direction === 'down');
+    case 'action':
+      return typeof msg.nodeId === 'string' && NODE_ACTIONS.includes(msg.action as NodeAction);
+    case 'setWhole':
+      return typeof msg.whole === 'boolean';
     case 'rendered':
       return typeof msg.nodes === 'number' && typeof msg.layoutMs === 'number' && typeof msg.renderMs === 'number';
     default:
@@ -71,5 +88,5 @@ export function isFromWebview(m: unknown): m is FromWebview {
 export function isLineageState(s: unknown): s is LineageState {
   if (!s || typeof s !== 'object') return false;
   const st = s as Record<string, unknown>;
-  return typeof st.ref === 'string' && typeof st.depth === 'number' && Array.isArray(st.expansions);
+  return typeof st.ref === 'string' && typeof st.depth === 'number' && Array.isArray(st.expansions) && (st.whole === undefined || typeof st.whole === 'boolean');
 }

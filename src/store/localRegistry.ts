@@ -8,7 +8,7 @@ import { validateAlias, validateName, validateProject, type ArtifactRef } from '
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LocalFile, Manifest,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, Manifest,
   NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
@@ -414,14 +414,21 @@ export class LocalRegistry implements Registry {
     this.notify();
   }
 
-  async lineage(ref: ArtifactRef, depth: number): Promise<LineageGraph> {
+  async lineage(ref: ArtifactRef, depth: number, options: LineageOptions = {}): Promise<LineageGraph> {
     const start = await this.getVersion(ref);
+    // One read of each artifact's state for the whole walk (a cluster has many versions of one artifact).
+    const states = new Map<string, Promise<ArtifactState | undefined>>();
+    const stateOf = (project: string, name: string) => {
+      const key = `${project}/${name}`;
+      if (!states.has(key)) states.set(key, this.readState(project, name));
+      return states.get(key)!;
+    };
     const source: LineageSource = {
       versionNode: async (k) => {
-        const state = await this.readState(k.project, k.name);
-        if (!state || !state.versions.some((v) => v.version === k.version)) return undefined;
-        const rec = await this.readVersionRecord(k.project, k.name, k.version);
-        return { type: state.type, createdBy: rec.createdBy, usedBy: await this.usedBy(k) };
+        const artifact = await stateOf(k.project, k.name);
+        if (!artifact || !artifact.versions.some((v) => v.version === k.version)) return undefined;
+        const [rec, usedBy] = await Promise.all([this.readVersionRecord(k.project, k.name, k.version), this.usedBy(k)]);
+        return { type: artifact.type, createdBy: rec.createdBy, usedBy };
       },
       runNode: async (runId) => {
         const run = await readJson<RunRecord>(join(this.root, 'runs', runId, 'run.json'));
@@ -431,7 +438,7 @@ export class LocalRegistry implements Registry {
         return { run, inputs: await list('inputs'), outputs: await list('outputs') };
       },
     };
-    return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth);
+    return buildLineage(source, { project: start.project, name: start.name, version: start.version }, depth, options);
   }
 
   async gc(dryRun: boolean, options: GcOptions = {}): Promise<GcResult> {

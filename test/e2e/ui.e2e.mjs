@@ -41,6 +41,8 @@ page.on('console', (m) => {
 
 /** One named check: its failure is reported with a screenshot and does not stop later checks. */
 async function check(name, body) {
+  // E2E_ONLY=<regex> runs only the checks whose name matches (while working on one part).
+  if (process.env.E2E_ONLY && !new RegExp(process.env.E2E_ONLY).test(name)) return;
   const start = Date.now();
   try {
     await body();
@@ -158,6 +160,305 @@ function webviewFrame() {
 
 const listFiles = (dir, prefix = '') => fs.readdirSync(dir, { withFileTypes: true })
   .flatMap((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`])).sort();
+
+// ---- lineage: readability, themes, navigation and actions (issue 14) ----------------------------
+// Each part is a function of its own; they need only the demo store (plus the 500-node project
+// "scale" that test/e2e/make-scale-lineage.ts adds) and leave no editor open.
+
+/** Opens the lineage of `artifact`:`version` through the palette and waits for its nodes. */
+async function openLineage(artifact, version) {
+  await page.locator('.statusbar-item', { hasText: 'Trove: embedded' }).first().waitFor({ timeout: 30000 }); // activated
+  await runCommand('View: Close All Editors');
+  await runCommand('Trove: Show Lineage');
+  await quickInput.fill(artifact); // the list is long with the 500-node project: filter it first
+  await pick(artifact);
+  await pick(version);
+  const f = webviewFrame();
+  await f.locator('#graph g.node').first().waitFor({ timeout: 30000 });
+  return f;
+}
+
+/** On-screen font sizes (px) of the node labels in view, and how much of the canvas the graph covers. */
+async function measureLabels(f) {
+  return f.locator('#graph').evaluate((svg) => {
+    const canvas = document.getElementById('canvas').getBoundingClientRect();
+    const sizes = [];
+    for (const t of svg.querySelectorAll('g.node text')) {
+      const r = t.getBoundingClientRect();
+      if (r.right < canvas.left || r.left > canvas.right || r.bottom < canvas.top || r.top > canvas.bottom) continue;
+      const m = t.getScreenCTM();
+      sizes.push(parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b));
+    }
+    const g = document.getElementById('viewport').getBoundingClientRect();
+    const cover = { w: Math.min(g.width, canvas.width) / canvas.width, h: Math.min(g.height, canvas.height) / canvas.height };
+    return { sizes, cover, nodes: svg.querySelectorAll('g.node').length };
+  });
+}
+
+/** WCAG contrast of the edges and arrow heads against the webview's background (alpha blended). */
+async function edgeContrast(f) {
+  const colours = await f.locator('#graph').evaluate((svg) => ({
+    background: getComputedStyle(document.body).backgroundColor,
+    edge: getComputedStyle(svg.querySelector('path.edge')).stroke,
+    edgeOpacity: getComputedStyle(svg.querySelector('path.edge')).opacity,
+    arrow: getComputedStyle(svg.querySelector('marker path')).fill,
+    edgeWidth: getComputedStyle(svg.querySelector('path.edge')).strokeWidth,
+  }));
+  const rgba = (c) => {
+    const v = c.match(/[\d.]+/g).map(Number);
+    return { r: v[0], g: v[1], b: v[2], a: v.length > 3 ? v[3] : 1 };
+  };
+  const bg = rgba(colours.background);
+  const over = (c, opacity = 1) => {
+    const a = c.a * opacity;
+    return { r: c.r * a + bg.r * (1 - a), g: c.g * a + bg.g * (1 - a), b: c.b * a + bg.b * (1 - a) };
+  };
+  const lum = ({ r, g, b }) => {
+    const ch = (x) => { const s = x / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  return {
+    ...colours,
+    edgeRatio: ratio(over(rgba(colours.edge), Number(colours.edgeOpacity)), bg),
+    arrowRatio: ratio(over(rgba(colours.arrow)), bg),
+  };
+}
+
+async function withWorkspaceSettings(extra, body) {
+  const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');
+  const original = fs.readFileSync(settingsFile, 'utf8');
+  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(original), ...extra }, null, 2));
+  try {
+    return await body();
+  } finally {
+    fs.writeFileSync(settingsFile, original);
+  }
+}
+
+async function checkLineageReadableAtFit() {
+  await check('lineage at Fit: labels at least 11 px on screen, the graph uses the canvas, details only after a click', async () => {
+    const f = await openLineage('processed-data', 'v0');
+    assert.equal(await f.locator('#details').isVisible(), false, 'no details pane before a node is clicked');
+    const demo = await measureLabels(f);
+    const smallest = Math.min(...demo.sizes);
+    log(`  demo pipeline: ${demo.nodes} nodes, smallest label ${smallest.toFixed(1)} px on screen, graph covers ${(demo.cover.w * 100).toFixed(0)}% × ${(demo.cover.h * 100).toFixed(0)}% of the canvas`);
+    assert.ok(demo.sizes.length >= 2 * demo.nodes, `every node's two labels are in view (${demo.sizes.length})`);
+    assert.ok(smallest >= 11, `smallest label ${smallest.toFixed(2)} px`);
+    assert.ok(Math.max(demo.cover.w, demo.cover.h) >= 0.7, `the graph fills the canvas in one direction: ${JSON.stringify(demo.cover)}`);
+    assert.equal(await f.locator('#overview').isVisible(), false, 'a graph that fits needs no overview');
+    await f.locator('#graph g.node[data-id="version:mnist-demo/raw-data:v0"]').click();
+    await f.locator('#details h2', { hasText: 'mnist-demo/raw-data:v0' }).waitFor();
+    await f.locator('#details vscode-button.close').click();
+    await f.locator('#details').waitFor({ state: 'hidden' });
+
+    const s = await openLineage('source', 'v0');
+    for (let i = 0; Number(await s.locator('#graph').getAttribute('data-nodes')) < 500; i++) {
+      assert.ok(i < 100, 'the 500-node graph is drawn');
+      await page.waitForTimeout(200);
+    }
+    const big = await measureLabels(s);
+    const bigSmallest = Math.min(...big.sizes);
+    log(`  500-node graph: ${big.nodes} nodes, ${big.sizes.length / 2} in view at Fit, smallest label ${bigSmallest.toFixed(1)} px`);
+    assert.ok(bigSmallest >= 11, `smallest label ${bigSmallest.toFixed(2)} px`);
+    assert.ok(big.sizes.length > 0, 'part of the graph is in view');
+    // Too large to fit readably: an overview moves around it.
+    await s.locator('#overview').waitFor();
+    const before = await s.locator('#viewport').getAttribute('transform');
+    const ov = await s.locator('#overview').boundingBox();
+    await s.locator('#overview').click({ position: { x: ov.width / 2, y: ov.height - 4 } });
+    const after = await s.locator('#viewport').getAttribute('transform');
+    assert.notEqual(after, before, 'a click in the overview moves the view');
+    await page.screenshot({ path: path.join(SHOTS, 'lineage-500-overview.png') });
+    await runCommand('View: Close All Editors');
+  });
+}
+
+const THEMES = [
+  { name: 'Default Light Modern', file: 'readme-lineage-light.png' },
+  { name: 'Default Dark Modern', file: 'readme-lineage-dark.png' },
+  { name: 'Default High Contrast', file: 'readme-lineage-high-contrast.png' },
+  { name: 'Default High Contrast Light', file: 'readme-lineage-high-contrast-light.png' },
+];
+
+async function checkLineageThemes() {
+  await check('lineage edges and arrows keep a contrast of at least 3:1 in Light Modern, Dark Modern and both high-contrast themes (screenshots for the README)', async () => {
+    const f = await openLineage('mnist-cnn', 'v1');
+    await f.locator('#whole').click();
+    await f.locator('#graph g.node[data-id="version:mnist-demo/raw-data:v0"]').waitFor();
+    for (const theme of THEMES) {
+      await withWorkspaceSettings({ 'workbench.colorTheme': theme.name }, async () => {
+        await page.locator(`.monaco-workbench.${theme.name.includes('Light') ? (theme.name.includes('High') ? 'hc-light' : 'vs') : theme.name.includes('High') ? 'hc-black' : 'vs-dark'}`).waitFor();
+        await page.waitForTimeout(500); // the webview gets the new theme variables after the workbench
+        const c = await edgeContrast(f);
+        const fonts = await measureLabels(f);
+        log(`  ${theme.name}: background ${c.background}, edge ${c.edge} (${c.edgeWidth}) ${c.edgeRatio.toFixed(2)}:1, arrow ${c.arrowRatio.toFixed(2)}:1, smallest label ${Math.min(...fonts.sizes).toFixed(1)} px`);
+        assert.ok(c.edgeRatio >= 3, `${theme.name}: edge contrast ${c.edgeRatio.toFixed(2)}`);
+        assert.ok(c.arrowRatio >= 3, `${theme.name}: arrow contrast ${c.arrowRatio.toFixed(2)}`);
+        assert.ok(Math.min(...fonts.sizes) >= 11, `${theme.name}: labels ${Math.min(...fonts.sizes)} px`);
+        await f.locator('#graph g.node[data-id="version:mnist-demo/mnist-cnn:v1"]').click();
+        await f.locator('#details h2', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
+        await page.screenshot({ path: path.join(SHOTS, theme.file) });
+        await f.locator('#details vscode-button.close').click();
+      });
+    }
+    await runCommand('View: Close All Editors');
+  });
+}
+
+async function checkLineageSaysWhatEachNodeIs() {
+  await check('lineage nodes say what they are: colour and icon by type and for runs, a legend, run names, one date format in tree, hover and graph', async () => {
+    const f = await openLineage('processed-data', 'v0');
+    const style = (id) => f.locator(`#graph g.node[data-id="${id}"] rect.band`).evaluate((r) => getComputedStyle(r).fill);
+    const runId = await f.locator('#graph g.node[data-kind="run"]', { hasText: 'preprocess' }).getAttribute('data-id');
+    const colours = {
+      dataset: await style('version:mnist-demo/raw-data:v0'),
+      model: await style('version:mnist-demo/mnist-cnn:v1'),
+      run: await style(runId),
+    };
+    log('  colours:', JSON.stringify(colours));
+    assert.equal(new Set(Object.values(colours)).size, 3, 'datasets, models and runs differ in colour');
+    for (const c of Object.values(colours)) assert.match(c, /^rgb\(/, `an opaque colour: ${c}`);
+    for (const [id, cat] of [['version:mnist-demo/raw-data:v0', 'dataset'], ['version:mnist-demo/mnist-cnn:v1', 'model'], [runId, 'run']]) {
+      assert.equal(await f.locator(`#graph g.node[data-id="${id}"]`).getAttribute('data-category'), cat);
+      assert.equal(await f.locator(`#graph g.node[data-id="${id}"] g.icon path`).count(), 1, `${cat} has its icon`);
+    }
+    const legend = (await f.locator('#legend').innerText()).replace(/\s+/g, ' ');
+    for (const entry of ['Dataset', 'Model', 'Other artifact', 'Run', 'Folded versions', 'Data flow']) assert.ok(legend.includes(entry), `legend names ${entry}: ${legend}`);
+    assert.equal(await f.locator('#graph g.node[data-kind="run"] text.label', { hasText: 'train-lr-0.003' }).count(), 1);
+
+    // One date format: the graph's details, the tree's tooltip and the editor hover.
+    const DATE = /\d{4}-\d\d-\d\d \d\d:\d\d UTC/;
+    await f.locator('#graph g.node[data-id="version:mnist-demo/mnist-cnn:v1"]').click();
+    const details = await f.locator('#details').innerText();
+    const graphDate = DATE.exec(details)?.[0];
+    assert.ok(graphDate, `the details pane shows the date as YYYY-MM-DD hh:mm UTC: ${details.slice(0, 300)}`);
+    const runDetails = await (async () => {
+      await f.locator(`#graph g.node[data-id="${runId}"]`).click();
+      await f.locator('#details h2', { hasText: 'preprocess' }).waitFor();
+      return f.locator('#details').innerText();
+    })();
+    assert.match(runDetails, /Started\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await runCommand('View: Close All Editors');
+    await showTroveView();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('model');
+    await expandTreeRow('mnist-cnn');
+    await treeRow('v1').hover();
+    const tip = page.locator('.monaco-hover, .workbench-hover', { hasText: 'mnist-cnn:v1' }).first();
+    await tip.waitFor({ timeout: 10000 });
+    const tipText = await tip.innerText();
+    log('  tree tooltip date:', DATE.exec(tipText)?.[0], '· graph:', graphDate);
+    assert.equal(DATE.exec(tipText)?.[0], graphDate, `tree tooltip: ${tipText}`);
+    await page.mouse.move(700, 5);
+  });
+}
+
+async function checkLineageNavigation() {
+  await check('lineage navigation: expand says when there is nothing more, a cluster folds back, filters bridge, whole pipeline reaches raw-data', async () => {
+    let f = await openLineage('processed-data', 'v0');
+    const node = (id) => f.locator(`#graph g.node[data-id="${id}"]`);
+    // Nothing more upstream of raw-data (its ingest run is shown and used nothing).
+    await node('version:mnist-demo/raw-data:v0').click();
+    await f.locator('#details h2', { hasText: 'raw-data:v0' }).waitFor();
+    await f.locator('vscode-button', { hasText: 'Expand up' }).click();
+    await f.locator('#status', { hasText: 'Nothing more upstream of raw-data:v0' }).waitFor();
+    log('  status:', (await f.locator('#status').innerText()).trim());
+    // A cluster opens on click and folds back from its frame.
+    await f.locator('#graph g.node[data-kind="cluster"]').click();
+    await node('version:mnist-demo/mnist-ckpt:v3').waitFor();
+    await f.locator('#graph .cluster-frame text.fold', { hasText: 'Fold 7 versions' }).click();
+    await f.locator('#graph g.node[data-kind="cluster"]').waitFor();
+    assert.equal(await node('version:mnist-demo/mnist-ckpt:v3').count(), 0);
+    // Hiding the preprocess runs bridges raw-data to processed-data instead of leaving raw-data alone.
+    await f.locator('vscode-checkbox', { hasText: 'preprocess' }).click();
+    await f.locator('#graph path.edge.bridged[data-from="version:mnist-demo/raw-data:v0"][data-to="version:mnist-demo/processed-data:v0"]').waitFor({ state: 'attached' });
+    assert.match(await f.locator('#legend').innerText(), /Through hidden nodes/);
+    // Hiding models leaves no run or version hanging on nothing.
+    await f.locator('vscode-checkbox', { hasText: 'model' }).click();
+    await page.waitForTimeout(300);
+    const dangling = await f.locator('#graph').evaluate((svg) => {
+      const linked = new Set([...svg.querySelectorAll('path.edge')].flatMap((p) => [p.getAttribute('data-from'), p.getAttribute('data-to')]));
+      return [...svg.querySelectorAll('g.node')].map((g) => g.getAttribute('data-id')).filter((id) => !linked.has(id));
+    });
+    assert.deepEqual(dangling, [], 'no orphaned node');
+    await page.screenshot({ path: path.join(SHOTS, 'lineage-filtered.png') });
+
+    // Whole pipeline: the lineage of mnist-cnn:v1 reaches raw-data:v0.
+    f = await openLineage('mnist-cnn', 'v1');
+    assert.equal(await node('version:mnist-demo/raw-data:v0').count(), 0, 'three hops do not reach raw-data');
+    await f.locator('#whole').click();
+    await node('version:mnist-demo/raw-data:v0').waitFor();
+    await f.locator('#graph g.node[data-kind="cluster"]').waitFor(); // the sweep's checkpoints, a cousin branch
+    assert.match(await f.locator('#status').innerText(), /whole pipeline/);
+    await runCommand('View: Close All Editors');
+  });
+}
+
+async function checkLineageActions() {
+  await check('lineage details act: Copy Reference, Reveal in Tree, Compare with Previous, Download (recorded, left out of the default view); a run shows command, commit, used and made', async () => {
+    let f = await openLineage('mnist-cnn', 'v1');
+    const v1 = f.locator('#graph g.node[data-id="version:mnist-demo/mnist-cnn:v1"]');
+    await v1.click();
+    await f.locator('#details h2', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
+    const action = (a) => f.locator(`#details vscode-button[data-action="${a}"]`);
+    for (const a of ['download', 'reveal', 'copyReference', 'comparePrevious']) await action(a).waitFor();
+    await action('copyReference').click();
+    log('  notification:', await expectNotification('Copied mnist-demo/mnist-cnn:v1'));
+    await action('reveal').click();
+    await troveTree.locator('.monaco-list-row[aria-selected="true"]', { has: page.locator('.label-name', { hasText: exact('v1') }) }).waitFor({ timeout: 15000 });
+    assert.equal(await troveTree.locator('.monaco-list-row[aria-selected="true"]').count(), 1);
+    await page.locator('.tabs-container .tab', { hasText: 'Lineage: mnist-cnn:v1' }).click();
+    await action('comparePrevious').click();
+    await pick('model.json');
+    await page.locator('.tabs-container .tab', { hasText: 'mnist-cnn/model.json (v0 ↔ v1)' }).waitFor();
+    await page.locator('.tabs-container .tab', { hasText: 'Lineage: mnist-cnn:v1' }).click();
+    f = webviewFrame();
+    await f.locator('#graph g.node[data-id="version:mnist-demo/mnist-cnn:v1"]').click();
+    await action('download').click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mnist-cnn-v1' }).first().waitFor(); // revealed when done
+    await page.locator('.tabs-container .tab', { hasText: 'Lineage: mnist-cnn:v1' }).click();
+    log('  notification:', await expectNotification('mnist-cnn:v1 downloaded'));
+    // The download is a run in the store, but the default view leaves it out.
+    const lineage = JSON.parse(cli('lineage', 'mnist-demo/mnist-cnn:v1', '--depth', '1', '--json'));
+    assert.ok(lineage.nodes.some((n) => n.kind === 'run' && /^download: download-/.test(n.label)), `the download is recorded: ${JSON.stringify(lineage.nodes)}`);
+    await page.locator('.tabs-container .tab', { hasText: 'Lineage: mnist-cnn:v1' }).click();
+    f = webviewFrame();
+    const toggle = f.locator('#show-downloads');
+    await toggle.waitFor();
+    assert.equal(await f.locator('#graph g.node.view-only').count(), 0, 'not drawn by default');
+    await toggle.click();
+    await f.locator('#graph g.node.view-only').first().waitFor();
+    await toggle.click();
+
+    // A run: its command, git commit, and the versions it used and made, each a link.
+    const run = f.locator('#graph g.node[data-kind="run"]', { hasText: 'train-lr-0.003' });
+    await run.click();
+    await f.locator('#details h2', { hasText: 'train-lr-0.003' }).waitFor();
+    const text = await f.locator('#details').innerText();
+    assert.match(text, /Command\s+bash scripts\/train\.sh/);
+    assert.match(text, /Git commit\s+[0-9a-f]{40}/);
+    assert.equal((await f.locator('#details ul[data-list="Used"] a').allTextContents()).join(','), 'processed-data:v0');
+    assert.equal((await f.locator('#details ul[data-list="Made"] a').allTextContents()).join(','), 'mnist-cnn:v1');
+    await page.screenshot({ path: path.join(SHOTS, 'lineage-run-details.png') });
+    await f.locator('#details ul[data-list="Used"] a').click();
+    await f.locator('#details h2', { hasText: 'mnist-demo/processed-data:v0' }).waitFor();
+    await runCommand('View: Close All Editors');
+  });
+}
+
+async function checkLineageDeveloperFigures() {
+  await check('lineage timings go to the output channel, not the status line', async () => {
+    const f = await openLineage('processed-data', 'v0');
+    const status = (await f.locator('#status').innerText()).trim();
+    assert.doesNotMatch(status, /\bms\b|laid out/, status);
+    assert.match(status, /\d+ nodes · \d+ edges/);
+    await runCommand('View: Close All Editors');
+    await runCommand('Trove: Show Output');
+    await page.locator('.panel .view-lines .view-line', { hasText: 'laid out in' }).first().waitFor();
+    await page.keyboard.press('Control+j');
+  });
+}
 
 // ---- the scenario -------------------------------------------------------------------------------
 
@@ -379,9 +680,11 @@ try {
     await pick('processed-data');
     await pick('v0');
     await frame.locator('#graph g.node').first().waitFor({ timeout: 30000 });
-    const labels = async (kind) => (await frame.locator(`#graph g.node[data-kind="${kind}"] text`).allTextContents()).map((s) => s.trim()).sort();
+    const labels = async (kind, cls = 'label') => (await frame.locator(`#graph g.node[data-kind="${kind}"] text.${cls}`).allTextContents()).map((s) => s.trim()).sort();
     assert.deepEqual(await labels('version'), ['mnist-cnn:v0', 'mnist-cnn:v1', 'processed-data:v0', 'raw-data:v0']);
-    assert.deepEqual(await labels('run'), ['ingest: ingest-raw', 'preprocess: preprocess', 'sweep: lr-sweep', 'train: train-lr-0.003', 'train: train-lr-0.01']);
+    // Runs are labelled by their name, with their job type under it.
+    assert.deepEqual(await labels('run'), ['ingest-raw', 'lr-sweep', 'preprocess', 'train-lr-0.003', 'train-lr-0.01']);
+    assert.deepEqual(await labels('run', 'sub'), ['ingest run', 'preprocess run', 'sweep run', 'train run', 'train run']);
     assert.deepEqual(await labels('cluster'), ['mnist-ckpt ×7 (v0–v6)']);
     log('  status:', (await frame.locator('#status').innerText()).trim());
     await page.screenshot({ path: path.join(SHOTS, 'lineage.png') });
@@ -424,16 +727,27 @@ try {
     const f = webviewFrame();
     const node = (id) => f.locator(`#graph g.node[data-id="${id}"]`);
     await node('version:mnist-demo/processed-data:v0').waitFor({ timeout: 30000 });
-    const runs = async () => (await f.locator('#graph g.node[data-kind="run"] text').allTextContents()).sort();
-    assert.deepEqual(await runs(), ['preprocess: preprocess', 'train: train-lr-0.003']);
+    const runs = async () => (await f.locator('#graph g.node[data-kind="run"] text.label').allTextContents()).sort();
+    assert.deepEqual(await runs(), ['preprocess', 'train-lr-0.003']);
     await node('version:mnist-demo/processed-data:v0').click();
     await f.locator('#details h2', { hasText: 'mnist-demo/processed-data:v0' }).waitFor();
     await f.locator('vscode-button', { hasText: 'Expand down' }).click();
-    await f.locator('#graph g.node[data-kind="run"] text', { hasText: 'sweep: lr-sweep' }).waitFor();
-    assert.deepEqual(await runs(), ['preprocess: preprocess', 'sweep: lr-sweep', 'train: train-lr-0.003', 'train: train-lr-0.01']);
+    await f.locator('#graph g.node[data-kind="run"] text.label', { hasText: 'lr-sweep' }).waitFor();
+    assert.deepEqual(await runs(), ['lr-sweep', 'preprocess', 'train-lr-0.003', 'train-lr-0.01']);
+    // A run comes with what it made: the other training's model and the sweep's checkpoints.
+    await node('version:mnist-demo/mnist-cnn:v0').waitFor();
+    await f.locator('#graph g.node[data-kind="cluster"]').waitFor();
+    log('  status:', (await f.locator('#status').innerText()).trim());
     await page.screenshot({ path: path.join(SHOTS, 'lineage-expanded.png') });
     await runCommand('View: Close All Editors');
   });
+
+  await checkLineageReadableAtFit();
+  await checkLineageThemes();
+  await checkLineageSaysWhatEachNodeIs();
+  await checkLineageNavigation();
+  await checkLineageActions();
+  await checkLineageDeveloperFigures();
 
   await check('welcome views and the status bar report an empty store and an unreachable backend', async () => {
     const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');

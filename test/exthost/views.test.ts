@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -191,6 +192,29 @@ export function registerViewSuites(): void {
       console.log(`    500-node lineage: ${report.nodes} nodes, ${report.edges} edges, layout ${report.layoutMs.toFixed(0)} ms + render ${report.renderMs.toFixed(0)} ms = ${total.toFixed(0)} ms`);
       assert.ok(report.nodes >= 500, `${report.nodes} nodes`);
       assert.ok(total < 1000, `${total.toFixed(0)} ms`);
+    });
+
+    test('renders a 5,000-node lineage, clustered, within 2 s', async function () {
+      this.timeout(120000);
+      // test/stages/30-vscode.sh writes this store beside the demo store (make-scale-lineage.ts --sweeps).
+      const sweeps = `${storePath()}-sweeps`;
+      assert.ok(existsSync(sweeps), `${sweeps} exists`);
+      const original = storePath();
+      try {
+        await vscode.commands.executeCommand(Commands.selectBackend, { backend: 'embedded', storePath: sweeps });
+        const rendered = waitFor<RenderReport>(api.onDidRenderLineage, 60000, 'the 5,000-node graph to render', (r) => r.ref === 'sweeps/grid:v0');
+        const t0 = performance.now();
+        await vscode.commands.executeCommand(Commands.showLineage, 'sweeps/grid:v0');
+        const report = await rendered;
+        const total = performance.now() - t0;
+        const drawing = report.layoutMs + report.renderMs;
+        console.log(`    5,000-node lineage: ${report.graphNodes} nodes folded to ${report.nodes}, ${report.edges} edges; read ${report.fetchMs.toFixed(0)} ms, layout ${report.layoutMs.toFixed(0)} ms + render ${report.renderMs.toFixed(0)} ms = ${drawing.toFixed(0)} ms; command to painted graph ${total.toFixed(0)} ms`);
+        assert.ok(report.graphNodes >= 5000, `${report.graphNodes} nodes`);
+        assert.equal(report.nodes, 102, 'the dataset, its ingest run, 50 sweeps and their 50 clusters');
+        assert.ok(total < 2000, `${total.toFixed(0)} ms from the command to the painted graph`);
+      } finally {
+        await vscode.commands.executeCommand(Commands.selectBackend, { backend: 'embedded', storePath: original });
+      }
     });
   });
 }

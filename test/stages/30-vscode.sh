@@ -18,9 +18,16 @@ bash test/e2e/install-harness.sh || { echo "RESULT 0 1 (harness install)"; exit 
 say "build"
 node esbuild.js || { echo "RESULT 0 1 (build)"; exit 1; }
 
+# The 5,000-node lineage (about 5,000 versions) is written in the background, on tmpfs when there
+# is one (a slow disk takes minutes for it), while the demo workspaces are made.
+SWEEPS=$(mktemp -d /dev/shm/trove-sweeps-XXXXXX 2>/dev/null || mktemp -d)
+node --import tsx test/e2e/make-scale-lineage.ts "$SWEEPS/store" --sweeps > "$SWEEPS/make.log" 2>&1 &
+SWEEPS_PID=$!
+
 cleanup() {
+  kill "$SWEEPS_PID" 2>/dev/null
   bash test/e2e/code-server.sh stop "$RUN/cs"
-  rm -rf "$RUN"
+  rm -rf "$RUN" "$SWEEPS"
 }
 trap cleanup EXIT
 
@@ -28,6 +35,10 @@ say "demo workspaces"
 bash test/e2e/make-demo.sh "$RUN/exthost" > /dev/null || { echo "RESULT 0 1 (demo workspace)"; exit 1; }
 node --import tsx test/e2e/make-scale-lineage.ts "$RUN/exthost/store" || { echo "RESULT 0 1 (scale lineage)"; exit 1; }
 bash test/e2e/make-demo.sh "$RUN/ui" > /dev/null || { echo "RESULT 0 1 (demo workspace)"; exit 1; }
+node --import tsx test/e2e/make-scale-lineage.ts "$RUN/ui/store" || { echo "RESULT 0 1 (scale lineage)"; exit 1; }
+wait "$SWEEPS_PID" || { cat "$SWEEPS/make.log"; echo "RESULT 0 1 (5,000-node lineage)"; exit 1; }
+cat "$SWEEPS/make.log"
+ln -s "$SWEEPS/store" "$RUN/exthost/store-sweeps"
 
 say "code-server on 127.0.0.1:$PORT"
 bash test/e2e/code-server.sh start "$PORT" "$RUN/cs" --vscode-option enable-smoke-test-driver || { echo "RESULT 0 1 (code-server start)"; exit 1; }
