@@ -214,10 +214,8 @@ function render(refit = false): void {
   for (const [id, members] of openClusters(view.graph)) {
     const boxes = members.map((m) => placed.get(m)).filter((p): p is PlacedNode => !!p);
     if (!boxes.length) continue;
-    const l = Math.min(...boxes.map((b) => b.x - b.width / 2)) - 8;
-    const r = Math.max(...boxes.map((b) => b.x + b.width / 2)) + 8;
-    const t = Math.min(...boxes.map((b) => b.y - b.height / 2)) - 26;
-    const b = Math.max(...boxes.map((x) => x.y + x.height / 2)) + 8;
+    const around = bounds(boxes);
+    const [l, r, t, b] = [around.left - 8, around.right + 8, around.top - 26, around.bottom + 8];
     const frame = svgEl('g', { class: `cluster-frame cat-${nodeCategory(boxes[0].node)}`, 'data-cluster': id });
     frame.append(svgEl('rect', { x: l, y: t, width: r - l, height: b - t, rx: 8 }));
     const fold = svgEl('text', { class: 'fold', x: l + 8, y: t + 17, 'data-fold': id, tabindex: 0, role: 'button' });
@@ -627,9 +625,20 @@ function unfold(id: string): void {
 function showPart(ids: string[]): void {
   const boxes = view.layout?.nodes.filter((p) => ids.includes(p.node.id)) ?? [];
   if (!boxes.length || $('overview').classList.contains('hidden')) return; // all of it is in view
-  const xs = boxes.map((b) => b.x);
-  const ys = boxes.map((b) => b.y);
-  centreOn((Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2);
+  const around = bounds(boxes);
+  centreOn((around.left + around.right) / 2, (around.top + around.bottom) / 2);
+}
+
+/** The rectangle around placed nodes (a loop: a cluster can have thousands of members). */
+function bounds(boxes: PlacedNode[]): { left: number; right: number; top: number; bottom: number } {
+  const r = { left: Infinity, right: -Infinity, top: Infinity, bottom: -Infinity };
+  for (const b of boxes) {
+    r.left = Math.min(r.left, b.x - b.width / 2);
+    r.right = Math.max(r.right, b.x + b.width / 2);
+    r.top = Math.min(r.top, b.y - b.height / 2);
+    r.bottom = Math.max(r.bottom, b.y + b.height / 2);
+  }
+  return r;
 }
 
 function showError(message: string): void {
