@@ -31,7 +31,7 @@ export const MAX_FIT_SCALE = 1.3;
 export const NODE_HEIGHT = 46;
 /** Room left of the text for the colour band and the icon. */
 export const TEXT_X = 36;
-const LABEL_CHAR = 7.9;
+const LABEL_CHAR = 8.2;
 const SUB_CHAR = 7;
 const MAX_LABEL = 40;
 

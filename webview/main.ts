@@ -37,6 +37,8 @@ const view = {
   shown: undefined as ViewGraph | undefined,
   layout: undefined as Layout | undefined,
   transform: { x: 0, y: 0, k: 1 },
+  /** The area (graph units) whose nodes are drawn now; see drawVisible. */
+  drawn: undefined as { left: number; right: number; top: number; bottom: number } | undefined,
   /** The view is as Fit left it (not panned or zoomed since): a resize of the canvas fits again. */
   fitted: false,
   /** A message about the last action (expand, filters), kept in the status line until the next one. */
@@ -202,7 +204,50 @@ function render(refit = false): void {
   view.shown = shown;
   view.layout = layout;
 
-  const port = $<SVGGElement>('viewport');
+  view.drawn = undefined;
+  $('graph').setAttribute('data-nodes', String(layout.nodes.length));
+  foldAll.disabled = view.expandedClusters.size === 0;
+  drawOverview(layout);
+  buildLegend(shown);
+  if (refit || !view.transform.k) fit();
+  else applyTransform();
+  drawVisible();
+  updateStatus();
+  // Measure until the frame that shows the graph has been painted; the figures go to the output channel.
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const t2 = performance.now();
+    vscode.postMessage({ type: 'rendered', nodes: layout.nodes.length, edges: layout.edges.length, layoutMs: t1 - t0, renderMs: t2 - t1, graphNodes: view.graph?.nodes.length });
+  }));
+}
+
+interface Rect { left: number; right: number; top: number; bottom: number }
+const overlaps = (a: Rect, b: Rect) => a.left <= b.right && b.left <= a.right && a.top <= b.bottom && b.top <= a.bottom;
+const inside = (a: Rect, b: Rect) => a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+
+/** The part of the graph (graph units) the canvas shows now. */
+function visibleRect(): Rect {
+  const box = canvasBox();
+  const { x, y, k } = view.transform;
+  return { left: -x / k, top: -y / k, right: (box.width - x) / k, bottom: (box.height - y) / k };
+}
+
+/**
+ * Draws the nodes, edges and cluster frames around the visible part (the view plus half a view on
+ * each side), and again only when panning or zooming leaves that area: a graph of thousands of
+ * nodes, shown at a readable scale, costs what its visible part costs.
+ */
+function drawVisible(): void {
+  const layout = view.layout;
+  const shown = view.shown;
+  if (!layout || !shown || !view.graph) return;
+  const seen = visibleRect();
+  if (view.drawn && inside(seen, view.drawn)) return;
+  const w = seen.right - seen.left;
+  const h = seen.bottom - seen.top;
+  const area = { left: seen.left - w / 2, right: seen.right + w / 2, top: seen.top - h / 2, bottom: seen.bottom + h / 2 };
+  view.drawn = area;
+  const boxOf = (p: PlacedNode): Rect => ({ left: p.x - p.width / 2, right: p.x + p.width / 2, top: p.y - p.height / 2, bottom: p.y + p.height / 2 });
+
   const defs = svgEl('defs', {});
   const marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 11, markerHeight: 11, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
   marker.append(svgEl('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' }));
@@ -216,6 +261,7 @@ function render(refit = false): void {
     if (!boxes.length) continue;
     const around = bounds(boxes);
     const [l, r, t, b] = [around.left - 8, around.right + 8, around.top - 26, around.bottom + 8];
+    if (!overlaps({ left: l, right: r, top: t, bottom: b }, area)) continue;
     const frame = svgEl('g', { class: `cluster-frame cat-${nodeCategory(boxes[0].node)}`, 'data-cluster': id });
     frame.append(svgEl('rect', { x: l, y: t, width: r - l, height: b - t, rx: 8 }));
     const fold = svgEl('text', { class: 'fold', x: l + 8, y: t + 17, 'data-fold': id, tabindex: 0, role: 'button' });
@@ -228,25 +274,21 @@ function render(refit = false): void {
   const bridgedEdges = new Set(shown.edges.filter((x) => x.bridged).map((x) => `${x.from}>${x.to}`));
   for (const e of layout.edges) {
     if (!e.points.length) continue;
+    const r = { left: Infinity, right: -Infinity, top: Infinity, bottom: -Infinity };
+    for (const p of e.points) {
+      r.left = Math.min(r.left, p.x);
+      r.right = Math.max(r.right, p.x);
+      r.top = Math.min(r.top, p.y);
+      r.bottom = Math.max(r.bottom, p.y);
+    }
+    if (!overlaps(r, area)) continue;
     const d = e.points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
     const bridged = bridgedEdges.has(`${e.from}>${e.to}`);
     edges.append(svgEl('path', { d, class: bridged ? 'edge bridged' : 'edge', 'marker-end': 'url(#arrow)', 'data-from': e.from, 'data-to': e.to }));
   }
   const nodes = svgEl('g', { class: 'nodes' });
-  for (const p of layout.nodes) nodes.append(drawNode(p));
-  port.replaceChildren(defs, frames, edges, nodes);
-  $('graph').setAttribute('data-nodes', String(layout.nodes.length));
-  foldAll.disabled = view.expandedClusters.size === 0;
-  drawOverview(layout);
-  buildLegend(shown);
-  if (refit || !view.transform.k) fit();
-  else applyTransform();
-  updateStatus();
-  // Measure until the frame that shows the graph has been painted; the figures go to the output channel.
-  requestAnimationFrame(() => requestAnimationFrame(() => {
-    const t2 = performance.now();
-    vscode.postMessage({ type: 'rendered', nodes: layout.nodes.length, edges: layout.edges.length, layoutMs: t1 - t0, renderMs: t2 - t1, graphNodes: view.graph?.nodes.length });
-  }));
+  for (const p of layout.nodes) if (overlaps(boxOf(p), area)) nodes.append(drawNode(p));
+  $<SVGGElement>('viewport').replaceChildren(defs, frames, edges, nodes);
 }
 
 function buildLegend(shown: ViewGraph): void {
@@ -293,6 +335,7 @@ function applyTransform(): void {
   $<SVGGElement>('viewport').setAttribute('transform', `translate(${x.toFixed(1)},${y.toFixed(1)}) scale(${k.toFixed(4)})`);
   $('canvas').setAttribute('data-scale', k.toFixed(4));
   updateOverviewWindow();
+  drawVisible();
 }
 
 /**

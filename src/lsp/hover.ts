@@ -1,12 +1,10 @@
 import { formatRef } from '../core/names';
 import type { VersionDetail } from '../core/types';
 import type { ArtifactCatalog, Resolution } from './catalog';
-import { code, commandLink, escapeMarkdown, formatDate, formatSize, plural, shortValue } from './format';
-import { ClientCommands, versionCommandArg, type LogFolderArgs } from './protocol';
+import { code, commandLink, escapeMarkdown, plural } from './format';
+import { ClientCommands, type LogFolderArgs } from './protocol';
 import type { ArtifactReference } from './references';
-
-/** How many metadata keys a hover lists before "…". */
-const METADATA_KEYS = 5;
+import { versionSummaryMarkdown } from './versionSummary';
 
 /**
  * The hover's Markdown for a reference: the resolved version, or why it does not resolve.
@@ -34,31 +32,8 @@ export async function hoverMarkdown(catalog: ArtifactCatalog, reference: Artifac
 }
 
 async function versionMarkdown(catalog: ArtifactCatalog, v: VersionDetail, reference: ArtifactReference, links: boolean): Promise<string> {
-  const args = versionCommandArg(v);
-  const lines: string[] = [];
-  const aliases = v.aliases.length ? ` · ${v.aliases.map(code).join(' ')}` : '';
-  lines.push(`**${escapeMarkdown(formatRef(v.project, v.name, v.version))}** · ${escapeMarkdown(v.type)}${aliases}`);
-  if (reference.role === 'log') lines.push('', `Latest version; logging here creates ${code(`v${v.version + 1}`)} unless the content is unchanged.`);
-  lines.push('', `${plural(v.files, 'file')} · ${formatSize(v.size)} · created ${formatDate(v.createdAt)}  `);
-  lines.push(`digest ${code(v.digest.slice(0, 12))}`);
-  if (v.createdBy) {
-    const run = await catalog.run(v.createdBy.runId);
-    const git = run?.git ? ` at commit ${code(run.git.commit.slice(0, 10))}${run.git.branch ? ` on ${code(run.git.branch)}` : ''}${run.git.dirty ? ' (uncommitted changes)' : ''}` : '';
-    lines.push('', `Produced by run ${code(run?.name ?? v.createdBy.runId)} · job type ${code(v.createdBy.jobType)}${git}`);
-  }
-  if (v.description) lines.push('', v.description.split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`).join('\n'));
-  const keys = Object.keys(v.metadata);
-  if (keys.length) {
-    const shown = keys.slice(0, METADATA_KEYS).map((k) => `${code(k)}: ${code(shortValue(v.metadata[k]))}`);
-    lines.push('', `Metadata: ${shown.join(', ')}${keys.length > METADATA_KEYS ? `, … (${keys.length - METADATA_KEYS} more)` : ''}`);
-  }
-  if (!links) return lines.join('\n');
-  lines.push('', [
-    commandLink('Show Lineage', ClientCommands.showLineage, args),
-    commandLink('Download', ClientCommands.downloadVersion, args),
-    commandLink('Reveal in Tree', ClientCommands.revealVersion, args),
-  ].join(' · '));
-  return lines.join('\n');
+  const run = v.createdBy ? await catalog.run(v.createdBy.runId) : undefined;
+  return versionSummaryMarkdown(v, run, { links, logging: reference.role === 'log' });
 }
 
 /** The one-sentence problem with a reference, or undefined when it resolves (or is a new artifact). */
