@@ -221,6 +221,24 @@ export function registryContract(label: string, open: () => Promise<ContractBack
       assert.match(full.nodes.find((x) => x.id === `run:${train.id}`)!.label, /train/);
       const oneHop = await registry.lineage(parseRef(`${p}/net:v0`), 1);
       assert.deepEqual(oneHop.nodes.map((x) => x.id).sort(), [`run:${evalRun.id}`, `run:${train.id}`, `version:${p}/net:v0`].sort());
+
+      // connected: every node walked both ways, so a sibling output of the same run is reached, and
+      // a download that made nothing is marked view-only; runs are labelled by their name.
+      const report = writeTree(join(work.dir, 'l-report'), { 'r.txt': 'report' });
+      const sibling = await registry.createRun({ project: p, jobType: 'train', name: 'train-2' });
+      await registry.recordUse(sibling.id, { project: p, name: 'raw', version: rawV.version });
+      await log(p, 'net2', 'model', model, { runId: sibling.id });
+      await log(p, 'report', 'report', report, { runId: sibling.id });
+      const looked = await registry.createRun({ project: p, jobType: 'download' });
+      await registry.recordUse(looked.id, { project: p, name: 'report', version: 0 });
+      const flow = await registry.lineage(parseRef(`${p}/net2:v0`), 50);
+      assert.ok(!flow.nodes.some((x) => x.id === `version:${p}/report:v0`), 'following the flow, a sibling is not reached');
+      const whole = await registry.lineage(parseRef(`${p}/net2:v0`), 50, { connected: true });
+      const wholeIds = whole.nodes.map((x) => x.id);
+      for (const id of [`version:${p}/report:v0`, `version:${p}/net:v0`, `run:${evalRun.id}`, `run:${prep.id}`, `run:${looked.id}`]) assert.ok(wholeIds.includes(id), `${id} in the whole pipeline`);
+      assert.equal(whole.nodes.find((x) => x.id === `run:${looked.id}`)!.viewOnly, true);
+      assert.equal(whole.nodes.find((x) => x.id === `run:${sibling.id}`)!.viewOnly, undefined);
+      assert.equal(whole.nodes.find((x) => x.id === `run:${sibling.id}`)!.label, 'train-2');
     });
 
     test('storeFiles writes only missing content and gc keeps what versions use', async () => {
