@@ -170,7 +170,9 @@ async function openLineage(artifact, version) {
   await page.locator('.statusbar-item', { hasText: 'Trove: embedded' }).first().waitFor({ timeout: 30000 }); // activated
   await runCommand('View: Close All Editors');
   await runCommand('Trove: Show Lineage');
-  await quickInput.fill(artifact); // the list is long with the 500-node project: filter it first
+  // The list is long with the 500-node project: filter it, once the artifact picker is open.
+  await page.locator('.quick-input-widget input[placeholder="Pick an artifact"]').waitFor();
+  await quickInput.fill(artifact);
   await pick(artifact);
   await pick(version);
   const f = webviewFrame();
@@ -587,6 +589,9 @@ try {
     await runCommand('Trove: Download Version into Workspace');
     await pick('my-dataset');
     await pick('v1');
+    // The download ends by revealing the folder in the Explorer, which takes the focus: wait for it
+    // before opening the palette, whose typing it would otherwise interrupt.
+    await explorerRow('my-dataset-v1').waitFor();
     log('  notification:', await expectNotification('my-dataset:v1 downloaded'));
     const root = path.join(FOLDER, 'artifacts', 'my-dataset-v1');
     const source = path.join(FOLDER, 'data', 'incoming');
