@@ -104,11 +104,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['trove run --job-type train -- python train.py --epochs 10'],
   },
   serve: {
-    usage: '[--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX] [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth]',
+    usage: '[--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX] [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth] [--body-timeout SECONDS]',
     brief: '[--listen HOST:PORT] [--store DIR | --database URL --blobs s3://BUCKET] [options]',
     summary: 'serve a registry to a team over HTTP (default 127.0.0.1:8470, embedded store)',
     details: 'Metadata in the embedded store, or in PostgreSQL with blobs in S3-compatible storage (credentials from the AWS_* variables). '
-      + 'Listening beyond loopback requires --require-auth. Ctrl+C stops it.',
+      + 'Listening beyond loopback requires --require-auth; without it only loopback Host names are answered and browsers may not write from other origins. Ctrl+C stops it.',
     options: [
       ['--listen HOST:PORT', 'address to listen on (default 127.0.0.1:8470)'],
       ['--database URL', 'PostgreSQL for metadata (with --blobs)'],
@@ -116,6 +116,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--s3-endpoint URL', 'S3-compatible endpoint (MinIO, Ceph RGW)'],
       ['--s3-presign-max-bytes N', 'largest transfer sent straight to S3 by presigned URL (0: all through the server)'],
       ['--require-auth', 'every request needs a token (see trove token)'],
+      ['--body-timeout SECONDS', 'cut off a request body that sends nothing for this long (default 30)'],
     ],
     examples: [
       'trove serve --store /srv/trove',

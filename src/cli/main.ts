@@ -43,7 +43,7 @@ const SERVER_COMMANDS: Record<string, { options: ParseArgsConfig['options']; run
   serve: {
     options: {
       listen: { type: 'string' }, database: { type: 'string' }, blobs: { type: 'string' }, 's3-endpoint': { type: 'string' },
-      's3-presign-max-bytes': { type: 'string' }, 'require-auth': { type: 'boolean' },
+      's3-presign-max-bytes': { type: 'string' }, 'require-auth': { type: 'boolean' }, 'body-timeout': { type: 'string' },
     },
     run: cmdServe,
   },
@@ -418,7 +418,12 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
   const { startServer } = await import('../server/index');
   const presignMax = flags['s3-presign-max-bytes'] as string | undefined;
   if (presignMax !== undefined && !/^\d+$/.test(presignMax)) throw usageError('--s3-presign-max-bytes must be a whole number of bytes (0 routes every transfer through the server).');
+  const bodyTimeout = flags['body-timeout'] as string | undefined;
+  if (bodyTimeout !== undefined && (!/^\d+(\.\d+)?$/.test(bodyTimeout) || Number(bodyTimeout) === 0)) {
+    throw usageError('--body-timeout must be a number of seconds above 0 (how long a request body may pause before the server cuts it off; default 30).');
+  }
   const server = await startServer({
+    ...(bodyTimeout !== undefined ? { bodyIdleMs: Number(bodyTimeout) * 1000 } : {}),
     ...(presignMax !== undefined ? { s3PresignMaxBytes: Number(presignMax) } : {}),
     listen: flags.listen as string | undefined,
     store: database || blobs ? (flags.store as string | undefined) : defaultStorePath(flags.store as string | undefined),

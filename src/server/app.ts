@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { invalid, TroveError, type TroveErrorCode } from '../core/errors';
+import { invalid, notFound, TroveError, type TroveErrorCode } from '../core/errors';
 import { validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
-import type { CommitRequest, NewRun } from '../core/types';
+import { runNotFound } from '../core/runs';
+import type { CommitRequest, LineageGraph, NewRun, RunRecord, VersionDetail } from '../core/types';
+import { EVERY_PROJECT } from './blobScope';
+import { bodyOf, checkUnauthenticatedRequest, FairSlots, GuardError, isLoopbackHostName } from './guards';
 import type { PackAccess } from './blobStore';
 import type { ServerBackend } from './backend';
 import {
@@ -15,25 +18,12 @@ import { hashToken, type TokenRecord } from './tokens';
 
 /** Uploads the server may hold in memory at once (a pack, or an S3 multipart part, is up to 64 MiB). */
 const MAX_BUFFERED_UPLOADS = 8;
-
-/** At most `limit` bodies run at once; the rest wait their turn in arrival order. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(body: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    try {
-      return await body();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
+/** ... and how many of them one client may hold, so that others always get a turn. */
+const MAX_BUFFERED_UPLOADS_PER_CLIENT = 4;
+/** A request body from which no byte arrives for this long is cut off (408). */
+export const DEFAULT_BODY_IDLE_MS = 30_000;
+/** JSON bodies other than manifests and blob lists are small. */
+const MAX_SMALL_JSON_BODY = 1 << 20;
 
 /** Who is calling: a token's project and scope, or everyone when auth is off. */
 interface Principal {
@@ -48,6 +38,8 @@ interface Call {
   url: URL;
   params: string[];
   who: Principal;
+  /** The request body, cut off when it stalls. */
+  body(): AsyncGenerator<Buffer>;
 }
 
 export interface AppOptions {
@@ -55,6 +47,8 @@ export interface AppOptions {
   requireAuth: boolean;
   /** One JSON object per finished request (never a token). */
   log: (entry: Record<string, unknown>) => void;
+  /** Cut off a request body after this many milliseconds without a byte (default 30 s). */
+  bodyIdleMs?: number;
 }
 
 class HttpError extends TroveError {
@@ -71,7 +65,10 @@ type Handler = (c: Call) => Promise<void>;
  */
 export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { backend } = opts;
-  const buffered = new Semaphore(MAX_BUFFERED_UPLOADS);
+  const buffered = new FairSlots(MAX_BUFFERED_UPLOADS, MAX_BUFFERED_UPLOADS_PER_CLIENT);
+  const idleMs = opts.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
+  /** Whom a slot is charged to: the token; without one, the address, or the connection on loopback (where every client has the same address). */
+  const clientOf = (c: Call) => c.who.tokenId ?? (isLoopbackHostName(c.req.socket.remoteAddress ?? '') ? `${c.req.socket.remoteAddress}:${c.req.socket.remotePort}` : c.req.socket.remoteAddress ?? '?');
   // Whole-pack downloads exist where packs are objects of their own (S3), and not when every
   // transfer must go through the server.
   const packs = 'packUrl' in backend.blobs && backend.presignDownloads ? (backend.blobs as unknown as PackAccess) : undefined;
@@ -79,10 +76,11 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (!packs) throw new HttpError('not_found', 'This server does not hand out whole packs; fetch blobs one by one.');
     return digestParam(c);
   };
-  const routes: [string, RegExp, Handler][] = [];
-  const route = (r: Route, handler: Handler) => routes.push([r.method, routePattern(r), handler]);
+  const routes: [string, RegExp, Handler, { public?: boolean }][] = [];
+  const route = (r: Route, handler: Handler, flags: { public?: boolean } = {}) => routes.push([r.method, routePattern(r), handler, flags]);
 
-  route(Routes.health, async (c) => send(c, 200, { status: 'ok', mode: backend.mode, api: API_VERSION }));
+  // For load balancers and `curl`: no token, and nothing in the answer that needs one.
+  route(Routes.health, async (c) => send(c, 200, { status: 'ok', mode: backend.mode, api: API_VERSION }), { public: true });
 
   route(Routes.listProjects, async (c) => {
     const all = await backend.meta.listProjects();
@@ -98,18 +96,19 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   });
   route(Routes.commitVersion, async (c) => {
     const project = allow(c, 0, 'write');
-    const body = await json<Partial<CommitRequest>>(c);
+    const body = await json<Partial<CommitRequest>>(c, MAX_JSON_BODY);
     if (typeof body.type !== 'string') throw invalid('"type" is required (a word such as dataset or model).');
     if (body.aliases !== undefined && (!Array.isArray(body.aliases) || body.aliases.some((a) => typeof a !== 'string'))) throw invalid('"aliases" must be an array of strings.');
     if (body.description !== undefined && typeof body.description !== 'string') throw invalid('"description" must be a string.');
     if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) throw invalid('"metadata" must be a JSON object.');
     if (body.runId !== undefined && typeof body.runId !== 'string') throw invalid('"runId" must be a string.');
     const manifest = validateManifest(body.manifest);
+    // A version may name as its creator only a run of its own project (another project's run is, to this token, no run at all).
     if (body.runId) {
-      const run = await backend.meta.getRun(body.runId);
-      if (run.project !== project && c.who.project !== '*') throw new HttpError('forbidden', `Run ${run.id} belongs to project "${run.project}", which this token cannot write.`);
+      const run = await readableRun(c, body.runId);
+      if (run.project !== project) throw noSuchRun(body.runId);
     }
-    await backend.ensureBlobs(manifest);
+    await backend.ensureBlobs(manifest, c.who.project);
     const result = await backend.meta.commitVersion({
       project, name: name(c, 1), type: body.type, manifest, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId,
     });
@@ -117,7 +116,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   });
   route(Routes.getVersion, async (c) => {
     const project = allow(c, 0, 'read');
-    send(c, 200, await backend.meta.getVersion(ref(c, project)));
+    send(c, 200, await visibleRuns(c, await backend.meta.getVersion(ref(c, project))));
   });
   route(Routes.lineage, async (c) => {
     const project = allow(c, 0, 'read');
@@ -125,11 +124,11 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (!Number.isInteger(depth) || depth < 0 || depth > MAX_LINEAGE_DEPTH) throw invalid(`"depth" must be a whole number from 0 to ${MAX_LINEAGE_DEPTH}.`);
     const connected = c.url.searchParams.get('connected') ?? 'false';
     if (connected !== 'true' && connected !== 'false') throw invalid('"connected" must be true or false.');
-    send(c, 200, await backend.meta.lineage(ref(c, project), depth, { connected: connected === 'true' }));
+    send(c, 200, await visibleLineage(c, await backend.meta.lineage(ref(c, project), depth, { connected: connected === 'true' })));
   });
   route(Routes.addAlias, async (c) => {
     const project = allow(c, 0, 'write');
-    const body = await json<{ version?: unknown }>(c);
+    const body = await json<{ version?: unknown }>(c, MAX_SMALL_JSON_BODY);
     const target = typeof body.version === 'number' ? `v${body.version}` : body.version;
     if (typeof target !== 'string') throw invalid('"version" is required: a version number, "vN" or an alias naming the version.');
     const alias = validateAlias(param(c, 2));
@@ -143,7 +142,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   });
 
   route(Routes.createRun, async (c) => {
-    const body = await json<Partial<NewRun>>(c);
+    const body = await json<Partial<NewRun>>(c, MAX_SMALL_JSON_BODY);
     if (typeof body.project !== 'string' || typeof body.jobType !== 'string') throw invalid('"project" and "jobType" are required strings.');
     for (const k of ['name', 'command'] as const) if (body[k] !== undefined && typeof body[k] !== 'string') throw invalid(`"${k}" must be a string.`);
     if (body.git !== undefined && (typeof body.git !== 'object' || body.git === null || typeof body.git.commit !== 'string')) throw invalid('"git" must be an object with a "commit".');
@@ -151,22 +150,20 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     send(c, 201, await backend.meta.createRun(body as NewRun));
   });
   route(Routes.getRun, async (c) => {
-    const run = await backend.meta.getRun(param(c, 0));
-    check(c.who, run.project, 'read');
-    send(c, 200, run);
+    send(c, 200, await readableRun(c, param(c, 0)));
   });
   route(Routes.finishRun, async (c) => {
-    const run = await backend.meta.getRun(param(c, 0));
+    const run = await readableRun(c, param(c, 0));
     check(c.who, run.project, 'write');
-    const { status } = await json<{ status?: unknown }>(c);
+    const { status } = await json<{ status?: unknown }>(c, MAX_SMALL_JSON_BODY);
     if (status !== 'finished' && status !== 'failed') throw invalid('"status" must be "finished" or "failed".');
     await backend.meta.finishRun(run.id, status);
     send(c, 200, { id: run.id, status });
   });
   route(Routes.recordUse, async (c) => {
-    const run = await backend.meta.getRun(param(c, 0));
+    const run = await readableRun(c, param(c, 0));
     check(c.who, run.project, 'write');
-    const body = await json<{ project?: unknown; name?: unknown; version?: unknown }>(c);
+    const body = await json<{ project?: unknown; name?: unknown; version?: unknown }>(c, MAX_SMALL_JSON_BODY);
     if (typeof body.project !== 'string' || typeof body.name !== 'string' || !Number.isSafeInteger(body.version)) throw invalid('"project", "name" and "version" (a number) are required.');
     check(c.who, validateProject(body.project), 'read');
     await backend.meta.recordUse(run.id, { project: body.project, name: validateName(body.name), version: body.version as number });
@@ -174,39 +171,36 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   });
 
   route(Routes.missingBlobs, async (c) => {
-    requireWriter(c.who);
-    const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
-    const missing = new Set(await backend.blobs.missing(blobs));
-    const seen = new Set<string>();
-    const targets = blobs.filter((b) => missing.has(b.digest) && !seen.has(b.digest) && seen.add(b.digest)).map((b) => backend.blobs.uploadTarget(b));
-    send(c, 200, { missing: targets });
+    const blobs = requireDigestList((await json<{ blobs?: unknown }>(c, MAX_JSON_BODY)).blobs);
+    // "Missing" for this token's project: a blob that only other projects store is missing too.
+    send(c, 200, { missing: await backend.blobs.plan(blobs, c.who.project) });
   });
   route(Routes.confirmBlobs, async (c) => {
-    requireWriter(c.who);
-    const blobs = requireDigestList((await json<{ blobs?: unknown }>(c)).blobs);
-    send(c, 200, { missing: await backend.blobs.confirm(blobs) });
+    const blobs = requireDigestList((await json<{ blobs?: unknown }>(c, MAX_JSON_BODY)).blobs);
+    send(c, 200, { missing: await backend.blobs.confirm(blobs, c.who.project) });
   });
   route(Routes.uploadPack, async (c) => {
-    requireWriter(c.who);
     if (!isPackContentType(c.req.headers['content-type'])) throw new HttpError('invalid', `Send a pack as Content-Type: ${PACK_CONTENT_TYPE}.`, 415);
     // A pack is held in memory while it is checked: bound how many are, whoever sends them.
-    const members = await buffered.run(async () => {
-      const m = await decodePack(c.req);
-      await backend.blobs.receivePack(m);
+    const members = await buffered.run(clientOf(c), async () => {
+      const m = await decodePack(c.body());
+      await backend.blobs.receivePack(m, c.who.project);
       return m;
     });
     send(c, 201, { stored: members.length });
   });
   route(Routes.putBlob, async (c) => {
-    requireWriter(c.who);
     const digest = digestParam(c);
     const length = c.req.headers['content-length'];
     if (length === undefined || !/^\d+$/.test(length)) throw new HttpError('invalid', 'A blob upload needs a Content-Length header.', 411);
-    await buffered.run(() => backend.blobs.receive({ digest, size: Number(length) }, c.req));
+    const blob = { digest, size: Number(length) };
+    // A blob streamed to disk holds no memory; one buffered on its way to S3 takes a slot.
+    if (backend.blobs.buffersUploads) await buffered.run(clientOf(c), () => backend.blobs.receive(blob, c.body(), c.who.project));
+    else await backend.blobs.receive(blob, c.body(), c.who.project);
     send(c, 201, { digest, size: Number(length) });
   });
   route(Routes.getBlob, async (c) => {
-    const digest = digestParam(c);
+    const digest = await readableDigest(c);
     const source = await backend.blobs.open(digest);
     if ('redirect' in source) {
       c.res.writeHead(302, { location: source.redirect, 'cache-control': 'no-store', 'content-length': 0 });
@@ -216,33 +210,90 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     c.res.setHeader('content-type', 'application/octet-stream');
     c.res.setHeader('content-length', source.size);
     // Tells the client the blob sits in a pack it may fetch whole (GET /packs/{pack}).
-    if (source.pack && packs) c.res.setHeader(PACK_HEADER, source.pack);
+    // Only when this token may read every blob in it: a pack may hold other projects' blobs.
+    if (source.pack && packs && (await backend.packReadable(source.pack, c.who.project))) c.res.setHeader(PACK_HEADER, source.pack);
     c.res.writeHead(200);
     await pipeline(source.stream, c.res);
   });
   route(Routes.getPack, async (c) => {
-    const pack = packParam(c);
-    await packs!.packIndex(pack); // 404 for an unknown pack
+    const pack = await readablePack(c);
     c.res.writeHead(302, { location: packs!.packUrl(pack), 'cache-control': 'no-store', 'content-length': 0 });
     c.res.end();
   });
   route(Routes.packIndex, async (c) => {
-    const pack = packParam(c);
+    const pack = await readablePack(c);
     send(c, 200, { pack, blobs: await packs!.packIndex(pack) });
   });
   route(Routes.verifyBlob, async (c) => {
     const digest = digestParam(c);
-    send(c, 200, { digest, ok: await backend.blobs.verify(digest) });
+    const readable = (await backend.scope.readable(c.who.project, [digest])).has(digest);
+    // A blob this token may not read verifies like one that is not stored.
+    send(c, 200, { digest, ok: readable && (await backend.blobs.verify(digest)) });
   });
   route(Routes.gc, async (c) => {
     if (c.who.project !== '*' || c.who.scope !== 'write') {
       throw new HttpError('forbidden', 'Garbage collection needs a write token for every project (trove token create --project "*" --scope write).');
     }
-    const { dryRun, minAgeSeconds } = await json<{ dryRun?: unknown; minAgeSeconds?: unknown }>(c);
+    const { dryRun, minAgeSeconds } = await json<{ dryRun?: unknown; minAgeSeconds?: unknown }>(c, MAX_SMALL_JSON_BODY);
     if (minAgeSeconds !== undefined && !(Number.isSafeInteger(minAgeSeconds) && (minAgeSeconds as number) >= 0)) throw invalid('"minAgeSeconds" must be a whole number of seconds.');
     send(c, 200, await backend.gc(dryRun === true, minAgeSeconds === undefined ? {} : { minAgeSeconds: minAgeSeconds as number }));
   });
   route(Routes.changes, async (c) => send(c, 200, { token: await backend.meta.changeToken() }));
+
+  // ---- what a token may read (API.md "Blobs and projects"; the W&B door calls these too) ----
+
+  /** The digest of the path, when this token may read that blob; otherwise the answer for a blob that is not stored. */
+  async function readableDigest(c: Call): Promise<string> {
+    const digest = digestParam(c);
+    if (!(await backend.scope.readable(c.who.project, [digest])).has(digest)) throw notFound(`Blob ${digest.slice(0, 12)} is not in the store.`);
+    return digest;
+  }
+
+  async function readablePack(c: Call): Promise<string> {
+    const pack = packParam(c);
+    await packs!.packIndex(pack); // 404 for an unknown pack
+    if (!(await backend.packReadable(pack, c.who.project))) throw notFound(`Pack ${pack.slice(0, 12)} is not in the store.`);
+    return pack;
+  }
+
+  /** Exactly what the backend answers for a run that does not exist. */
+  function noSuchRun(id: string): TroveError {
+    return runNotFound(id, backend.meta.location);
+  }
+
+  /** A run this token may read; another project's run is answered exactly like a run that does not exist. */
+  async function readableRun(c: Call, id: string): Promise<RunRecord> {
+    const run = await backend.meta.getRun(id);
+    if (c.who.project !== EVERY_PROJECT && run.project !== c.who.project) throw noSuchRun(id);
+    return run;
+  }
+
+  /** Whether each run id belongs to a project this token may read. */
+  async function runsReadable(c: Call, ids: string[]): Promise<Set<string>> {
+    if (c.who.project === EVERY_PROJECT) return new Set(ids);
+    const out = new Set<string>();
+    await Promise.all([...new Set(ids)].map(async (id) => {
+      const run = await backend.meta.getRun(id).catch(() => undefined);
+      if (run?.project === c.who.project) out.add(id);
+    }));
+    return out;
+  }
+
+  /** A version's createdBy and usedBy, without other projects' runs. */
+  async function visibleRuns(c: Call, v: VersionDetail): Promise<VersionDetail> {
+    const ok = await runsReadable(c, [...(v.createdBy ? [v.createdBy.runId] : []), ...v.usedBy.map((u) => u.runId)]);
+    const { createdBy, ...rest } = v;
+    return { ...rest, ...(createdBy && ok.has(createdBy.runId) ? { createdBy } : {}), usedBy: v.usedBy.filter((u) => ok.has(u.runId)) };
+  }
+
+  /** A lineage graph without other projects' runs and versions (and the edges to them). */
+  async function visibleLineage(c: Call, g: LineageGraph): Promise<LineageGraph> {
+    if (c.who.project === EVERY_PROJECT) return g;
+    const ok = await runsReadable(c, g.nodes.filter((n) => n.kind === 'run' && n.runId).map((n) => n.runId!));
+    const nodes = g.nodes.filter((n) => (n.kind === 'run' ? ok.has(n.runId ?? '') : n.project === c.who.project));
+    const ids = new Set(nodes.map((n) => n.id));
+    return { nodes, edges: g.edges.filter((e) => ids.has(e.from) && ids.has(e.to)) };
+  }
 
   async function authenticate(req: IncomingMessage): Promise<Principal> {
     const header = req.headers.authorization;
@@ -261,9 +312,12 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const started = process.hrtime.bigint();
     let who: Principal | undefined;
     let failure: string | undefined;
-    res.on('finish', () => {
+    let failedStatus: number | undefined;
+    // 'close' comes after 'finish', and also when a connection is cut off (a stalled body).
+    res.on('close', () => {
+      const cut = !res.writableFinished;
       opts.log({
-        time: new Date().toISOString(), method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode,
+        time: new Date().toISOString(), method: req.method, path: (req.url ?? '').split('?')[0], status: cut ? failedStatus ?? 0 : res.statusCode, ...(cut ? { aborted: true } : {}),
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         bytesIn: Number(req.headers['content-length'] ?? 0), bytesOut: Number(res.getHeader('content-length') ?? 0), token: who?.tokenId ?? null,
         remote: req.socket.remoteAddress, ...(failure ? { error: failure } : {}),
@@ -272,11 +326,14 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://server');
       try {
+        if (!opts.requireAuth) checkUnauthenticatedRequest(req.method ?? 'GET', req.headers);
         const matched = routes.filter(([, re]) => re.test(url.pathname));
         if (!matched.length) throw new HttpError('not_found', `No API route ${url.pathname}; see API.md for the routes of ${API_PREFIX}.`);
         const hit = matched.find(([method]) => method === req.method);
         if (!hit) throw new HttpError('invalid', `${req.method} is not allowed on ${url.pathname}.`, 405);
-        who = await authenticate(req);
+        who = hit[3].public ? { tokenId: null, project: '', scope: 'read' } : await authenticate(req);
+        // Every route but GET writes: a read-only token is refused before a byte of its body is read.
+        if (req.method !== 'GET') requireWriter(who);
         const params = hit[1].exec(url.pathname)!.slice(1).map((p) => {
           try {
             return decodeURIComponent(p);
@@ -284,13 +341,15 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
             throw invalid(`Bad percent-encoding in ${url.pathname}.`);
           }
         });
-        await hit[2]({ req, res, url, params, who });
+        await hit[2]({ req, res, url, params, who, body: () => bodyOf(req, idleMs) });
       } catch (e) {
-        const status = (e instanceof HttpError ? e.status : e instanceof TroveError ? ERROR_STATUS[e.code] : undefined) ?? 500;
+        const status = (e instanceof HttpError || e instanceof GuardError ? e.status : e instanceof TroveError ? ERROR_STATUS[e.code] : undefined) ?? 500;
         const code: TroveErrorCode | 'internal' = e instanceof TroveError ? e.code : 'internal';
         const message = e instanceof TroveError ? e.message : 'The server hit an internal error; its log has the detail.';
         failure = e instanceof Error ? e.message : String(e);
-        if (res.headersSent) {
+        failedStatus = status;
+        // A body cut off for idling closed the connection: nobody to answer.
+        if (res.headersSent || res.destroyed || req.socket.destroyed) {
           res.destroy();
           return;
         }
@@ -328,15 +387,18 @@ function page<T>(c: Call, all: T[]): void {
   send(c, 200, { items, nextCursor: offset + limit < all.length ? String(offset + limit) : null });
 }
 
-async function json<T>(c: Call): Promise<T> {
+async function json<T>(c: Call, limit: number): Promise<T> {
   const type = c.req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) throw new HttpError('invalid', 'Send the request body as JSON (Content-Type: application/json).', 415);
+  const tooLarge = () => new HttpError('invalid', `The request body is larger than the ${limit >> 20} MiB this route takes.`, 413);
+  // Refused before reading when the client announces the size.
+  if (Number(c.req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of c.req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY) throw new HttpError('invalid', `The request body is larger than ${MAX_JSON_BODY >> 20} MiB.`, 413);
-    chunks.push(chunk as Buffer);
+  for await (const chunk of c.body()) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
   }
   let value: unknown;
   try {
@@ -388,5 +450,5 @@ function allow(c: Call, i: number, need: 'read' | 'write'): string {
 }
 
 function requireWriter(who: Principal): void {
-  if (who.scope !== 'write') throw new HttpError('forbidden', 'This token is read-only; uploading needs a token created with --scope write.');
+  if (who.scope !== 'write') throw new HttpError('forbidden', 'This token is read-only; writing (uploads, versions, aliases, runs) needs a token created with --scope write.');
 }

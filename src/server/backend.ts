@@ -9,6 +9,7 @@ import type { MetadataStore } from './metadata';
 import { PgStore } from './pgStore';
 import { parseS3Url, s3SettingsFromEnv } from '../core/s3';
 import { FileTokenStore, type TokenStore } from './tokens';
+import { EmbeddedBlobScope, manifestDigests, type BlobScope } from './blobScope';
 
 /** Everything `trove serve` stores things in, whatever the mode. */
 export interface ServerBackend {
@@ -17,10 +18,14 @@ export interface ServerBackend {
   readonly meta: MetadataStore;
   readonly blobs: BlobStore;
   readonly tokens: TokenStore;
+  /** Which blobs each project may read (src/server/blobScope.ts). */
+  readonly scope: BlobScope;
   /** Whether clients fetch bytes straight from the object store (presigned URLs). */
   readonly presignDownloads: boolean;
-  /** Throws unless every blob the manifest names is stored (and verified). */
-  ensureBlobs(manifest: Manifest): Promise<void>;
+  /** Throws unless every blob the manifest names is stored (and verified) and readable by `project` (the committer's token's). */
+  ensureBlobs(manifest: Manifest, project: string): Promise<void>;
+  /** Whether `project` may fetch this pack whole (it may read every blob in it). */
+  packReadable(pack: string, project: string): Promise<boolean>;
   gc(dryRun: boolean, options?: GcOptions): Promise<GcResult>;
   close(): Promise<void>;
 }
@@ -45,13 +50,15 @@ class EmbeddedBackend implements ServerBackend {
   readonly meta: MetadataStore;
   readonly blobs: LocalBlobStore;
   readonly tokens: TokenStore;
+  readonly scope: EmbeddedBlobScope;
   private changes = 0;
   private readonly epoch = randomBytes(4).toString('hex');
   private readonly stopWatching: () => void;
 
   constructor(private readonly registry: LocalRegistry) {
     this.description = registry.location;
-    this.blobs = new LocalBlobStore(registry.blobs, registry.root);
+    this.scope = new EmbeddedBlobScope(registry.root, () => this.changes);
+    this.blobs = new LocalBlobStore(registry.blobs, registry.root, this.scope);
     this.tokens = new FileTokenStore(serverTokensFile(registry.root));
     // The store's own change signal covers writes by this server and by CLI processes on the same store.
     this.stopWatching = registry.onDidChange(() => this.changes++);
@@ -77,8 +84,16 @@ class EmbeddedBackend implements ServerBackend {
     };
   }
 
-  async ensureBlobs(): Promise<void> {
-    // LocalRegistry.commitVersion checks its blob folder itself.
+  async ensureBlobs(manifest: Manifest, project: string): Promise<void> {
+    // LocalRegistry.commitVersion checks its blob folder itself; here: may this project name them?
+    const digests = manifestDigests(manifest);
+    const readable = await this.scope.readable(project, digests);
+    const missing = digests.filter((d) => !readable.has(d));
+    if (missing.length) throw missingBlobsError(missing);
+  }
+
+  async packReadable(): Promise<boolean> {
+    return false; // the embedded store's packs are its own files, never handed out
   }
 
   gc(dryRun: boolean, options?: GcOptions): Promise<GcResult> {
@@ -103,12 +118,24 @@ class ScaleOutBackend implements ServerBackend {
     return this.meta;
   }
 
-  async ensureBlobs(manifest: Manifest): Promise<void> {
+  get scope(): BlobScope {
+    return this.meta;
+  }
+
+  async ensureBlobs(manifest: Manifest, project: string): Promise<void> {
     const unknown = await this.meta.unknownBlobs(manifest);
-    if (!unknown.length) return;
+    const readable = await this.meta.readable(project, manifestDigests(manifest));
+    const sizes = new Map(Object.values(manifest).filter((e) => !e.ref).map((e) => [e.digest, e.size]));
+    const check = new Map(unknown.map((b) => [b.digest, b]));
+    for (const [digest, size] of sizes) if (!readable.has(digest)) check.set(digest, { digest, size });
+    if (!check.size) return;
     // Blobs uploaded straight to S3 by a client that did not confirm them: check them now.
-    const missing = await this.blobs.confirm(unknown);
+    const missing = await this.blobs.confirm([...check.values()], project);
     if (missing.length) throw missingBlobsError(missing);
+  }
+
+  packReadable(pack: string, project: string): Promise<boolean> {
+    return this.meta.packReadable(pack, project);
   }
 
   async gc(dryRun: boolean, options: GcOptions = {}): Promise<GcResult> {

@@ -9,6 +9,7 @@ import { notFound } from '../core/errors';
 import { digestMismatch, forEachLimit } from '../core/hash';
 import { PackCache } from '../core/packCache';
 import type { LocalBlobs } from '../store/blobs';
+import type { BlobScope } from './blobScope';
 import { presignS3 } from './presign';
 import { PACK_MEMBER_MAX, routePath, Routes, type BlobRef, type PackMember, type UploadTarget } from './protocol';
 import { makeS3Client, s3EndpointUrl, s3Failure, s3Status, type S3Settings } from '../core/s3';
@@ -26,25 +27,37 @@ export interface PackAccess {
   packUrl(pack: string): string;
 }
 
-/** Blob storage behind `trove serve`: the embedded store's blob folder, or an S3 bucket. */
+/**
+ * Blob storage behind `trove serve`: the embedded store's blob folder, or an S3 bucket. `project`
+ * is the caller's (a token's project, or `*` for a token of every project and when auth is off):
+ * a blob counts as stored for a project only when the project may read it (src/server/blobScope.ts),
+ * and what a project uploads becomes readable by it.
+ */
 export interface BlobStore {
   readonly description: string;
   init(): Promise<void>;
-  /** The digests among `blobs` that are not stored (and verified) yet. */
-  missing(blobs: BlobRef[]): Promise<string[]>;
-  uploadTarget(blob: BlobRef): UploadTarget;
+  /** Where to send each blob of `blobs` that is not stored for `project` (each digest once). */
+  plan(blobs: BlobRef[], project: string): Promise<UploadTarget[]>;
+  /** Whether `receive` holds a blob's bytes in memory (then the server bounds how many run at once). */
+  readonly buffersUploads: boolean;
   /** Takes a blob's bytes through the server, hashing on the way; nothing is stored unless the SHA-256 matches. */
-  receive(blob: BlobRef, body: Readable): Promise<void>;
+  receive(blob: BlobRef, body: AsyncIterable<Buffer>, project: string): Promise<void>;
   /**
    * Takes a pack (blobs already split out of the request by `decodePack`, each verified against its
    * digest) and stores all of its blobs, or none.
    */
-  receivePack(blobs: PackMember[]): Promise<void>;
+  receivePack(blobs: PackMember[], project: string): Promise<void>;
   /** After direct uploads: checks the blobs are there with the right size and records them; returns those that are not. */
-  confirm(blobs: BlobRef[]): Promise<string[]>;
+  confirm(blobs: BlobRef[], project: string): Promise<string[]>;
   open(digest: string): Promise<BlobSource>;
   verify(digest: string): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** The blobs of a list, each digest once, in first-seen order. */
+function distinct(blobs: BlobRef[]): BlobRef[] {
+  const seen = new Set<string>();
+  return blobs.filter((b) => !seen.has(b.digest) && !!seen.add(b.digest));
 }
 
 /** Where a client sends a blob that goes through the server: in a pack, or alone. */
@@ -56,8 +69,10 @@ function throughServer(blob: BlobRef): UploadTarget {
 /** Blobs in the embedded store, through the store's own blob owner (src/store/blobs.ts). */
 export class LocalBlobStore implements BlobStore {
   readonly description: string;
+  /** Blobs stream to a file in the store's tmp folder. */
+  readonly buffersUploads = false;
 
-  constructor(private readonly blobs: LocalBlobs, root: string) {
+  constructor(private readonly blobs: LocalBlobs, root: string, private readonly scope: BlobScope) {
     this.description = `blobs in ${root}`;
   }
 
@@ -65,24 +80,29 @@ export class LocalBlobStore implements BlobStore {
     this.blobs.createFolders();
   }
 
-  async missing(blobs: BlobRef[]): Promise<string[]> {
-    return blobs.filter((b) => !this.blobs.has(b.digest, b.size)).map((b) => b.digest);
+  /** The digests among `blobs` not stored, or not readable by `project`. */
+  private async missing(blobs: BlobRef[], project: string): Promise<string[]> {
+    const readable = await this.scope.readable(project, blobs.map((b) => b.digest));
+    return blobs.filter((b) => !readable.has(b.digest) || !this.blobs.has(b.digest, b.size)).map((b) => b.digest);
   }
 
-  uploadTarget(blob: BlobRef): UploadTarget {
-    return throughServer(blob);
+  async plan(blobs: BlobRef[], project: string): Promise<UploadTarget[]> {
+    const missing = new Set(await this.missing(blobs, project));
+    return distinct(blobs).filter((b) => missing.has(b.digest)).map(throughServer);
   }
 
-  async receivePack(blobs: PackMember[]): Promise<void> {
+  async receivePack(blobs: PackMember[], project: string): Promise<void> {
     this.blobs.storeVerified(blobs);
+    await this.scope.grant(project, blobs.map((b) => b.digest));
   }
 
-  receive(blob: BlobRef, body: Readable): Promise<void> {
-    return this.blobs.receive(blob, body);
+  async receive(blob: BlobRef, body: AsyncIterable<Buffer>, project: string): Promise<void> {
+    await this.blobs.receive(blob, Readable.from(body));
+    await this.scope.grant(project, [blob.digest]);
   }
 
-  async confirm(blobs: BlobRef[]): Promise<string[]> {
-    return this.missing(blobs);
+  async confirm(blobs: BlobRef[], project: string): Promise<string[]> {
+    return this.missing(blobs, project);
   }
 
   async open(digest: string): Promise<BlobSource> {
@@ -98,12 +118,19 @@ export class LocalBlobStore implements BlobStore {
   async close(): Promise<void> {}
 }
 
-/** Which blobs the metadata database knows to be stored and verified. */
-export interface BlobLedger {
+/** Which blobs the metadata database knows to be stored and verified, and who may read them. */
+export interface BlobLedger extends BlobScope {
   known(digests: string[]): Promise<Set<string>>;
   /** Where a blob lives: its own object, or a byte range of a pack object. */
   locate(digest: string): Promise<{ size: number; pack?: string; offset?: number } | undefined>;
-  record(blobs: (BlobRef & { pack?: string; offset?: number })[]): Promise<void>;
+  /** Records stored blobs, readable from now on by `uploader` (nobody in particular for `*`). */
+  record(blobs: (BlobRef & { pack?: string; offset?: number })[], uploader: string): Promise<void>;
+  /** Presigned uploads: see PgStore.claimUpload, holdUpload, releaseUpload and adoptUpload. */
+  claimUpload(digest: string, project: string, staleSeconds: number): Promise<boolean>;
+  holdUpload(digest: string, project: string): Promise<void>;
+  releaseUpload(digest: string, project: string): Promise<void>;
+  adoptUpload(blob: BlobRef, project: string): Promise<boolean>;
+  packReadable(pack: string, project: string): Promise<boolean>;
   forget(digests: string[]): Promise<void>;
   /** Packs and the digests each holds. */
   packs(): Promise<Map<string, string[]>>;
@@ -116,6 +143,8 @@ export const MAX_PRESIGNED_PUT = 5 * 1024 ** 3;
 const PART_SIZE = 64 << 20;
 const URL_LIFETIME_S = 3600;
 const PACK_CACHE_BYTES = 128 << 20;
+/** A presigned claim older than this is void: every URL it was given for has expired. */
+const CLAIM_STALE_S = 2 * URL_LIFETIME_S;
 
 /**
  * Blobs in an S3 bucket under `<prefix>blobs/<sha256>`. Uploads go straight to the object store
@@ -127,6 +156,8 @@ const PACK_CACHE_BYTES = 128 << 20;
  */
 export class S3BlobStore implements BlobStore, PackAccess {
   readonly description: string;
+  /** A blob through the server is buffered up to one 64 MiB part. */
+  readonly buffersUploads = true;
   readonly client: S3Client;
 
   /**
@@ -160,22 +191,61 @@ export class S3BlobStore implements BlobStore, PackAccess {
     }
   }
 
-  async missing(blobs: BlobRef[]): Promise<string[]> {
-    const known = await this.ledger.known(blobs.map((b) => b.digest));
-    const unknown = blobs.filter((b) => !known.has(b.digest));
+  /**
+   * Blobs the server checks itself (packs, PUTs through it) can be taken from anyone. A presigned
+   * PUT bypasses the server, so whoever confirms one must be the one who was sent its URL: the
+   * project that asks first holds a claim on the digest (PgStore.claimUpload) and only it can
+   * adopt the object; others upload through the server, which voids the claim when it starts.
+   * A blob stored already, but not readable by the asking project, goes through the server too:
+   * the project shows it holds the bytes instead of learning them from a digest.
+   */
+  async plan(blobs: BlobRef[], project: string): Promise<UploadTarget[]> {
+    const list = distinct(blobs);
+    const digests = list.map((b) => b.digest);
+    const [known, readable] = await Promise.all([this.ledger.known(digests), this.ledger.readable(project, digests)]);
+    const target = new Map<string, UploadTarget>();
+    const singles: BlobRef[] = [];
+    for (const b of list) {
+      if (known.has(b.digest)) {
+        if (!readable.has(b.digest)) target.set(b.digest, throughServer(b));
+      } else if (b.size <= PACK_MEMBER_MAX || !this.presignable(b)) {
+        target.set(b.digest, throughServer(b));
+      } else {
+        singles.push(b);
+      }
+    }
     // Large blobs may sit in the bucket unconfirmed (a log interrupted after their PUT): one HEAD
     // each finds them, so an interrupted upload resumes without sending them again.
-    const singles = unknown.filter((b) => b.size > PACK_MEMBER_MAX);
-    const absent = new Set(singles.length ? await this.confirm(singles) : []);
-    return unknown.filter((b) => b.size <= PACK_MEMBER_MAX || absent.has(b.digest)).map((b) => b.digest);
+    await forEachLimit(singles, 32, async (b) => {
+      if ((await this.objectSize(b.digest)) === b.size) {
+        if (!(await this.ledger.adoptUpload(b, project))) target.set(b.digest, throughServer(b));
+      } else {
+        target.set(b.digest, (await this.ledger.claimUpload(b.digest, project, CLAIM_STALE_S)) ? this.presignedTarget(b) : throughServer(b));
+      }
+    });
+    return list.filter((b) => target.has(b.digest)).map((b) => target.get(b.digest)!);
+  }
+
+  private presignable(blob: BlobRef): boolean {
+    return blob.size <= Math.min(this.presignMaxBytes, MAX_PRESIGNED_PUT);
+  }
+
+  /** The size of the blob's own object, or undefined when there is none. */
+  private async objectSize(digest: string): Promise<number | undefined> {
+    try {
+      // Ceph may return an empty ETag after a multipart upload; the size is what we check.
+      return (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }))).ContentLength;
+    } catch (e) {
+      if (s3Status(e) === 404) return undefined;
+      throw s3Failure(`checking blob ${digest.slice(0, 12)}`, e);
+    }
   }
 
   packKey(pack: string): string {
     return `${this.prefix}packs/${pack}`;
   }
 
-  uploadTarget(blob: BlobRef): UploadTarget {
-    if (blob.size <= PACK_MEMBER_MAX || blob.size > Math.min(this.presignMaxBytes, MAX_PRESIGNED_PUT)) return throughServer(blob);
+  private presignedTarget(blob: BlobRef): UploadTarget {
     const signed = presignS3({
       method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(blob.digest), region: this.settings.region,
       accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
@@ -185,7 +255,7 @@ export class S3BlobStore implements BlobStore, PackAccess {
   }
 
   /** One object `packs/<sha256 of its bytes>` holding the blobs back to back; the ledger keeps each blob's offset. */
-  async receivePack(blobs: PackMember[]): Promise<void> {
+  async receivePack(blobs: PackMember[], project: string): Promise<void> {
     const body = Buffer.concat(blobs.map((b) => b.data));
     const pack = createHash('sha256').update(body).digest('hex');
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.packKey(pack), Body: body, ContentLength: body.length })).catch((e) => {
@@ -197,10 +267,22 @@ export class S3BlobStore implements BlobStore, PackAccess {
       offset += b.size;
       return entry;
     });
-    await this.ledger.record(entries);
+    await this.ledger.record(entries, project);
   }
 
-  async receive(blob: BlobRef, body: Readable): Promise<void> {
+  async receive(blob: BlobRef, body: AsyncIterable<Buffer>, project: string): Promise<void> {
+    // From now until the blob is recorded, nobody can adopt an object under this digest that a
+    // presigned URL may have put there: the object about to appear holds these checked bytes.
+    await this.ledger.holdUpload(blob.digest, project);
+    try {
+      await this.receiveChecked(blob, body, project);
+    } catch (e) {
+      await this.ledger.releaseUpload(blob.digest, project).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async receiveChecked(blob: BlobRef, body: AsyncIterable<Buffer>, project: string): Promise<void> {
     const hash = createHash('sha256');
     let size = 0;
     const Key = this.key(blob.digest);
@@ -217,7 +299,7 @@ export class S3BlobStore implements BlobStore, PackAccess {
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(chunks), ContentLength: size })).catch((e) => {
         throw s3Failure(`storing blob ${blob.digest.slice(0, 12)}`, e);
       });
-      await this.ledger.record([blob]);
+      await this.ledger.record([blob], project);
       return;
     }
     // A multipart upload is invisible until completed: completing it only after the hash matched
@@ -252,27 +334,22 @@ export class S3BlobStore implements BlobStore, PackAccess {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
       throw e;
     }
-    await this.ledger.record([blob]);
+    await this.ledger.record([blob], project);
   }
 
-  async confirm(blobs: BlobRef[]): Promise<string[]> {
-    const known = await this.ledger.known(blobs.map((b) => b.digest));
-    const todo = [...new Set(blobs.filter((b) => !known.has(b.digest)).map((b) => b.digest))];
-    const sizeOf = new Map(blobs.map((b) => [b.digest, b.size]));
-    const found: BlobRef[] = [];
+  /** Blobs PUT with presigned URLs: each is recorded when its object is there with the announced size and `project` holds its claim. */
+  async confirm(blobs: BlobRef[], project: string): Promise<string[]> {
+    const list = distinct(blobs);
+    const digests = list.map((b) => b.digest);
+    const [known, readable] = await Promise.all([this.ledger.known(digests), this.ledger.readable(project, digests)]);
     const absent: string[] = [];
-    await forEachLimit(todo, 32, async (digest) => {
-      try {
-        // Ceph may return an empty ETag after a multipart upload; the size is what we check.
-        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }));
-        if (head.ContentLength === sizeOf.get(digest)) found.push({ digest, size: head.ContentLength! });
-        else absent.push(digest);
-      } catch (e) {
-        if (s3Status(e) === 404) absent.push(digest);
-        else throw s3Failure(`checking blob ${digest.slice(0, 12)}`, e);
+    await forEachLimit(list, 32, async (b) => {
+      if (known.has(b.digest)) {
+        if (!readable.has(b.digest)) absent.push(b.digest);
+      } else if ((await this.objectSize(b.digest)) !== b.size || !(await this.ledger.adoptUpload(b, project))) {
+        absent.push(b.digest);
       }
     });
-    if (found.length) await this.ledger.record(found);
     return absent;
   }
 

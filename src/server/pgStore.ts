@@ -13,6 +13,7 @@ import {
   versionNotFound, versionRecordMissing, missingBlobsError,
 } from '../core/versionRules';
 import type { BlobLedger, BlobRef } from './blobStore';
+import { EVERY_PROJECT, manifestDigests, type BlobScope } from './blobScope';
 import type { MetadataStore } from './metadata';
 import { validateTokenRequest, newToken, type TokenRecord, type TokenStore } from './tokens';
 
@@ -83,6 +84,18 @@ create table if not exists blobs (
   created_at timestamptz not null default now()
 );
 create index if not exists blobs_pack on blobs (pack) where pack is not null;
+create table if not exists blob_projects (
+  project text not null,
+  digest text not null,
+  primary key (project, digest)
+);
+create index if not exists blob_projects_digest on blob_projects (digest);
+create table if not exists blob_uploads (
+  digest text primary key,
+  project text not null,
+  via text not null,
+  issued_at timestamptz not null
+);
 create table if not exists tokens (
   id text primary key,
   hash text not null unique,
@@ -100,7 +113,7 @@ const GC_LOCK = 7_201_842_332;
 const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : d ?? undefined);
 
 /** Metadata (artifacts, versions, aliases, runs, tokens) and the blob ledger in PostgreSQL. */
-export class PgStore implements MetadataStore, BlobLedger, TokenStore {
+export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope {
   readonly location: string;
   readonly pool: pg.Pool;
 
@@ -116,7 +129,14 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     try {
       await c.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
       try {
+        const { rows } = await c.query<{ fresh: boolean }>("select to_regclass('blob_projects') is null as fresh");
         await c.query(SCHEMA);
+        // A database from before blob scoping: its versions' blobs belong to their projects.
+        if (rows[0].fresh) {
+          await c.query(`insert into blob_projects (project, digest)
+            select distinct a.project, e.value->>'digest' from versions v join artifacts a on a.id = v.artifact_id, jsonb_each(v.manifest::jsonb) e
+             where e.value->>'ref' is null on conflict do nothing`);
+        }
       } finally {
         await c.query('select pg_advisory_unlock($1)', [SCHEMA_LOCK]);
       }
@@ -309,6 +329,8 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
           [a.id, version, digest, size, files, now, req.description ?? '', JSON.stringify(metadata), JSON.stringify(manifest), req.runId ?? null]);
         await c.query('update artifacts set next_version = $2 where id = $1', [a.id, version + 1]);
+        // The project's tokens may read what its versions name (blob scoping, API.md).
+        await c.query('insert into blob_projects (project, digest) select $1, unnest($2::text[]) on conflict do nothing', [req.project, manifestDigests(manifest)]);
       }
       for (const alias of aliasesToMove(aliases)) {
         await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [a.id, alias, version]);
@@ -391,11 +413,82 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
     return new Set(rows.map((r) => r.digest));
   }
 
-  async record(blobs: (BlobRef & { pack?: string; offset?: number })[]): Promise<void> {
+  async record(blobs: (BlobRef & { pack?: string; offset?: number })[], uploader: string): Promise<void> {
     if (!blobs.length) return;
+    const digests = blobs.map((b) => b.digest);
+    await this.tx(async (c) => {
+      await c.query(
+        'insert into blobs (digest, size, pack, pack_offset) select * from unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) on conflict (digest) do nothing',
+        [digests, blobs.map((b) => b.size), blobs.map((b) => b.pack ?? null), blobs.map((b) => b.offset ?? null)]);
+      if (uploader !== EVERY_PROJECT) await c.query('insert into blob_projects (project, digest) select $1, unnest($2::text[]) on conflict do nothing', [uploader, digests]);
+      // Stored now: no claim on these digests counts any more (see adoptUpload).
+      await c.query('delete from blob_uploads where digest = any($1::text[])', [digests]);
+    });
+  }
+
+  // ---- blob scoping (API.md "Blobs and projects") --------------------------------------------
+
+  async readable(project: string, digests: string[]): Promise<Set<string>> {
+    if (project === EVERY_PROJECT) return new Set(digests);
+    if (!digests.length) return new Set();
+    const { rows } = await this.query<{ digest: string }>('select digest from blob_projects where project = $1 and digest = any($2::text[])', [project, digests]);
+    return new Set(rows.map((r) => r.digest));
+  }
+
+  async grant(project: string, digests: string[]): Promise<void> {
+    if (project === EVERY_PROJECT || !digests.length) return;
+    await this.query('insert into blob_projects (project, digest) select $1, unnest($2::text[]) on conflict do nothing', [project, digests]);
+  }
+
+  /** Whether every blob of a pack is readable by `project` (then it may fetch the pack whole). */
+  async packReadable(pack: string, project: string): Promise<boolean> {
+    if (project === EVERY_PROJECT) return true;
+    const { rows } = await this.query<{ n: number }>(
+      'select count(*)::int as n from blobs b where b.pack = $1 and not exists (select 1 from blob_projects p where p.project = $2 and p.digest = b.digest)', [pack, project]);
+    return rows[0].n === 0;
+  }
+
+  /**
+   * Claims the right to confirm a presigned upload of `digest` for `project`: granted when nobody
+   * holds it, when this project holds it already, or when another project's presigned claim is
+   * older than its URLs can live. Never while an upload through the server is running.
+   */
+  async claimUpload(digest: string, project: string, staleSeconds: number): Promise<boolean> {
+    const r = await this.query(
+      `insert into blob_uploads (digest, project, via, issued_at) values ($1, $2, 'presigned', now())
+       on conflict (digest) do update set project = excluded.project, via = 'presigned', issued_at = now()
+       where blob_uploads.via = 'presigned' and (blob_uploads.project = excluded.project or blob_uploads.issued_at < now() - make_interval(secs => $3))`,
+      [digest, project, staleSeconds]);
+    return r.rowCount === 1;
+  }
+
+  /** An upload through the server starts: any presigned claim on the digest is void from now on. */
+  async holdUpload(digest: string, project: string): Promise<void> {
     await this.query(
-      'insert into blobs (digest, size, pack, pack_offset) select * from unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) on conflict (digest) do nothing',
-      [blobs.map((b) => b.digest), blobs.map((b) => b.size), blobs.map((b) => b.pack ?? null), blobs.map((b) => b.offset ?? null)]);
+      `insert into blob_uploads (digest, project, via, issued_at) values ($1, $2, 'server', now())
+       on conflict (digest) do update set project = excluded.project, via = 'server', issued_at = now()`, [digest, project]);
+  }
+
+  /** An upload through the server failed: its hold goes (unless another upload took it over). */
+  async releaseUpload(digest: string, project: string): Promise<void> {
+    await this.query("delete from blob_uploads where digest = $1 and project = $2 and via = 'server'", [digest, project]);
+  }
+
+  /**
+   * Records a blob that a presigned PUT put in the bucket, for the project holding its claim, and
+   * only if nobody recorded the digest before: the object could otherwise hold bytes that someone
+   * else uploaded. Call after checking the object exists.
+   */
+  async adoptUpload(blob: BlobRef, project: string): Promise<boolean> {
+    return this.tx(async (c) => {
+      const claim = await c.query<{ project: string; via: string }>('select project, via from blob_uploads where digest = $1 for update', [blob.digest]);
+      if (claim.rows[0]?.project !== project || claim.rows[0]?.via !== 'presigned') return false;
+      const inserted = await c.query('insert into blobs (digest, size) values ($1, $2) on conflict (digest) do nothing', [blob.digest, blob.size]);
+      if (inserted.rowCount !== 1) return false;
+      if (project !== EVERY_PROJECT) await c.query('insert into blob_projects (project, digest) values ($1, $2) on conflict do nothing', [project, blob.digest]);
+      await c.query('delete from blob_uploads where digest = $1', [blob.digest]);
+      return true;
+    });
   }
 
   async locate(digest: string): Promise<{ size: number; pack?: string; offset?: number } | undefined> {
@@ -418,7 +511,10 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore {
   }
 
   async forget(digests: string[]): Promise<void> {
-    if (digests.length) await this.query('delete from blobs where digest = any($1::text[])', [digests]);
+    if (!digests.length) return;
+    await this.query('delete from blobs where digest = any($1::text[])', [digests]);
+    // Deleted blobs are nobody's: a later upload must prove its bytes again.
+    await this.query('delete from blob_projects where digest = any($1::text[])', [digests]);
   }
 
   /** Digests of `manifest` that the ledger does not list with their size (on `c` when given: inside its transaction). */

@@ -25,6 +25,8 @@ export class LocalBlobs {
    * blob at any time, so a commit looks again (missingNow) under the commit gate.
    */
   private readonly present = new Set<string>();
+  /** Digests of large blobs being moved into the store by this instance right now. */
+  private readonly ingesting = new Set<string>();
   private readonly packs: PackSet;
   private readonly blobsDir: string;
   private readonly tmpDir: string;
@@ -210,11 +212,18 @@ export class LocalBlobs {
       const { digest, size } = hashed;
       // The manifest records the size the scan saw: content of another size is not that file.
       if (size !== file.size) throw changedWhileLogged(file, size);
-      if (this.has(digest, size)) {
+      // Two equal large files of one log are copied at the same time: the second to finish
+      // hashing sees the first being moved in (checked and marked with no await between).
+      if (this.has(digest, size) || this.ingesting.has(digest)) {
         await unlink(tmp);
         return { digest, stored: false };
       }
-      await rename(tmp, this.blobPath(digest));
+      this.ingesting.add(digest);
+      try {
+        await rename(tmp, this.blobPath(digest));
+      } finally {
+        this.ingesting.delete(digest);
+      }
       this.present.add(`${digest}:${size}`);
       return { digest, stored: true };
     } catch (e) {
@@ -464,6 +473,8 @@ export class LocalBlobs {
       this.packs.remove(pack.id);
     }
     if (!dryRun) {
+      // Blobs this instance saw complete may be gone now: look again (a server keeps one instance across gcs).
+      this.present.clear();
       for (const orphan of this.packs.orphans()) if (orphan.mtimeMs < cutoff) this.packs.remove(orphan.id);
       // Leftovers of killed processes.
       for (const t of await readdir(this.tmpDir).catch(() => [] as string[])) {
