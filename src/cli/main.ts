@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { defaultProject, defaultStorePath } from '../core/config';
@@ -136,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     const backend = backendFromOptions({ store: flags.store as string | undefined, server: flags.server as string | undefined });
     const opened = openChosen(backend);
     registry = opened.registry;
+    registry.onWarning = (message) => process.stderr.write(`trove: ${message}\n`);
     const ctx: Ctx = {
       flags, args: parsed.positionals, json, registry, backend, cacheDir: opened.cacheDir,
       project: defaultProject(process.cwd(), flags.project as string | undefined),
@@ -181,6 +183,24 @@ async function withRun<T>(ctx: Ctx, jobType: string, body: (runId: string) => Pr
   } catch (e) {
     await ctx.registry.finishRun(run.id, 'failed').catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * A download's own run: in the current project (the folder's, or --project), or, when the token
+ * may not write there, in the project of the artifact being downloaded.
+ */
+async function createDownloadRun(ctx: Ctx, artifactProject: string): Promise<string> {
+  const git = await gitProvenance(process.cwd());
+  const create = async (project: string) => (await ctx.registry.createRun({ project, jobType: 'download', command: `trove ${process.argv.slice(2).join(' ')}`, git })).id;
+  try {
+    return await create(ctx.project);
+  } catch (e) {
+    if (!(e instanceof TroveError && e.code === 'forbidden') || artifactProject === ctx.project) throw e;
+    // The first refusal is the one worth reporting when the second attempt fails too.
+    return create(artifactProject).catch(() => {
+      throw e;
+    });
   }
 }
 
@@ -235,20 +255,40 @@ async function cmdDownload(ctx: Ctx): Promise<void> {
   const link = str(ctx, 'link') ?? 'copy';
   if (link !== 'copy' && link !== 'hardlink') throw usageError('--link must be copy or hardlink.');
   const ref = parseRef(ctx.args[0], ctx.project);
+  const version = await ctx.registry.getVersion(ref);
+  const key = { project: version.project, name: version.name, version: version.version };
+  // The download is recorded as a run (an input of the lineage) where that is allowed; a run
+  // that cannot be recorded never fails the download, and the user is told.
+  const attached = process.env.TROVE_RUN_ID;
+  let runId: string | undefined;
+  let notRecorded: string | undefined;
+  try {
+    if (attached) {
+      await ctx.registry.recordUse(attached, key);
+    } else {
+      runId = await createDownloadRun(ctx, version.project);
+      await ctx.registry.recordUse(runId, key);
+    }
+  } catch (e) {
+    notRecorded = e instanceof TroveError && e.code === 'forbidden' && /read-only/.test(e.message) ? 'this token is read-only' : describeError(e).replace(/\.$/, '');
+  }
+  if (notRecorded) {
+    process.stderr.write(notRecorded === 'this token is read-only'
+      ? 'trove: this token is read-only, so the download is not recorded as a run in the lineage.\n'
+      : `trove: the download is not recorded as a run in the lineage (${notRecorded}).\n`);
+  }
   const progress = progressFor(ctx.json);
-  const download = async (runId: string | undefined) => {
-    const version = await ctx.registry.getVersion(ref);
-    if (runId) await ctx.registry.recordUse(runId, { project: version.project, name: version.name, version: version.version });
+  let outcome;
+  try {
     const root = str(ctx, 'root') ?? `artifacts/${version.name}-v${version.version}`;
-    const result = await downloadVersion(ctx.registry, version, { root, pathPrefix: str(ctx, 'path'), link, overwrite: !!ctx.flags.force, progress });
-    return { ...result, ref: formatRef(version.project, version.name, version.version) };
-  };
-  const outcome = await withRun(ctx, 'download', download).catch(async (e: unknown) => {
-    // A read-only server token may download but not record runs: download without one, and say so.
-    if (!(e instanceof TroveError && e.code === 'forbidden' && /read-only/.test(e.message) && !process.env.TROVE_RUN_ID)) throw e;
-    process.stderr.write('trove: this token is read-only, so the download is not recorded as a run in the lineage.\n');
-    return download(undefined);
-  }).finally(() => progress?.done());
+    outcome = { ...(await downloadVersion(ctx.registry, version, { root, pathPrefix: str(ctx, 'path'), link, overwrite: !!ctx.flags.force, progress })), ref: formatRef(version.project, version.name, version.version) };
+  } catch (e) {
+    if (runId && !notRecorded) await ctx.registry.finishRun(runId, 'failed').catch(() => undefined);
+    throw e;
+  } finally {
+    progress?.done();
+  }
+  if (runId && !notRecorded) await ctx.registry.finishRun(runId, 'finished').catch(() => undefined);
   if (ctx.json) ctx.out(JSON.stringify({ ref: outcome.ref, root: outcome.root, files: outcome.files }));
   else ctx.out(`${outcome.ref}: ${outcome.files} files in ${outcome.root}${outcome.unchanged ? ` (${outcome.unchanged} already up to date)` : ''}`);
 }
@@ -345,8 +385,22 @@ async function cmdVerify(ctx: Ctx): Promise<number> {
     const root = resolve(rootFlag);
     for (const [path, e] of entries) {
       const file = safeJoin(root, path);
+      // Only regular files are read: a FIFO or a link to /dev/zero would never end.
+      const st = await lstat(file).catch(() => undefined);
+      if (!st) {
+        problems.push(`missing ${path}`);
+        continue;
+      }
+      if (st.isSymbolicLink()) {
+        problems.push(`${path} is a link, not a file`);
+        continue;
+      }
+      if (!st.isFile()) {
+        problems.push(`${path} is not a regular file`);
+        continue;
+      }
       const got = await hashFile(file).catch(() => undefined);
-      if (!got) problems.push(`missing ${path}`);
+      if (!got) problems.push(`unreadable ${path}`);
       else if (got.digest !== e.digest) problems.push(`modified ${path}`);
     }
   } else {
@@ -368,7 +422,11 @@ async function cmdGc(ctx: Ctx): Promise<void> {
   if (minAge !== undefined && !/^\d+$/.test(minAge)) throw usageError('--min-age must be a whole number of seconds (default 3600).');
   const r = await ctx.registry.gc(dryRun, minAge === undefined ? {} : { minAgeSeconds: Number(minAge) });
   if (ctx.json) return ctx.out(JSON.stringify(r));
-  ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatSize(r.bytes)})`);
+  const runs = [
+    r.runsFailed ? `${dryRun ? 'would mark' : 'marked'} ${r.runsFailed} interrupted run(s) failed` : '',
+    r.runsRemoved ? `${dryRun ? 'would remove' : 'removed'} ${r.runsRemoved} run folder(s) without run.json` : '',
+  ].filter(Boolean);
+  ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatSize(r.bytes)})${runs.length ? `; ${runs.join('; ')}` : ''}`);
 }
 
 async function cmdRun(ctx: Ctx): Promise<number> {

@@ -58,6 +58,7 @@ export function describeError(e: unknown): string {
       case 'ENOSPC': return `No space left on the device holding ${err.path}; free some space and retry.`;
     }
   }
+  if (err && typeof err === 'object' && (err.code === 'ENOSPC' || err.code === 'EDQUOT')) return 'No space left on the device being written (or the disk quota is used up); free some space and retry.';
   if (err && typeof err === 'object' && err.name === 'AbortError') return 'Cancelled.';
   return `Unexpected error: ${err && err.message ? err.message : String(e)}`;
 }

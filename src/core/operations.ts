@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
 import { forEachLimit, hashFile } from './hash';
@@ -187,9 +187,15 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
   const paths = selectPaths(version.manifest, options.pathPrefix);
   if (paths.length === 0) throw invalid(`No file of ${formatRef(version.project, version.name, version.version)} matches the path prefix "${options.pathPrefix}".`);
   paths.forEach((p) => safeJoin(root, p)); // reject the whole version before writing anything
-  const fresh = !existsSync(root);
-  const target = fresh ? join(dirname(root), `.${basename(root)}.trove-partial-${process.pid}-${randomBytes(3).toString('hex')}`) : root;
+  const rootStat = statSync(root, { throwIfNoEntry: false });
+  if (rootStat && !rootStat.isDirectory()) throw invalid(`${root} is a file, not a folder; pass --root a new or existing folder to download into.`);
+  const fresh = !rootStat;
+  // Short temporary names: a file name near 255 bytes must still fit beside them.
+  const target = fresh ? join(dirname(root), `.trove-partial-${process.pid}-${randomBytes(4).toString('hex')}`) : root;
   if (!fresh) {
+    // Nothing is written through a link inside the root: a link where a folder goes would send
+    // files (and, with --force, overwrites) outside it.
+    await refuseLinkedFolders(root, paths);
     const conflicts = options.overwrite ? [] : await findConflicts(version, root, options.pathPrefix);
     if (conflicts.length) {
       throw new TroveError('conflict', `${conflicts.length} file(s) in ${root} differ from ${formatRef(version.project, version.name, version.version)} (first: ${conflicts[0]}); pass --force to overwrite them or choose another --root.`);
@@ -229,12 +235,16 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
           report(1, e.size);
           return;
         }
-        tmp = `${dest}.trove-tmp-${process.pid}`;
-        await unlink(tmp).catch(() => undefined);
+        tmp = join(dirname(dest), `.trove-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
       }
-      if (e.ref) await fetchReference(e, tmp, options.signal);
-      else await registry.fetchBlob(e.digest, tmp, { signal: options.signal, link: options.link });
-      if (tmp !== dest) await rename(tmp, dest);
+      try {
+        if (e.ref) await fetchReference(e, tmp, options.signal);
+        else await registry.fetchBlob(e.digest, tmp, { signal: options.signal, link: options.link });
+        if (tmp !== dest) await rename(tmp, dest);
+      } catch (err) {
+        if (tmp !== dest) await unlink(tmp).catch(() => undefined);
+        throw err;
+      }
       report(1, e.size);
     }, options.signal);
     if (fresh) {
@@ -243,7 +253,29 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
     }
   } catch (e) {
     if (fresh) await rm(target, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    // Another download made the folder first: what it holds is checked like any existing folder.
+    if (fresh && (code === 'ENOTEMPTY' || code === 'EEXIST') && statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
+      return downloadVersion(registry, version, { ...options, overwrite: false });
+    }
     throw e;
   }
   return { root, files: paths.length, unchanged };
+}
+
+/**
+ * Refuses a download into `root` when a folder on the way to one of the version's files is a
+ * symbolic link (or a file): writing there would follow the link out of the root.
+ */
+async function refuseLinkedFolders(root: string, paths: string[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const p of paths) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i));
+  for (const folder of [...folders].sort()) {
+    const st = await lstat(join(root, ...folder.split('/'))).catch(() => undefined);
+    if (!st) continue;
+    if (st.isSymbolicLink()) {
+      throw new TroveError('conflict', `${join(root, folder)} is a symbolic link, and Trove never writes through a link inside the download root; remove the link or choose another --root.`);
+    }
+    if (!st.isDirectory()) throw new TroveError('conflict', `${join(root, folder)} is a file where ${folder}/ holds files of the version; move it away or choose another --root.`);
+  }
 }

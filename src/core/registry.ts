@@ -14,6 +14,8 @@ export interface Registry {
   readonly location: string;
   /** The embedded store's folder on this machine, which logs leave out of the folders they read. */
   readonly storeFolder?: string;
+  /** Hears problems that do not stop an answer (a damaged artifact left out of a listing). */
+  onWarning?: (message: string) => void;
 
   listProjects(): Promise<ProjectSummary[]>;
   listArtifacts(project: string): Promise<ArtifactSummary[]>;

@@ -198,6 +198,10 @@ export interface GcResult {
   blobs: number;
   bytes: number;
   dryRun: boolean;
+  /** Runs left "running" by killed processes, now marked failed (embedded store). */
+  runsFailed?: number;
+  /** Run folders without run.json (a process killed while creating its run), removed. */
+  runsRemoved?: number;
 }
 
 /** Emitted when something in the backend changed (a version, an alias, a run). */

@@ -173,7 +173,7 @@ export async function openServerBackend(s: BackendSettings): Promise<ServerBacke
     }
   }
   if (s.s3Endpoint || s.s3PresignMaxBytes !== undefined) throw usageError('--s3-endpoint and --s3-presign-max-bytes go with --blobs s3://bucket.');
-  const registry = new LocalRegistry(s.store!);
+  const registry = new LocalRegistry(s.store!, { runOwner: false });
   registry.checkFormat(); // a store of another format is not served
   const backend = new EmbeddedBackend(registry);
   await backend.blobs.init();

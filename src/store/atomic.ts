@@ -1,3 +1,4 @@
+import { TroveError } from '../core/errors';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
@@ -27,20 +28,37 @@ export function writeFileAtomicSync(path: string, data: string | Buffer): void {
   }
 }
 
-export async function readJson<T>(path: string): Promise<T | undefined> {
+/** A store file that is not the JSON it should be: one sentence naming it. */
+export function damagedJson(path: string): TroveError {
+  return new TroveError('io', `${path} is damaged (it is not valid JSON), so Trove cannot read it; restore it from a backup or move it out of the store.`);
+}
+
+function parseJson<T>(path: string, text: string): T {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    return JSON.parse(text) as T;
+  } catch {
+    throw damagedJson(path);
   }
 }
 
-export function readJsonSync<T>(path: string): T | undefined {
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+  return parseJson<T>(path, text);
+}
+
+export function readJsonSync<T>(path: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  return parseJson<T>(path, text);
 }

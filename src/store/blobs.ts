@@ -57,6 +57,24 @@ export class LocalBlobs {
     return join(this.tmpDir, `${what}${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
+  /**
+   * Removes files in tmp/ whose writer no longer runs on this host (its pid is in the name:
+   * `<pid>-<hex>`, `upload-<pid>-<hex>`, `<time>-<pid>-<hex>.pack`) and that nobody has written
+   * to for a minute: what logs killed mid-way leave. Logs and gc call it, so killed logs do not
+   * pile up temporary files until gc's minimum age passes.
+   */
+  async removeDeadTemporaries(): Promise<void> {
+    const names = await readdir(this.tmpDir).catch(() => [] as string[]);
+    const quietSince = Date.now() - 60_000;
+    for (const name of names) {
+      const m = /^(?:upload-)?(\d+)-[0-9a-f]{12}$/.exec(name) ?? /^[0-9a-z]+-(\d+)-[0-9a-f]{8}\.pack$/.exec(name);
+      if (!m || Number(m[1]) === process.pid || !processGone(Number(m[1]))) continue;
+      const p = join(this.tmpDir, name);
+      const st = await stat(p).catch(() => undefined);
+      if (st && st.mtimeMs < quietSince) await rm(p, { force: true });
+    }
+  }
+
   /** Puts local files' content in the store (see Registry.storeFiles): small files in one new pack, large ones as loose blobs. */
   /**
    * `created` receives the ids of the packs and the digests of the loose blobs this call wrote,
@@ -64,6 +82,7 @@ export class LocalBlobs {
    */
   async ingest(files: LocalFile[], options: TransferOptions = {}, created: { packs: string[]; loose: string[] } = { packs: [], loose: [] }): Promise<StoredFile[]> {
     this.layOut();
+    await this.removeDeadTemporaries();
     const out: StoredFile[] = new Array(files.length);
     let doneFiles = 0;
     let doneBytes = 0;
@@ -476,7 +495,8 @@ export class LocalBlobs {
       // Blobs this instance saw complete may be gone now: look again (a server keeps one instance across gcs).
       this.present.clear();
       for (const orphan of this.packs.orphans()) if (orphan.mtimeMs < cutoff) this.packs.remove(orphan.id);
-      // Leftovers of killed processes.
+      // Leftovers of killed processes: at once when their writer is gone, else once old.
+      await this.removeDeadTemporaries();
       for (const t of await readdir(this.tmpDir).catch(() => [] as string[])) {
         const p = join(this.tmpDir, t);
         const st = await stat(p).catch(() => undefined);
@@ -502,4 +522,13 @@ function changedWhileLogged(file: LocalFile, size: number): TroveError {
 
 function missingPack(path: string, location: string): TroveError {
   return integrity(`The pack file ${path} is missing from ${location} although its index lists it: the store is damaged; run \`trove verify\` on the versions you need and log their files again.`);
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

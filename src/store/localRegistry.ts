@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { invalid } from '../core/errors';
+import { invalid, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, withoutPrototype } from '../core/manifest';
 import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
@@ -19,7 +20,7 @@ import {
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { LocalBlobs } from './blobs';
 import { storeExists } from './layout';
-import { withCommitGate, withGcGate, withLock } from './lock';
+import { isDeadLocalProcess, withCommitGate, withGcGate, withLock } from './lock';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
 
@@ -71,8 +72,14 @@ export class LocalRegistry implements Registry {
   /** The store's content (blobs, packs, tmp): everything below versions and runs goes through it. */
   readonly blobs: LocalBlobs;
   readonly storeFolder: string;
+  onWarning?: (message: string) => void;
 
-  constructor(readonly root: string) {
+  /**
+   * `runOwner`: record this process in the runs it creates (`owner` in run.json), so that a run
+   * left "running" by a killed process reads as failed. `trove serve` creates runs for its
+   * clients' processes, and passes false.
+   */
+  constructor(readonly root: string, private readonly options: { runOwner?: boolean } = {}) {
     this.location = `embedded store ${root}`;
     this.storeFolder = root;
     this.blobs = new LocalBlobs(root, this.location, () => this.ensureLayout());
@@ -208,7 +215,12 @@ export class LocalRegistry implements Registry {
     const names = await readdir(join(this.root, 'projects', project)).catch(() => [] as string[]);
     const out: ArtifactSummary[] = [];
     await Promise.all(names.map(async (name) => {
-      const s = await this.readState(project, name);
+      // One damaged artifact does not hide the healthy ones: it is left out, and said.
+      const s = await this.readState(project, name).catch((e: unknown) => {
+        if (!(e instanceof TroveError && e.code === 'io')) throw e;
+        this.onWarning?.(`${project}/${name} is left out: ${e.message}`);
+        return undefined;
+      });
       if (s && s.versions.length) out.push({ project, name, type: s.type, versions: s.versions.length, latest: s.aliases.latest, updatedAt: s.updatedAt });
     }));
     return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -235,7 +247,7 @@ export class LocalRegistry implements Registry {
   }
 
   private async runLink(runId: string): Promise<RunLink | undefined> {
-    const run = await readJson<RunRecord>(join(this.root, 'runs', runId, 'run.json'));
+    const run = await this.readRun(runId);
     return run ? { runId, jobType: run.jobType } : undefined;
   }
 
@@ -251,13 +263,25 @@ export class LocalRegistry implements Registry {
     const dir = join(this.root, 'runs', run.id);
     await mkdir(join(dir, 'inputs'), { recursive: true });
     await mkdir(join(dir, 'outputs'), { recursive: true });
-    await writeFileAtomic(join(dir, 'run.json'), JSON.stringify(run, null, 2));
+    const owner = this.options.runOwner === false ? {} : { owner: `${process.pid}@${hostname()}` };
+    await writeFileAtomic(join(dir, 'run.json'), JSON.stringify({ ...run, ...owner }, null, 2));
     return run;
+  }
+
+  /**
+   * A run as readers see it: one still "running" whose process is gone from this host was
+   * interrupted (killed), and reads as failed. undefined when run.json does not exist.
+   */
+  private async readRun(id: string): Promise<RunRecord | undefined> {
+    const stored = await readJson<RunRecord & { owner?: string }>(join(this.root, 'runs', id, 'run.json'));
+    if (!stored) return undefined;
+    const { owner, ...run } = stored;
+    return run.status === 'running' && owner && isDeadLocalProcess(owner) ? { ...run, status: 'failed' } : run;
   }
 
   async getRun(id: string): Promise<RunRecord> {
     this.checkFormat();
-    const run = await readJson<RunRecord>(join(this.root, 'runs', checkRunId(id), 'run.json'));
+    const run = await this.readRun(checkRunId(id));
     if (!run) throw runNotFound(id, this.location);
     return run;
   }
@@ -266,6 +290,32 @@ export class LocalRegistry implements Registry {
     const run = await this.getRun(id);
     await writeFileAtomic(join(this.root, 'runs', id, 'run.json'), JSON.stringify({ ...run, status, finishedAt: new Date().toISOString() }, null, 2));
     this.notify();
+  }
+
+  /**
+   * For gc: marks runs left "running" by killed processes as failed, and removes run folders
+   * without run.json (a process killed while creating the run) once older than `minAgeMs`.
+   */
+  private async sweepRuns(dryRun: boolean, minAgeMs: number): Promise<{ runsFailed: number; runsRemoved: number }> {
+    let runsFailed = 0;
+    let runsRemoved = 0;
+    const cutoff = Date.now() - minAgeMs;
+    for (const id of await readdir(join(this.root, 'runs')).catch(() => [] as string[])) {
+      const dir = join(this.root, 'runs', id);
+      const stored = await readJson<RunRecord & { owner?: string }>(join(dir, 'run.json')).catch(() => null);
+      if (stored === null) continue; // damaged: left for a person to look at
+      if (!stored) {
+        const st = await stat(dir).catch(() => undefined);
+        if (!st?.isDirectory() || st.mtimeMs > cutoff) continue;
+        runsRemoved++;
+        if (!dryRun) await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      if (stored.status !== 'running' || !stored.owner || !isDeadLocalProcess(stored.owner)) continue;
+      runsFailed++;
+      if (!dryRun) await writeFileAtomic(join(dir, 'run.json'), JSON.stringify({ ...stored, status: 'failed', finishedAt: new Date().toISOString() }, null, 2));
+    }
+    return { runsFailed, runsRemoved };
   }
 
   async recordUse(runId: string, k: VersionKey): Promise<void> {
@@ -431,7 +481,7 @@ export class LocalRegistry implements Registry {
         return { type: artifact.type, createdBy: rec.createdBy, usedBy };
       },
       runNode: async (runId) => {
-        const run = await readJson<RunRecord>(join(this.root, 'runs', runId, 'run.json'));
+        const run = await this.readRun(runId);
         if (!run) return undefined;
         const list = async (sub: string) => (await readdir(join(this.root, 'runs', runId, sub)).catch(() => [] as string[]))
           .map(parseVersionKeyFile).filter((k): k is VersionKey => !!k).sort(compareVersionKeys);
@@ -447,7 +497,10 @@ export class LocalRegistry implements Registry {
     const minAgeMs = (options.minAgeSeconds ?? DEFAULT_GC_MIN_AGE_S) * 1000;
     // No commit runs while gc decides and deletes: a log that reused an unused blob either
     // committed before (its version record then keeps the blob) or looks again after.
-    return withGcGate(this.gateDir, async () => ({ ...(await this.blobs.sweep(await this.usedDigests(), dryRun, minAgeMs)), dryRun }));
+    const result = await withGcGate(this.gateDir, async () => ({ ...(await this.blobs.sweep(await this.usedDigests(), dryRun, minAgeMs)), dryRun }));
+    const runs = await this.sweepRuns(dryRun, minAgeMs);
+    if (runs.runsFailed || runs.runsRemoved) this.notify();
+    return { ...result, ...runs };
   }
 
   /** Digests every version record names, committed or not (a version being committed keeps its blobs). */

@@ -73,7 +73,7 @@ async function emptyForLong(lockPath: string): Promise<boolean> {
   return !!st && st.size === 0 && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
 }
 
-function isDeadLocalProcess(holder: string): boolean {
+export function isDeadLocalProcess(holder: string): boolean {
   const [pid, host] = holder.split('@');
   if (host !== hostname()) return false;
   try {

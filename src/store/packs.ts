@@ -221,7 +221,11 @@ export class PackWriter {
     if (!this.pendingBytes || this.fd === undefined) return;
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     let done = 0;
-    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
+    try {
+      while (done < data.length) done += writeSync(this.fd, data, done, data.length - done);
+    } catch (e) {
+      throw Object.assign(e as Error, { path: join(this.tmpDir, `${this.id}.pack`) });
+    }
     this.pending = [];
     this.pendingBytes = 0;
   }
