@@ -45,8 +45,22 @@ export function isTroveError(e: unknown): e is TroveError {
   return e instanceof TroveError;
 }
 
-/** Turns any thrown value into one user-facing sentence. */
+/**
+ * Messages echo what users typed (references, names, paths): control characters, line and
+ * paragraph separators and bidirectional overrides in them are shown escaped, so a message stays
+ * one line and reads as written.
+ */
+export function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Turns any thrown value into one user-facing sentence, on one line. */
 export function describeError(e: unknown): string {
+  return oneLine(describe(e));
+}
+
+function describe(e: unknown): string {
   if (e instanceof TroveError) return e.message;
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err === 'object' && typeof err.code === 'string' && err.path) {
