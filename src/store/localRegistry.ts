@@ -500,7 +500,7 @@ export class LocalRegistry implements Registry {
     const result = await withGcGate(this.gateDir, async () => ({ ...(await this.blobs.sweep(await this.usedDigests(), dryRun, minAgeMs)), dryRun }));
     const runs = await this.sweepRuns(dryRun, minAgeMs);
     if (runs.runsFailed || runs.runsRemoved) this.notify();
-    return { ...result, ...runs };
+    return { ...result, ...(runs.runsFailed ? { runsFailed: runs.runsFailed } : {}), ...(runs.runsRemoved ? { runsRemoved: runs.runsRemoved } : {}) };
   }
 
   /** Digests every version record names, committed or not (a version being committed keeps its blobs). */
