@@ -108,7 +108,7 @@ create sequence if not exists changes;
 
 const SCHEMA_LOCK = 7_201_842_331; // advisory lock id: two servers starting at once create the schema once
 /** Advisory lock id between gc (exclusive) and commits (shared), across every server on the database. */
-const GC_LOCK = 7_201_842_332;
+export const GC_LOCK = 7_201_842_332;
 
 const iso = (d: Date | string | null | undefined) => (d instanceof Date ? d.toISOString() : d ?? undefined);
 
