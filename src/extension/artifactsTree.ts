@@ -5,6 +5,8 @@ import { formatDate, formatSize } from '../core/format';
 import { contextValue, elementId, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
 import { listFolder, TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
 import type { Backend } from './backend';
+import { ClientCommands } from '../lsp/clientCommands';
+import { versionSummaryMarkdown } from '../lsp/versionSummary';
 import { Commands } from './commandIds';
 import type { TroveLog } from './log';
 import type { VersionCache } from './versionCache';
@@ -143,12 +145,7 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
         item = new vscode.TreeItem(`v${e.version}`, Collapsed);
         item.iconPath = new vscode.ThemeIcon(e.aliases.includes('latest') ? 'tag' : 'versions');
         item.description = e.aliases.join(', ');
-        const tip = new vscode.MarkdownString();
-        tip.appendMarkdown(`**${e.project}/${e.name}:v${e.version}** (${e.type})\n\n`);
-        tip.appendMarkdown(`${formatSize(e.size)} in ${e.files} file${e.files === 1 ? '' : 's'}  \ncreated ${formatDate(e.createdAt)}  \n`);
-        if (e.aliases.length) tip.appendMarkdown(`aliases: ${e.aliases.join(', ')}  \n`);
-        tip.appendMarkdown(`digest \`${e.digest.slice(0, 16)}…\``);
-        item.tooltip = tip;
+        // The tooltip is the hover's summary, made when the pointer rests on the item (resolveTreeItem).
         break;
       }
       case 'folder':
@@ -171,6 +168,25 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
     }
     item.id = elementId(e);
     item.contextValue = contextValue(e);
+    return item;
+  }
+
+  /**
+   * A version's tooltip: the same summary as the editor hover (description, metadata, the run that
+   * made it, links), read when VS Code asks for it.
+   */
+  async resolveTreeItem(item: vscode.TreeItem, e: TreeElement): Promise<vscode.TreeItem> {
+    if (e.kind !== 'version' || item.tooltip) return item;
+    try {
+      const registry = this.backend.registry;
+      const v = await registry.getVersion({ project: e.project, name: e.name, alias: `v${e.version}` });
+      const run = v.createdBy ? await registry.getRun(v.createdBy.runId).catch(() => undefined) : undefined;
+      const tip = new vscode.MarkdownString(versionSummaryMarkdown(v, run, { links: true }));
+      tip.isTrusted = { enabledCommands: Object.values(ClientCommands) };
+      item.tooltip = tip;
+    } catch (err) {
+      item.tooltip = `${e.project}/${e.name}:v${e.version}: ${describeError(err)}`;
+    }
     return item;
   }
 

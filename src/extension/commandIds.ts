@@ -13,6 +13,7 @@ export const Commands = {
   openFile: 'trove.openFile',
   copyUsageSnippet: 'trove.copyUsageSnippet',
   copyReference: 'trove.copyReference',
+  openDetails: 'trove.openDetails',
   refresh: 'trove.refresh',
   selectBackend: 'trove.selectBackend',
   showOutput: 'trove.showOutput',

@@ -1,3 +1,4 @@
+import { versionDocumentUri } from '../lsp/versionDocuments';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultProject, isDirectory } from '../core/config';
@@ -88,6 +89,7 @@ export class TroveCommands {
       [Commands.showOutput]: ['Show Output', async () => this.log.channel.show(true)],
       [Commands.loadMore]: ['Load More', async (t?: TreeElement) => t && this.tree.loadMore(t)],
       [Commands.revealVersion]: ['Reveal Version', (t?: unknown) => this.revealVersion(t)],
+      [Commands.openDetails]: ['Open Details', (t?: unknown) => this.openDetails(t)],
       [Commands.signIn]: ['Sign In', (a?: { server?: string; token?: string }) => this.signIn(a)],
       [Commands.signOut]: ['Sign Out', () => this.signOut()],
     };
@@ -165,6 +167,18 @@ export class TroveCommands {
     if (!t) return;
     await vscode.commands.executeCommand(`${ARTIFACTS_VIEW}.focus`);
     await this.reveal(t);
+  }
+
+  /**
+   * Opens a version's card rendered in VS Code's Markdown preview: the same card as Go to
+   * Definition (`trove-version:` documents, written by the language server).
+   */
+  async openDetails(target?: unknown): Promise<vscode.Uri | undefined> {
+    const t = await this.versionTarget(target, 'Open Details');
+    if (!t) return undefined;
+    const uri = vscode.Uri.parse(versionDocumentUri(t));
+    await vscode.commands.executeCommand('markdown.showPreview', uri);
+    return uri;
   }
 
   // ---- log ----------------------------------------------------------------------------------

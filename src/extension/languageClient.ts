@@ -36,6 +36,14 @@ export const REFERENCE_DOCUMENTS: DocumentSelector = [
  * `trove.downloadVersion`, `trove.revealVersion`) or `LogFolderArgs` {name, project, type?}
  * (`trove.logFolder`).
  */
+/** Opens the Markdown preview of a card and closes the card's text tab it replaces. */
+async function showRendered(uri: vscode.Uri): Promise<void> {
+  await vscode.commands.executeCommand('markdown.showPreview', uri);
+  const source = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === uri.toString());
+  if (source.length) await vscode.window.tabGroups.close(source);
+}
+
 export async function startLanguageClient(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
@@ -89,7 +97,10 @@ export async function startLanguageClient(
   }));
   subscriptions.push(vscode.window.onDidChangeActiveTextEditor((editor) => {
     const args = editor?.document.uri.scheme === VERSION_DOCUMENT_SCHEME ? parseVersionDocumentPath(editor.document.uri.path) : undefined;
-    if (args) reveal(args);
+    if (!args || !editor) return;
+    reveal(args);
+    // The card is read rendered: the Markdown preview takes the place of its source.
+    showRendered(editor.document.uri).catch((e: unknown) => log.error(`Showing the card of ${versionCommandArg(args)} failed: ${e instanceof Error ? e.message : String(e)}`));
   }));
   subscriptions.push(context.secrets.onDidChange(async () => {
     try {

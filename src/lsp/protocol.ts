@@ -98,17 +98,8 @@ export namespace VersionDocumentRequest {
   export const type = new RequestType<VersionArgs, { markdown: string }, void>(method);
 }
 
-export const VERSION_DOCUMENT_SCHEME = 'trove-version';
-
-export function versionDocumentUri(v: VersionArgs): string {
-  return `${VERSION_DOCUMENT_SCHEME}:/${encodeURIComponent(v.project)}/${encodeURIComponent(v.name)}/v${v.version}.md`;
-}
-
-/** The version a `trove-version:` URI names (given as a string or as its path), or undefined. */
-export function parseVersionDocumentPath(path: string): VersionArgs | undefined {
-  const m = /^(?:trove-version:)?\/([^/]+)\/([^/]+)\/v(\d+)\.md$/.exec(path);
-  return m ? { project: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), version: Number(m[3]) } : undefined;
-}
+/** `trove-version:` card URIs (in their own file: the extension's activation bundle uses them without jsonrpc). */
+export { parseVersionDocumentPath, VERSION_DOCUMENT_SCHEME, versionDocumentUri } from './versionDocuments';
 
 /** Sent by the client when the user signs in or out after start-up. */
 export namespace DidChangeTokenNotification {

@@ -462,6 +462,79 @@ async function checkLineageDeveloperFigures() {
   });
 }
 
+// ---- one version card (issue 14, item 6) -------------------------------------------------------
+
+/** Opens train.py and shows the editor hover of the reference `text` (the server may still be starting). */
+async function editorHover(text) {
+  await runCommand('Go to File...');
+  await quickInput.fill('train.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const ref = page.locator('.editor-container .view-line span[class^="mtk"]', { hasText: text }).first();
+  await ref.waitFor();
+  for (let attempt = 0; ; attempt++) {
+    await ref.click();
+    await runCommand('Show or Focus Hover');
+    try {
+      await page.locator('.monaco-hover:visible', { hasText: 'Produced by run' }).first().waitFor({ timeout: 4000 });
+      break;
+    } catch (e) {
+      if (attempt === 5) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+  return { ref, text: await page.locator('.monaco-hover:visible', { hasText: 'Produced by run' }).first().innerText() };
+}
+
+const oneLine = (s) => s.replace(/\s+/g, ' ').trim();
+
+async function checkVersionCard() {
+  await check('one version card: the tree tooltip shows what the hover shows; Open Details and Go to Definition open the card rendered', async () => {
+    await runCommand('View: Close All Editors');
+    const hover = await editorHover('mnist-cnn:best');
+    await page.keyboard.press('Escape');
+    await runCommand('View: Close All Editors');
+    await showTroveView();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('model');
+    await expandTreeRow('mnist-cnn');
+    await treeRow('v1').hover();
+    const tip = page.locator('.monaco-hover:visible, .workbench-hover:visible', { hasText: 'Produced by run' }).first();
+    await tip.waitFor({ timeout: 15000 });
+    const tipText = await tip.innerText();
+    log('  tree tooltip:', oneLine(tipText).slice(0, 160));
+    assert.equal(oneLine(tipText), oneLine(hover.text), 'the tree tooltip and the hover say the same');
+    assert.match(tipText, /train-lr-0\.003/);
+    assert.match(tipText, /accuracy/);
+    await page.mouse.move(700, 5);
+    await page.screenshot({ path: path.join(SHOTS, 'tree-tooltip.png') });
+
+    // Open Details from the version's context menu: the card, rendered.
+    await treeRow('v1').click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-item', { hasText: 'Open Details' }).first();
+    await item.waitFor();
+    await item.hover();
+    await page.waitForTimeout(300);
+    await item.click();
+    await page.locator('.tabs-container .tab', { hasText: 'Preview v1.md' }).waitFor();
+    const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await preview.locator('h1', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
+    assert.ok(await preview.locator('table').count() >= 2, 'the details and the files are tables');
+    await page.screenshot({ path: path.join(SHOTS, 'version-card.png') });
+    await runCommand('View: Close All Editors');
+
+    // Go to Definition on a reference opens the same card rendered, not its Markdown source.
+    const again = await editorHover('mnist-cnn:best');
+    await page.keyboard.press('Escape');
+    await again.ref.click();
+    await runCommand('Go to Definition');
+    await page.locator('.tabs-container .tab', { hasText: 'Preview v1.md' }).waitFor();
+    await page.locator('.tabs-container .tab', { hasText: exact('v1.md') }).waitFor({ state: 'detached' });
+    await page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame').locator('h1', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
+    await runCommand('View: Close All Editors');
+  });
+}
+
 // ---- the scenario -------------------------------------------------------------------------------
 
 try {
@@ -753,6 +826,7 @@ try {
   await checkLineageNavigation();
   await checkLineageActions();
   await checkLineageDeveloperFigures();
+  await checkVersionCard();
 
   await check('welcome views and the status bar report an empty store and an unreachable backend', async () => {
     const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');
