@@ -93,6 +93,11 @@ suite('Trove language client', () => {
     await vscode.window.showTextDocument(card);
     await waitFor('trove.revealVersion', () => api.recorded.find((r) => r.command === 'trove.revealVersion'));
     assert.equal(api.recorded.find((r) => r.command === 'trove.revealVersion')!.args, 'demo/mnist-raw:v0');
+    // The card is shown rendered: the Markdown preview replaces its source tab.
+    const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    await waitFor('the rendered card', () => tabs().find((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType) && t.label.includes('v0.md')));
+    await waitFor('the source tab to close', () => (tabs().some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === target.toString()) ? undefined : true));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('notebook cells are synchronised and checked', async () => {
