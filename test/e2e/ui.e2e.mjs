@@ -690,6 +690,7 @@ try {
       await item.click();
     };
     await menuItem(treeRow('v0'), 'Download Version into Workspace');
+    await explorerRow('my-dataset-v0').waitFor(); // revealed when done (it takes the focus)
     log('  notification:', await expectNotification('my-dataset:v0 downloaded'));
     const root = path.join(FOLDER, 'artifacts', 'my-dataset-v0');
     assert.equal(fs.readFileSync(path.join(root, 'a.txt'), 'utf8'), 'sample one\n');
