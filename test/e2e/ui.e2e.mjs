@@ -332,6 +332,7 @@ async function checkLineageSaysWhatEachNodeIs() {
     // One date format: the graph's details, the tree's tooltip and the editor hover.
     const DATE = /\d{4}-\d\d-\d\d \d\d:\d\d UTC/;
     await f.locator('#graph g.node[data-id="version:mnist-demo/mnist-cnn:v1"]').click();
+    await f.locator('#details h2', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
     const details = await f.locator('#details').innerText();
     const graphDate = DATE.exec(details)?.[0];
     assert.ok(graphDate, `the details pane shows the date as YYYY-MM-DD hh:mm UTC: ${details.slice(0, 300)}`);
