@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseRef } from '../../src/core/names';
@@ -42,7 +42,7 @@ function run(args: string[], killAfterMs?: number): Promise<{ code: number | nul
   });
 }
 
-test(`${KILLS} logs killed at random moments with gc running beside them: no version lost or damaged`, async () => {
+test(`${KILLS} logs killed at random moments with gc running beside them: no version lost or damaged`, { timeout: 900_000 }, async () => {
   const store = join(t.dir, 'store');
   const folders = [0, 1].map((k) => join(t.dir, `data-${k}`));
   const fill = (folder: string, variant: number, round: number) => {
@@ -127,5 +127,13 @@ test(`${KILLS} logs killed at random moments with gc running beside them: no ver
   // Killed logs leave nothing for ever: gc took their temporary files and unused blobs.
   const tmpLeft = readdirSync(join(store, 'tmp'));
   assert.deepEqual(tmpLeft, [], 'no temporary file survives gc');
+  // No run stays "running" once its process is gone: gc marked the killed ones failed, and
+  // removed run folders that a kill left without run.json.
+  const runs = readdirSync(join(store, 'runs'));
+  const stuck = runs.filter((id) => {
+    const file = join(store, 'runs', id, 'run.json');
+    return !existsSync(file) || (JSON.parse(readFileSync(file, 'utf8')) as { status: string }).status === 'running';
+  });
+  assert.deepEqual(stuck, [], `no run left running or without run.json (of ${runs.length})`);
   console.log(JSON.stringify({ killed, created: created.length, gcRuns, ...first }));
 });
