@@ -147,6 +147,26 @@ describe('integrity', () => {
     await reg.close();
   });
 
+  test('temporary files of killed writers go at the next log, without waiting for gc\'s minimum age (item 6)', async () => {
+    const store = join(t.dir, 'leftovers');
+    const folder = writeTree(join(t.dir, 'leftovers-data'), { 'f.txt': 'one' });
+    assert.equal((await cli(['--store', store, '--project', 'p', 'log', folder, '--name', 'd', '--type', 'dataset'])).code, 0);
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const tmp = join(store, 'tmp');
+    const names = {
+      deadLarge: `${dead}-0123456789ab`, deadUpload: `upload-${dead}-0123456789ab`, deadPack: `mabc123-${dead}-01234567.pack`,
+      deadButFresh: `${dead}-ba9876543210`, live: `${process.pid}-0123456789ab`, foreign: 'notes.txt',
+    };
+    const old = new Date(Date.now() - 5 * 60_000);
+    for (const [key, name] of Object.entries(names)) {
+      writeFileSync(join(tmp, name), Buffer.alloc(1000));
+      if (key !== 'deadButFresh') utimesSync(join(tmp, name), old, old);
+    }
+    writeTree(folder, { 'f.txt': 'two' });
+    assert.equal((await cli(['--store', store, '--project', 'p', 'log', folder, '--name', 'd', '--type', 'dataset'])).code, 0);
+    assert.deepEqual(readdirSync(tmp).sort(), [names.deadButFresh, names.foreign, names.live].sort(), 'files of dead writers untouched for a minute are gone');
+  });
+
   test('a damaged loose blob is refused where downloads reflink (XFS) and where they hard-link', async (ctx) => {
     const fs = mountReflinkFs();
     if ('skip' in fs) return ctx.skip(fs.skip);
