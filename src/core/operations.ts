@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
 import { forEachLimit, hashFile } from './hash';
-import { byUtf8, validateManifestPath } from './manifest';
+import { artifactDigest, byUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
 import { scanFolder, type ScannedFile, type SkippedEntry } from './scan';
@@ -37,6 +37,27 @@ export interface LogOutcome extends CommitResult {
   storedFiles: number;
   /** Entries of the folders that were left out (not regular files, or the store itself), with why. */
   skipped: SkippedEntry[];
+}
+
+/**
+ * The existing version a folder's content equals, found before logging it (the editor says so
+ * before asking for aliases and a description): digests come from the stat cache, files it does
+ * not know are hashed when they total at most `maxHashBytes`. Undefined when the artifact is new,
+ * the content differs from every version, or knowing would take too long.
+ */
+export async function equalVersion(registry: Registry, req: { project: string; name: string; absPath: string; cacheDir: string }, maxHashBytes = 256 << 20): Promise<number | undefined> {
+  const versions = await registry.listVersions(req.project, req.name).catch(() => undefined);
+  if (!versions?.length) return undefined;
+  const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
+  const files = await scanFolder(req.absPath, { cache, exclude: registry.storeFolder ? [registry.storeFolder] : [] });
+  if (!files.length) return undefined;
+  let unknownBytes = 0;
+  for (const f of files) if (!f.digest) unknownBytes += f.size;
+  if (unknownBytes > maxHashBytes) return undefined;
+  const manifest: Manifest = Object.create(null) as Manifest;
+  for (const f of files) manifest[f.path] = { digest: f.digest ?? (await hashFile(f.absPath)).digest, size: f.size };
+  const digest = artifactDigest(manifest);
+  return versions.find((v) => v.digest === digest)?.version;
 }
 
 /**

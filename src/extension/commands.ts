@@ -18,6 +18,7 @@ import { isServerUrl, TOKEN_SECRET } from './config';
 import type { LineagePanels } from './lineagePanel';
 import type { TroveLog } from './log';
 import { withTransferProgress } from './progress';
+import { BACK, inputStep, pickStep } from './steps';
 
 /**
  * The log/download machinery pulls in node-fetch (external references) and simple-git: loaded on
@@ -59,6 +60,13 @@ export interface CompareOptions {
 
 const TYPES = ['dataset', 'model'];
 const LAST_TYPE_KEY = 'trove.lastArtifactType';
+const FOLDER_ARTIFACTS_KEY = 'trove.folderArtifacts';
+
+/** ", best moved from v0" for the aliases that were on another version than `version`. */
+function movedText(before: Map<string, number>, version: number): string {
+  const moved = [...before].filter(([, v]) => v !== version);
+  return moved.length ? `; ${moved.map(([a, v]) => `${a} moved from v${v}`).join(', ')}` : '';
+}
 
 /** Every command of the extension; each body runs inside the log's error wrapper. */
 export class TroveCommands {
@@ -193,20 +201,26 @@ export class TroveCommands {
     const project = options?.project ? validateProject(options.project) : this.projectFor(folder);
     const title = `Log ${basename(folder)} as an artifact of ${project}`;
 
-    const name = options ? options.name : await vscode.window.showInputBox({
-      title: `${title} (1/4)`, prompt: 'Artifact name', value: suggestName(basename(folder)), ignoreFocusOut: true,
-      validateInput: (v) => problem(() => validateName(v.trim())),
-    });
-    if (name === undefined) return undefined;
+    let name: string;
+    let type: string;
+    let aliases: string[];
+    let description: string | undefined;
+    if (options) {
+      name = options.name;
+      const picked = options.type ?? (await this.pickType(title));
+      if (picked === undefined) return undefined;
+      type = picked;
+      aliases = options.aliases ?? [];
+      description = options.description;
+    } else {
+      const answers = await this.askLogAnswers(folder, project, title);
+      if (!answers) return undefined;
+      ({ name, type, aliases, description } = answers);
+    }
     validateName(name.trim());
-    const type = options?.type ?? (await this.pickType(`${title} (2/4)`));
-    if (type === undefined) return undefined;
     validateType(type);
-    const aliases = options ? options.aliases ?? [] : await this.askAliases(`${title} (3/4)`);
-    if (aliases === undefined) return undefined;
     aliases.forEach((a) => validateAlias(a));
-    const description = options ? options.description : await vscode.window.showInputBox({ title: `${title} (4/4)`, prompt: 'Description (optional)', ignoreFocusOut: true });
-    if (description === undefined && !options) return undefined;
+    const before = await this.aliasPlaces(project, name.trim(), aliases);
 
     const registry = this.backend.registry;
     const [{ logArtifact }, { gitProvenance }] = await Promise.all([operations(), provenance()]);
@@ -223,9 +237,11 @@ export class TroveCommands {
       throw e;
     }
     const short = `${name.trim()}:v${outcome.version}`;
-    const message = outcome.created
+    const moved = movedText(before, outcome.version);
+    const message = (outcome.created
       ? `${short} created: ${outcome.files} files, ${formatSize(outcome.size)} (${outcome.storedFiles} new in the store)`
-      : `unchanged: same as v${outcome.version} of ${name.trim()}`;
+      : `unchanged: same as v${outcome.version} of ${name.trim()}`) + moved;
+    await this.context.workspaceState.update(FOLDER_ARTIFACTS_KEY, { ...this.folderArtifacts(), [folder]: { project, name: name.trim() } });
     this.log.info(`${outcome.ref}: ${message}`);
     for (const s of outcome.skipped) this.log.channel.warn(`left out ${s.path}: ${s.reason}`);
     if (outcome.skipped.length) {
@@ -258,6 +274,103 @@ export class TroveCommands {
     return chosen?.[0];
   }
 
+  /** The artifact each folder was last logged as, in this workspace (proposed when it is logged again). */
+  private folderArtifacts(): Record<string, { project: string; name: string }> {
+    return this.context.workspaceState.get<Record<string, { project: string; name: string }>>(FOLDER_ARTIFACTS_KEY) ?? {};
+  }
+
+  /**
+   * The four answers of Log Folder as Artifact, each step with Back: the name (the artifact this
+   * folder was last logged as, else one made from the folder's name), the type (the artifact's own
+   * when it exists), aliases and a description. When the folder's content equals an existing
+   * version, the aliases and description steps say which before asking; an alias that another
+   * version holds is moved only after the user agrees.
+   */
+  private async askLogAnswers(folder: string, project: string, title: string): Promise<{ name: string; type: string; aliases: string[]; description: string } | undefined> {
+    const registry = this.backend.registry;
+    const remembered = this.folderArtifacts()[folder];
+    let name = remembered?.project === project ? remembered.name : suggestName(basename(folder));
+    let type = '';
+    let aliasText = '';
+    let description = '';
+    let equal: number | undefined;
+    const total = 4;
+    for (let step = 1; step <= total;) {
+      if (step === 1) {
+        const answer = await inputStep({ title, step, totalSteps: total, prompt: 'Artifact name', value: name, validate: (v) => problem(() => validateName(v.trim())) });
+        if (answer === undefined) return undefined;
+        if (answer === BACK) continue;
+        name = answer.trim();
+      } else if (step === 2) {
+        const existing = (await registry.listArtifacts(project).catch(() => [])).find((a) => a.name === name);
+        const last = existing?.type ?? this.context.globalState.get<string>(LAST_TYPE_KEY) ?? 'dataset';
+        const labels = [last, ...TYPES.filter((t) => t !== last), 'other…'];
+        const answer = await pickStep({
+          title, step, totalSteps: total, items: labels.map((label) => ({ label })),
+          placeholder: existing ? `Artifact type: ${name} is a ${existing.type}` : 'Artifact type (remembered for next time)',
+        });
+        if (answer === undefined) return undefined;
+        if (answer === BACK) {
+          step--;
+          continue;
+        }
+        if (answer.label === 'other…') {
+          const typed = await inputStep({ title, step, totalSteps: total, prompt: 'Artifact type (one word, for example evaluation)', validate: (v) => problem(() => validateType(v.trim())) });
+          if (typed === undefined) return undefined;
+          if (typed === BACK) continue;
+          type = typed.trim();
+        } else {
+          type = answer.label;
+        }
+        await this.context.globalState.update(LAST_TYPE_KEY, type);
+        const { equalVersion } = await operations();
+        equal = await equalVersion(registry, { project, name, absPath: folder, cacheDir: this.backend.cacheDir }).catch(() => undefined);
+      } else if (step === 3) {
+        const unchanged = equal === undefined ? '' : `Unchanged: this folder equals v${equal} of ${name}, so no version is made. `;
+        const answer = await inputStep({
+          title, step, totalSteps: total, value: aliasText, placeholder: 'best, candidate',
+          prompt: `${unchanged}Aliases (optional, separated by spaces or commas; "latest" is set automatically)`,
+          validate: (v) => problem(() => splitAliases(v).forEach((a) => validateAlias(a))),
+        });
+        if (answer === undefined) return undefined;
+        if (answer === BACK) {
+          step--;
+          continue;
+        }
+        aliasText = answer;
+        // Moving an alias that another version holds: ask first.
+        const places = await this.aliasPlaces(project, name, splitAliases(aliasText));
+        const taken = [...places].filter(([, v]) => v !== equal);
+        if (taken.length) {
+          const list = taken.map(([a, v]) => `"${a}" from v${v}`).join(', ');
+          const target = equal === undefined ? 'the new version' : `v${equal}`;
+          const ok = await vscode.window.showWarningMessage(`Move ${list} of ${name} to ${target}?`, { modal: true }, 'Move');
+          if (ok !== 'Move') continue;
+        }
+      } else {
+        const unchanged = equal === undefined ? '' : `Unchanged: this folder equals v${equal} of ${name}; v${equal} keeps its description. `;
+        const answer = await inputStep({ title, step, totalSteps: total, value: description, prompt: `${unchanged}Description (optional)` });
+        if (answer === undefined) return undefined;
+        if (answer === BACK) {
+          step--;
+          continue;
+        }
+        description = answer;
+      }
+      step++;
+    }
+    return { name, type, aliases: splitAliases(aliasText), description };
+  }
+
+  /** Which version of the artifact holds each of `aliases` now (those that none holds are left out). */
+  private async aliasPlaces(project: string, name: string, aliases: string[]): Promise<Map<string, number>> {
+    const places = new Map<string, number>();
+    if (!aliases.length) return places;
+    const versions = await this.backend.registry.listVersions(project, name).catch(() => []);
+    for (const v of versions) for (const a of v.aliases) if (aliases.includes(a) && a !== 'latest') places.set(a, v.version);
+    return places;
+  }
+
   private async pickType(title: string): Promise<string | undefined> {
     const last = this.context.globalState.get<string>(LAST_TYPE_KEY) ?? 'dataset';
     const labels = [last, ...TYPES.filter((t) => t !== last), 'other…'];
@@ -271,14 +384,6 @@ export class TroveCommands {
     }
     await this.context.globalState.update(LAST_TYPE_KEY, type);
     return type;
-  }
-
-  private async askAliases(title: string): Promise<string[] | undefined> {
-    const text = await vscode.window.showInputBox({
-      title, prompt: 'Aliases (optional, separated by spaces or commas; "latest" is set automatically)', placeHolder: 'best, candidate', ignoreFocusOut: true,
-      validateInput: (v) => problem(() => splitAliases(v).forEach((a) => validateAlias(a))),
-    });
-    return text === undefined ? undefined : splitAliases(text);
   }
 
   // ---- download -----------------------------------------------------------------------------
@@ -343,10 +448,23 @@ export class TroveCommands {
       title: `Add an alias to ${t.name}:v${t.version}`, prompt: 'Alias (moves from another version of this artifact if it is there)', validateInput: (v) => problem(() => validateAlias(v.trim())),
     });
     if (alias === undefined) return undefined;
-    await this.backend.registry.addAlias({ project: t.project, name: t.name, alias: `v${t.version}` }, validateAlias(alias.trim()));
-    this.log.info(`${alias.trim()} -> ${formatRef(t.project, t.name, t.version)}`);
+    const wanted = validateAlias(alias.trim());
+    const from = (await this.aliasPlaces(t.project, t.name, [wanted])).get(wanted);
+    if (from === t.version) {
+      void vscode.window.showInformationMessage(`${t.name}:v${t.version} already has the alias "${wanted}".`);
+      return wanted;
+    }
+    // Moving an alias another version holds: asked when the user typed it (callers that pass it decided).
+    if (from !== undefined && aliasArg === undefined) {
+      const ok = await vscode.window.showWarningMessage(`"${wanted}" is on v${from} of ${t.name}. Move it to v${t.version}?`, { modal: true }, 'Move');
+      if (ok !== 'Move') return undefined;
+    }
+    await this.backend.registry.addAlias({ project: t.project, name: t.name, alias: `v${t.version}` }, wanted);
+    const message = from === undefined ? `${wanted} -> ${t.name}:v${t.version}` : `${wanted} moved from v${from} to v${t.version} of ${t.name}`;
+    this.log.info(`${message} (${formatRef(t.project, t.name, t.version)})`);
+    if (aliasArg === undefined) void vscode.window.showInformationMessage(message);
     this.tree.refresh();
-    return alias.trim();
+    return wanted;
   }
 
   async removeAlias(target?: unknown, aliasArg?: string): Promise<string | undefined> {

@@ -533,6 +533,70 @@ async function checkVersionCard() {
     await page.locator('.tabs-container .tab', { hasText: exact('v1.md') }).waitFor({ state: 'detached' });
     await page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame').locator('h1', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
     await runCommand('View: Close All Editors');
+// ---- logging again, Back, moving aliases (issue 14, item 9) ---------------------------------------
+
+const squash = (s) => s.replace(/\s+/g, ' ').trim();
+
+async function treeMenu(row, label) {
+  await row.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  await item.waitFor();
+  await item.hover();
+  await page.waitForTimeout(300); // a click right after the menu opens is sometimes swallowed
+  await item.click();
+}
+
+async function confirmDialog(text, button) {
+  const dialog = page.locator('.monaco-dialog-box', { hasText: text });
+  await dialog.waitFor();
+  log('  asked:', squash(await dialog.innerText()).slice(0, 160));
+  await dialog.locator('.monaco-button', { hasText: exact(button) }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+async function checkLogAgainAndAliases() {
+  await check('logging a folder again proposes its artifact and says which version it equals; Back goes one step back; moving an alias asks first and says from where', async () => {
+    cli('alias', 'add', 'mnist-demo/my-dataset:v0', 'gold');
+    await page.keyboard.press('Control+Shift+E');
+    await treeMenu(explorerRow('incoming'), 'Log Folder as Artifact');
+    await quickInput.waitFor();
+    assert.equal(await quickInput.inputValue(), 'my-dataset', 'the artifact this folder was last logged as');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'dataset' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const aliases = page.locator('.quick-input-widget', { hasText: 'Aliases' });
+    await aliases.waitFor();
+    const said = squash(await aliases.innerText());
+    log('  aliases step:', said.slice(0, 140));
+    assert.match(said, /Unchanged: this folder equals v1 of my-dataset/);
+    // Back returns to the type step; forward again keeps the answers.
+    await page.locator('.quick-input-widget .codicon-quick-input-back, .quick-input-widget .action-label[aria-label^="Back"]').first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'dataset' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await aliases.waitFor();
+    await quickInput.fill('gold');
+    await page.keyboard.press('Enter');
+    await confirmDialog('Move "gold" from v0 of my-dataset to v1?', 'Move');
+    const description = page.locator('.quick-input-widget', { hasText: 'Description' });
+    await description.waitFor();
+    assert.match(await description.innerText(), /equals v1/);
+    await page.keyboard.press('Enter');
+    log('  notification:', await expectNotification('gold moved from v0'));
+    const holder = () => JSON.parse(cli('ls', 'mnist-demo/my-dataset', '--json')).find((v) => v.aliases.includes('gold'))?.version;
+    assert.equal(holder(), 1);
+
+    // Add Alias on v0 from the tree: the move is asked first, then reported.
+    await showTroveView();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('dataset');
+    await expandTreeRow('my-dataset');
+    await treeMenu(treeRow('v0'), 'Add Alias');
+    await quickInput.waitFor();
+    await quickInput.fill('gold');
+    await page.keyboard.press('Enter');
+    await confirmDialog('"gold" is on v1 of my-dataset. Move it to v0?', 'Move');
+    log('  notification:', await expectNotification('gold moved from v1 to v0 of my-dataset'));
+    assert.equal(holder(), 0);
   });
 }
 
@@ -658,6 +722,8 @@ try {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  await checkLogAgainAndAliases();
 
   await check('Download Version writes identical files into the workspace', async () => {
     await runCommand('Trove: Download Version into Workspace');
