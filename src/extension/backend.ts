@@ -108,6 +108,8 @@ export class Backend implements vscode.Disposable {
     this.error = error;
     if (error) this.log.channel.warn(`Backend ${this.location} unreachable: ${error}`);
     void vscode.commands.executeCommand('setContext', 'trove.backendState', state);
+    // Sign In / Sign Out are offered only while a server is the backend.
+    void vscode.commands.executeCommand('setContext', 'trove.backendIsServer', !this.isEmbedded);
     if (changed) this.stateChanged.fire(state);
   }
 

@@ -591,8 +591,8 @@ export class TroveCommands {
     if (server === undefined) return undefined;
     if (!validServerUrl(server)) throw invalid(`"${server}" is not a server URL: use http(s)://host:port without credentials.`);
     const token = given?.token ?? (await vscode.window.showInputBox({
-      title: 'Sign in to a Trove server (2/2)', prompt: 'API token (from `trove token create`)', password: true, ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() ? undefined : 'Paste the token printed by `trove token create`.'),
+      title: 'Sign in to a Trove server (2/2)', prompt: 'API token (printed by "trove token create")', password: true, ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'Paste the token printed by "trove token create".'),
     }))?.trim();
     if (!token) return undefined;
     const { openRegistry } = await import('../backends/openRegistry');
@@ -616,16 +616,17 @@ export class TroveCommands {
     void vscode.window.showInformationMessage('Signed out: the server token was removed from VS Code\'s secret storage.');
   }
 
-  async selectBackend(choice?: { backend?: string; storePath?: string }): Promise<string | undefined> {
+  async selectBackend(choice?: { backend?: string; storePath?: string; target?: 'user' | 'workspace' }): Promise<string | undefined> {
     let backend = choice?.backend;
     let storePath = choice?.storePath;
+    let target = choice?.target;
     if (!choice) {
       type Item = vscode.QuickPickItem & { action: 'keep' | 'folder' | 'server' | 'default' };
       const items: Item[] = [
         { label: '$(database) Embedded store', description: this.backend.isEmbedded ? 'current' : '', detail: this.backend.storeRoot, action: 'keep' },
         { label: '$(folder-opened) Embedded store in another folder…', action: 'folder' },
         { label: '$(home) Default embedded store', detail: 'TROVE_STORE, else ~/.trove', action: 'default' },
-        { label: '$(server) Server…', description: isServerUrl(this.backend.config.backend) ? `current: ${this.backend.config.backend}` : '', detail: 'A `trove serve` URL such as http://127.0.0.1:8080', action: 'server' },
+        { label: '$(server) Server…', description: isServerUrl(this.backend.config.backend) ? `current: ${this.backend.config.backend}` : '', detail: 'A "trove serve" URL such as http://127.0.0.1:8080', action: 'server' },
       ];
       const picked = await vscode.window.showQuickPick(items, { title: 'Select the Trove backend' });
       if (!picked) return undefined;
@@ -644,12 +645,22 @@ export class TroveCommands {
         if (url === undefined) return undefined;
         backend = url.trim();
       }
+      // Workspace settings are often tracked by git: the user chooses where the choice is kept.
+      if (vscode.workspace.workspaceFolders?.length) {
+        const where = await vscode.window.showQuickPick([
+          { label: '$(account) User settings', detail: 'For every workspace on this machine; nothing is written into the project', target: 'user' as const },
+          { label: '$(folder) Workspace settings', detail: '.vscode/settings.json of this workspace, which git may track and share', target: 'workspace' as const },
+        ], { title: 'Save the Trove backend in…' });
+        if (!where) return undefined;
+        target = where.target;
+      }
     }
     if (backend !== undefined && backend !== 'embedded' && !validServerUrl(backend)) {
       throw invalid(`"${backend}" is not a backend: use "embedded" or an http(s) URL without credentials (sign in for the token).`);
     }
     const config = vscode.workspace.getConfiguration('trove');
-    const where = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    // Callers that pass a backend without a target keep the earlier rule: the workspace when there is one.
+    const where = target === 'user' || !vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Global : vscode.ConfigurationTarget.Workspace;
     if (storePath !== undefined) await config.update('storePath', storePath, where);
     if (backend !== undefined) await config.update('backend', backend, where);
     await this.backend.open();

@@ -37,5 +37,9 @@ export { isServerUrl } from '../core/backendChoice';
 
 export const affectsTrove = (e: vscode.ConfigurationChangeEvent) => e.affectsConfiguration('trove');
 
+/** Settings that decide which backend is open (the editor-feature switches do not). */
+export const affectsBackend = (e: vscode.ConfigurationChangeEvent) =>
+  ['trove.backend', 'trove.storePath', 'trove.project', 'trove.downloadRoot'].some((k) => e.affectsConfiguration(k));
+
 /** SecretStorage key of the server token (never a setting). */
 export const TOKEN_SECRET = 'trove.serverToken';

@@ -6,7 +6,7 @@ import { Backend, type BackendState } from './backend';
 import { ARTIFACTS_VIEW } from './commandIds';
 import { TroveCommands } from './commands';
 import { COMPARE_SCHEME, CompareDocuments } from './compareDocuments';
-import { affectsTrove, TOKEN_SECRET } from './config';
+import { affectsBackend, TOKEN_SECRET } from './config';
 import { LineagePanels, type RenderReport } from './lineagePanel';
 import { TroveLog } from './log';
 import { BackendStatusItem } from './statusBar';
@@ -59,7 +59,7 @@ export class TroveContext implements vscode.Disposable {
       if (e.key === TOKEN_SECRET && !backend.isEmbedded) void backend.open().then(() => tree.refresh());
     }));
     this.own(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (!affectsTrove(e)) return;
+      if (!affectsBackend(e)) return;
       versions.clear();
       void backend.open().then(() => tree.refresh());
     }));

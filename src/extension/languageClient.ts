@@ -44,6 +44,14 @@ async function showRendered(uri: vscode.Uri): Promise<void> {
   if (source.length) await vscode.window.tabGroups.close(source);
 }
 
+/** The editor features the language server feeds, each with a setting to turn it off. */
+function editorFeature(feature: 'hover' | 'codeLens' | 'diagnostics'): boolean {
+  return vscode.workspace.getConfiguration('trove').get<boolean>(`${feature}.enabled`, true);
+}
+
+/** The diagnostics the server published last, per document. */
+const published = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
+
 export async function startLanguageClient(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
@@ -64,6 +72,13 @@ export async function startLanguageClient(
     initializationOptions,
     markdown: { isTrusted: { enabledCommands: Object.values(ClientCommands) } },
     middleware: {
+      // trove.hover.enabled, trove.codeLens.enabled, trove.diagnostics.enabled: the client drops what is turned off.
+      provideHover: (document, position, cancel, next) => (editorFeature('hover') ? next(document, position, cancel) : null),
+      provideCodeLenses: (document, cancel, next) => (editorFeature('codeLens') ? next(document, cancel) : []),
+      handleDiagnostics: (uri, diagnostics, next) => {
+        published.set(uri.toString(), { uri, diagnostics });
+        next(uri, editorFeature('diagnostics') ? diagnostics : []);
+      },
       workspace: {
         configuration: async (params, cancel, next) => {
           const answer = await next(params, cancel);
@@ -75,6 +90,11 @@ export async function startLanguageClient(
   };
   const client = new LanguageClient('trove', 'Trove Language Server', serverOptions, clientOptions);
   const subscriptions: vscode.Disposable[] = [];
+  // Turning diagnostics off and on again shows the last ones the server published.
+  subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+    if (!e.affectsConfiguration('trove.diagnostics.enabled')) return;
+    for (const { uri, diagnostics } of published.values()) client.diagnostics?.set(uri, editorFeature('diagnostics') ? diagnostics : []);
+  }));
   const reveal = (args: VersionArgs) => {
     const ref = versionCommandArg(args);
     vscode.commands.executeCommand(ClientCommands.revealVersion, ref).then(undefined, (e: unknown) => {
