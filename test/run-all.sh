@@ -10,7 +10,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
 if [ ! -x node_modules/.bin/esbuild ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+  . test/stages/lib/fetch-step.sh
+  fetch_step "the npm packages of package-lock.json (npm ci)" npm ci --no-audit --no-fund --loglevel=error \
+    || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 fi
 passed=0; failed=0; skipped=0
 for stage in "${TROVE_STAGE_DIR:-test/stages}"/*.sh; do

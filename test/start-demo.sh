@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
 # `npm start`: builds Trove, creates a demo workspace with an embedded store holding a small ML
 # pipeline (demo/, git-ignored; made with the real CLI inside a git repository), then opens VS Code
-# on it with the extension loaded: the desktop `code` when it is on PATH, otherwise code-server
-# (the real VS Code the tests install into .harness/) on 127.0.0.1, whose URL is printed.
+# on it with the extension loaded: the desktop `code` when it is on PATH and there is a display,
+# otherwise code-server (the real VS Code the tests install into .harness/) on 127.0.0.1, whose URL
+# is printed; it serves until Ctrl+C. In VS Code's terminals the extension puts `trove` on PATH,
+# with the demo store and project of the workspace settings.
 # Env: TROVE_DEMO_PORT (default 8080).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-[ -x node_modules/.bin/esbuild ] || npm ci --no-audit --no-fund --loglevel=error
+. test/stages/lib/fetch-step.sh
+[ -x node_modules/.bin/esbuild ] || fetch_step "the npm packages of package-lock.json (npm ci)" npm ci --no-audit --no-fund --loglevel=error
 node esbuild.js
 bash test/e2e/make-demo.sh "$ROOT/demo"
 WS=$ROOT/demo/workspace
-STORE=$ROOT/demo/store
 
-# `trove` in the integrated terminal works on the demo store, so a CLI run refreshes the tree.
-mkdir -p "$ROOT/demo/bin"
-printf '#!/bin/sh\nexec node "%s/dist/cli.js" "$@"\n' "$ROOT" > "$ROOT/demo/bin/trove"
-chmod +x "$ROOT/demo/bin/trove"
-export PATH="$ROOT/demo/bin:$PATH" TROVE_STORE="$STORE" TROVE_PROJECT=mnist-demo
+VERSION=$(node -p 'require("./package.json").version')
 
-if command -v code >/dev/null 2>&1; then
+if command -v code >/dev/null 2>&1 && { [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" = Darwin ]; }; then
   echo "Opening VS Code on $WS with the extension from $ROOT"
   exec code --new-window --extensionDevelopmentPath="$ROOT" "$WS"
 fi
@@ -31,7 +29,7 @@ bash test/e2e/code-server.sh stop "$RUN" 2>/dev/null || true
 rm -rf "$RUN"
 mkdir -p "$RUN/exts"
 # An extension folder linked into the extensions folder is loaded as if installed.
-ln -s "$ROOT" "$RUN/exts/trove.trove-0.1.0"
+ln -s "$ROOT" "$RUN/exts/trove.trove-$VERSION"
 trap 'bash "$ROOT/test/e2e/code-server.sh" stop "$RUN"; echo "code-server stopped"' EXIT
 trap 'exit 0' INT TERM
 bash test/e2e/code-server.sh start "$PORT" "$RUN"

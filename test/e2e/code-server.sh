@@ -2,6 +2,7 @@
 # Starts or stops code-server (the real VS Code: server + web workbench) from .harness/ on loopback.
 #   code-server.sh start <port> <rundir> [extra code-server args…]
 #   code-server.sh stop <rundir>
+#   code-server.sh install <rundir> <file.vsix>   (as a user does: --install-extension, before start)
 # It runs in its own session (setsid), so `stop` kills the whole process group: server, extension
 # hosts, file watchers and the agent host. Config and data stay inside <rundir> (XDG_* set).
 set -euo pipefail
@@ -24,7 +25,8 @@ case "${1:-}" in
   "telemetry.telemetryLevel": "off",
   "security.workspace.trust.enabled": false,
   "git.enabled": false,
-  "workbench.colorTheme": "Default Dark Modern"
+  "workbench.colorTheme": "Default Dark Modern",
+  "terminal.integrated.gpuAcceleration": "off"
 }
 JSON
     if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; then echo "port $PORT is already in use"; exit 1; fi
@@ -42,6 +44,13 @@ JSON
     done
     echo "code-server did not come up:"; tail -30 "$RUN/server.log"; exit 1
     ;;
+  install)
+    RUN=${2:?rundir}; VSIX=${3:?vsix}
+    mkdir -p "$RUN"/{ud/User,exts,xdg-config,xdg-data}
+    PATH=$H/node24/bin:$PATH XDG_CONFIG_HOME=$RUN/xdg-config XDG_DATA_HOME=$RUN/xdg-data \
+      node "$H/cs/node_modules/code-server/out/node/entry.js" --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \
+      --install-extension "$VSIX" < /dev/null
+    ;;
   stop)
     RUN=${2:?rundir}
     P=$(cat "$RUN/server.pid" 2>/dev/null) || exit 0
@@ -50,5 +59,5 @@ JSON
     kill -KILL -- "-$P" 2>/dev/null || true
     rm -f "$RUN/server.pid"
     ;;
-  *) echo "usage: code-server.sh start <port> <rundir> [args…] | stop <rundir>"; exit 2 ;;
+  *) echo "usage: code-server.sh start <port> <rundir> [args…] | stop <rundir> | install <rundir> <file.vsix>"; exit 2 ;;
 esac

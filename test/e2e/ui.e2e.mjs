@@ -1,27 +1,33 @@
 // UI end-to-end test of the Trove extension in a real VS Code (code-server) driven through Debian's
 // Chromium with playwright-core. Each check prints "ok"/"FAIL"; the last line is
 // "RESULT <passed> <failed>". Screenshots go to test/e2e/screenshots/.
-// Env: CS_PORT, WS_FOLDER (a fresh demo workspace), STORE (its store), EXT_DEV (extension folder),
-//      SHOTS (screenshot folder). code-server must run with --vscode-option enable-smoke-test-driver.
+// Env: CS_PORT, WS_FOLDER (a fresh demo workspace), STORE (its store), SHOTS (screenshot folder), and
+//      EXT_INSTALLED (the folder code-server installed the VSIX into: the test runs against that copy)
+//      or EXT_DEV (an extension folder loaded as the development path instead, for local runs).
+//      code-server must run with --vscode-option enable-smoke-test-driver.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PORT = process.env.CS_PORT || '8090';
 const FOLDER = process.env.WS_FOLDER;
 const STORE = process.env.STORE;
+const EXT_INSTALLED = process.env.EXT_INSTALLED;
 const EXT_DEV = process.env.EXT_DEV;
 const SHOTS = process.env.SHOTS;
-for (const [k, v] of Object.entries({ WS_FOLDER: FOLDER, STORE, EXT_DEV, SHOTS })) if (!v) throw new Error(`set ${k}`);
+for (const [k, v] of Object.entries({ WS_FOLDER: FOLDER, STORE, 'EXT_INSTALLED or EXT_DEV': EXT_INSTALLED || EXT_DEV, SHOTS })) if (!v) throw new Error(`set ${k}`);
 fs.mkdirSync(SHOTS, { recursive: true });
-const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${PORT}${EXT_DEV}`], ['skipWelcome', 'true']]);
+const payload = JSON.stringify([...(EXT_INSTALLED ? [] : [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${PORT}${EXT_DEV}`]]), ['skipWelcome', 'true']]);
 const URL = `http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(FOLDER)}&payload=${encodeURIComponent(payload)}`;
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-const cli = (...args) => execFileSync(process.execPath, [path.join(EXT_DEV, 'dist', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, TROVE_STORE: STORE, TROVE_RUN_ID: '' } });
+// The test's own view of the store: the repository's CLI, not the copy under test.
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = (...args) => execFileSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, TROVE_STORE: STORE, TROVE_RUN_ID: '' } });
 const artifacts = (project) => JSON.parse(cli('ls', project, '--json')).map((a) => a.name);
 
 let passed = 0;
@@ -695,7 +701,8 @@ try {
 
   await check('activation takes under 200 ms (as VS Code measures it)', async () => {
     await runCommand('Developer: Show Running Extensions');
-    const row = page.locator('.monaco-list-row', { hasText: 'trove.trove' }).filter({ hasText: 'Activation' }).first();
+    // A development extension is listed by its id, an installed one by its display name and version.
+    const row = page.locator('.monaco-list-row', { hasText: /trove\.trove|Trove \d/ }).filter({ hasText: 'Activation' }).first();
     await row.waitFor();
     const vscodeMs = Number(/Activation:\s*(\d+)\s*ms/.exec(await row.innerText())?.[1]);
     // VS Code 1.139 shows Running Extensions as a modal editor: close it before using the palette.
@@ -712,6 +719,47 @@ try {
     assert.ok(vscodeMs < 200, `VS Code reports ${vscodeMs} ms`);
     assert.ok(ownMs < 200, `${ownMs} ms`);
   });
+
+  if (EXT_INSTALLED) {
+    await check('the installed VSIX runs; `trove` in an integrated terminal is its CLI, on the store the tree shows', async () => {
+      const version = JSON.parse(fs.readFileSync(path.join(EXT_INSTALLED, 'package.json'), 'utf8')).version;
+      assert.doesNotMatch(await page.locator('.part.titlebar').innerText(), /Extension Development Host/);
+      await runCommand('Terminal: Create New Terminal');
+      // The terminal draws with DOM rows (terminal.integrated.gpuAcceleration off): read them as lines.
+      const screen = page.locator('.terminal-wrapper.active .xterm-rows');
+      const lines = async () => (await screen.innerText()).split('\n').map((l) => l.replace(/\u00a0/g, ' ').trim()).filter(Boolean);
+      const waitForLine = async (pattern) => {
+        for (const end = Date.now() + 30000; ;) {
+          const shown = await lines().catch(() => []);
+          if (shown.some((l) => pattern.test(l))) return shown;
+          if (Date.now() > end) throw new Error(`the terminal shows no line matching ${pattern}; its last lines: ${shown.slice(-6).join(' | ')}`);
+          await page.waitForTimeout(250);
+        }
+      };
+      const shell = async (command, expected) => {
+        await page.keyboard.type(command);
+        await page.keyboard.press('Enter');
+        return waitForLine(expected);
+      };
+      const literal = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      await waitForLine(/[$#>]$/); // the shell's prompt
+      await shell('trove --version', literal(`trove ${version}`));
+      // Only the launcher's folder on PATH: the editor's own Node runs the bundled CLI.
+      await shell('echo "no node on PATH: $(PATH=$(dirname "$(command -v trove)") trove --version)"', literal(`no node on PATH: trove ${version}`));
+      await shell('echo "env: store=$TROVE_STORE project=$TROVE_PROJECT token=${TROVE_TOKEN:-none}"', literal(`env: store=${STORE} project=mnist-demo token=none`));
+      await shell('echo "launcher: $(command -v trove)"', /^launcher: \/.*\/globalStorage\/trove\.trove\/bin\/trove$/);
+      const shown = await shell('trove log scripts --name pipeline-scripts --type code', /^mnist-demo\/pipeline-scripts:v0 created/);
+      log(`  terminal: ${shown.filter((l) => /^(trove \d|no node|env:|launcher:|mnist-demo\/)/.test(l)).join(' | ')}`);
+      // The version logged in the terminal is in the extension's store, and the tree shows it.
+      assert.ok(artifacts('mnist-demo').includes('pipeline-scripts'));
+      await showTroveView();
+      await expandTreeRow('code');
+      await treeRow('pipeline-scripts').waitFor();
+      await page.screenshot({ path: path.join(SHOTS, 'terminal.png') });
+      await runCommand('Terminal: Kill All Terminals');
+      await screen.waitFor({ state: 'detached' });
+    });
+  }
 
   await check('Explorer right-click "Log Folder as Artifact" creates a version shown in the tree', async () => {
     await page.keyboard.press('Control+Shift+E');

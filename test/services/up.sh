@@ -17,7 +17,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ "${WITH_RCLONE:-0}" = 1 ] && ! command -v rclone >/dev/null && need+=(rclone)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  . "$HERE/../stages/lib/fetch-step.sh"
+  fetch_step "the Debian packages ${need[*]}" bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' apt "${need[@]}"
 fi
 # Leftovers of an earlier run into the same folder (killed before its cleanup) hold the ports: stop them.
 [ -d "$D" ] && bash "$HERE/down.sh" "$D"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The VS Code extension in a real VS Code: installs the harness (Debian chromium, Node 24 and
-# code-server into .harness/, cached between runs), builds, creates fresh demo workspaces with the
-# real CLI, starts code-server on 127.0.0.1:8090 with the smoke-test driver, then runs
-#   (a) the mocha suites inside the extension host (test/exthost/, dist/extension-tests.js), and
-#   (b) the UI end-to-end test through Chromium (test/e2e/ui.e2e.mjs; screenshots in test/e2e/screenshots/).
+# code-server into .harness/, cached between runs), packages the VSIX (`npm run package`) and
+# installs it into code-server with --install-extension as a user would, builds, creates fresh
+# demo workspaces with the real CLI, starts code-server on 127.0.0.1:8090 with the smoke-test
+# driver, then runs
+#   (a) the mocha suites inside the extension host (test/exthost/, dist/extension-tests.js; the
+#       development path, which loads the test bundle beside the extension), and
+#   (b) the UI end-to-end test through Chromium against the installed VSIX (test/e2e/ui.e2e.mjs;
+#       screenshots in test/e2e/screenshots/).
 # Prints "RESULT <passed> <failed>" per part. code-server's process group is killed on exit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,8 +19,6 @@ say() { echo "[30-vscode $(( $(date +%s) - T0 ))s] $*"; }
 
 say "harness (cached after the first run)"
 bash test/e2e/install-harness.sh || { echo "RESULT 0 1 (harness install)"; exit 1; }
-say "build"
-node esbuild.js || { echo "RESULT 0 1 (build)"; exit 1; }
 
 # The 5,000-node lineage (about 5,000 versions) is written in the background, on tmpfs when there
 # is one (a slow disk takes minutes for it), while the demo workspaces are made.
@@ -30,6 +32,17 @@ cleanup() {
   rm -rf "$RUN" "$SWEEPS"
 }
 trap cleanup EXIT
+
+say "VSIX: npm run package, then code-server --install-extension"
+VERSION=$(node -p 'require("./package.json").version')
+npm run package --silent > "$RUN.package.log" 2>&1 || { cat "$RUN.package.log"; rm -f "$RUN.package.log"; echo "RESULT 0 1 (npm run package)"; exit 1; }
+grep -E 'DONE|WARNING' "$RUN.package.log"; rm -f "$RUN.package.log"
+bash test/e2e/code-server.sh install "$RUN/cs" "$ROOT/trove-$VERSION.vsix" || { echo "RESULT 0 1 (VSIX install)"; exit 1; }
+EXT_INSTALLED="$RUN/cs/exts/trove.trove-$VERSION"
+[ -f "$EXT_INSTALLED/dist/extension.js" ] || { echo "the VSIX did not install into $EXT_INSTALLED"; echo "RESULT 0 1 (VSIX install)"; exit 1; }
+
+say "build (development bundles for the extension-host tests)"
+node esbuild.js || { echo "RESULT 0 1 (build)"; exit 1; }
 
 say "demo workspaces"
 bash test/e2e/make-demo.sh "$RUN/exthost" > /dev/null || { echo "RESULT 0 1 (demo workspace)"; exit 1; }
@@ -54,7 +67,7 @@ grep -v -E '^\s+at |Creating a socket|connection token|AccountPolicyGate|AgentHo
 say "UI end-to-end test"
 mkdir -p test/e2e/screenshots
 rm -f test/e2e/screenshots/fail-*.png
-CS_PORT=$PORT WS_FOLDER="$RUN/ui/workspace" STORE="$RUN/ui/store" EXT_DEV="$ROOT" SHOTS="$ROOT/test/e2e/screenshots" \
+CS_PORT=$PORT WS_FOLDER="$RUN/ui/workspace" STORE="$RUN/ui/store" EXT_INSTALLED="$EXT_INSTALLED" SHOTS="$ROOT/test/e2e/screenshots" \
   node test/e2e/ui.e2e.mjs || status=1
 say "done (screenshots in test/e2e/screenshots/)"
 exit $status

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/../.."
 echo "NOT-A-TEST (the registry benchmark's figures are printed for the record; test/run-all.sh does not score this stage)"
 if ! command -v restic >/dev/null; then
   echo "installing restic (the benchmark's peer)"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends restic >/dev/null; } 2>&1 | tail -3
+  . test/stages/lib/fetch-step.sh
+  fetch_step "the Debian package restic" bash -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends restic'
 fi
 command -v restic >/dev/null || { echo "restic could not be installed; benchmark skipped"; exit 0; }
 node esbuild.js --production >/dev/null || { echo "build failed; benchmark skipped"; exit 0; }
