@@ -22,7 +22,8 @@ import { tempDir } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const HARNESS = process.env.TROVE_HARNESS ?? join(ROOT, '.harness');
-const PORT = Number(process.env.TROVE_CS_PORT ?? 8090) + 1;
+// Stage 30's code-server has stopped by now: the demo takes its port.
+const PORT = Number(process.env.TROVE_CS_PORT ?? 8090);
 
 /** The environment of a newcomer's shell: no display, no npm or Trove variables of the outer run. */
 function newcomerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
