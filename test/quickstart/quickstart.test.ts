@@ -28,7 +28,8 @@ const PORT = Number(process.env.TROVE_CS_PORT ?? 8090);
 /** The environment of a newcomer's shell: no display, no npm or Trove variables of the outer run. */
 function newcomerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|TROVE_|DISPLAY$|WAYLAND_DISPLAY$|NODE_OPTIONS$|INIT_CWD$)/.test(k)) env[k] = v;
+  // NODE_TEST_CONTEXT would make the clone's own node:test runs believe they are nested in this one.
+  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|TROVE_|NODE_TEST_CONTEXT$|DISPLAY$|WAYLAND_DISPLAY$|NODE_OPTIONS$|INIT_CWD$)/.test(k)) env[k] = v;
   for (const k of ['PGPORT', 'RGW_PORT', 'MON_V2_PORT', 'MON_V1_PORT']) if (process.env[k]) env[k] = process.env[k];
   return { ...env, TROVE_HARNESS: HARNESS, ...extra };
 }
@@ -97,7 +98,13 @@ describe("the README's quick start from a clean clone in a mode-700 folder", () 
       const health = await fetch(`http://127.0.0.1:${PORT}/healthz`).then(() => 'answered', () => 'closed');
       assert.equal(health, 'closed', 'nothing listens on the port after Ctrl+C');
     } finally {
-      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      // Whatever happened above, leave nothing of the demo running.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the process group is gone already
+      }
+      spawnSync('bash', [join(clone, 'test', 'e2e', 'code-server.sh'), 'stop', join(clone, '.harness', 'demo-run')], { env: newcomerEnv() });
     }
   });
 
