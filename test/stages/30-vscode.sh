@@ -35,8 +35,9 @@ trap cleanup EXIT
 
 say "VSIX: npm run package, then code-server --install-extension"
 VERSION=$(node -p 'require("./package.json").version')
-npm run package --silent > "$RUN.package.log" 2>&1 || { cat "$RUN.package.log"; rm -f "$RUN.package.log"; echo "RESULT 0 1 (npm run package)"; exit 1; }
-grep -E 'DONE|WARNING' "$RUN.package.log"; rm -f "$RUN.package.log"
+mkdir -p "$RUN"
+npm run package --silent > "$RUN/package.log" 2>&1 || { cat "$RUN/package.log"; echo "RESULT 0 1 (npm run package)"; exit 1; }
+grep -E 'DONE|WARNING' "$RUN/package.log"
 bash test/e2e/code-server.sh install "$RUN/cs" "$ROOT/trove-$VERSION.vsix" || { echo "RESULT 0 1 (VSIX install)"; exit 1; }
 EXT_INSTALLED="$RUN/cs/exts/trove.trove-$VERSION"
 [ -f "$EXT_INSTALLED/dist/extension.js" ] || { echo "the VSIX did not install into $EXT_INSTALLED"; echo "RESULT 0 1 (VSIX install)"; exit 1; }
