@@ -26,7 +26,8 @@ case "${1:-}" in
   "security.workspace.trust.enabled": false,
   "git.enabled": false,
   "workbench.colorTheme": "Default Dark Modern",
-  "terminal.integrated.gpuAcceleration": "off"
+  "terminal.integrated.gpuAcceleration": "off",
+  "remote.autoForwardPorts": false
 }
 JSON
     if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; then echo "port $PORT is already in use"; exit 1; fi
