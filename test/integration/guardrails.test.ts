@@ -132,7 +132,7 @@ describe('the HTTP client against a server that lies', () => {
   const packMates = [Buffer.from('first member'), honest, Buffer.from('third member')];
   const packBytes = Buffer.concat(packMates);
   const pack = sha(packBytes);
-  let mode: 'lie' | 'lying-pack' = 'lie';
+  let mode: 'lie' | 'lying-pack' | 'lying-index' = 'lie';
 
   before(async () => {
     server = createServer((req, res) => {
@@ -141,12 +141,14 @@ describe('the HTTP client against a server that lies', () => {
       lie[3] ^= 0x20;
       if (path === `/api/v1/blobs/${digest}`) {
         const body = mode === 'lie' ? lie : honest;
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, ...(mode === 'lying-pack' ? { 'x-trove-pack': pack } : {}) });
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, ...(mode !== 'lie' ? { 'x-trove-pack': pack } : {}) });
         return res.end(body);
       }
       if (path === `/api/v1/packs/${pack}/index`) {
         let offset = 0;
         const blobs = packMates.map((m) => ({ digest: sha(m), offset: (offset += m.length) - m.length, size: m.length }));
+        // The lying index places the wanted blob over the pack's first bytes (the pack itself is intact).
+        if (mode === 'lying-index') blobs[1].offset = 0;
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ pack, blobs }));
       }
@@ -155,9 +157,9 @@ describe('the HTTP client against a server that lies', () => {
         return res.end();
       }
       if (path === `/object/${pack}`) {
-        // The pack object with one flipped byte inside the blob the client wants.
+        // The pack object with one flipped byte inside the blob the client wants (intact for the lying index).
         const damaged = Buffer.from(packBytes);
-        damaged[packMates[0].length + 5] ^= 0x01;
+        if (mode === 'lying-pack') damaged[packMates[0].length + 5] ^= 0x01;
         res.writeHead(200, { 'content-length': damaged.length });
         return res.end(damaged);
       }
@@ -195,8 +197,8 @@ describe('the HTTP client against a server that lies', () => {
     }
   });
 
-  test('a damaged pack is not trusted: the blob is fetched alone and checked', async () => {
-    mode = 'lying-pack';
+  for (const lie of ['lying-pack', 'lying-index'] as const) test(`${lie === 'lying-pack' ? 'a damaged pack' : 'an intact pack with a lying index'} is not trusted: the blob is fetched alone and checked`, async () => {
+    mode = lie;
     const t = tempDir();
     const client = new HttpRegistry({ url });
     try {
