@@ -39,7 +39,13 @@ export interface RunRecord {
   finishedAt?: string;
   status: RunStatus;
   git?: GitInfo;
+  /** The run's configuration and final metrics, as a W&B client reports them (JSON objects). */
+  config?: Record<string, unknown>;
+  summary?: Record<string, unknown>;
 }
+
+/** What may change on a run after it started (the W&B door learns these as the run goes). */
+export type RunUpdate = Partial<Pick<RunRecord, 'jobType' | 'name' | 'command' | 'host' | 'git' | 'config' | 'summary'>>;
 
 export interface VersionKey {
   project: string;

@@ -49,6 +49,8 @@ export interface AppOptions {
   log: (entry: Record<string, unknown>) => void;
   /** Cut off a request body after this many milliseconds without a byte (default 30 s). */
   bodyIdleMs?: number;
+  /** The W&B door (src/server/wandb), answering its own paths. */
+  wandb?: { handles(pathname: string): boolean; handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> };
 }
 
 class HttpError extends TroveError {
@@ -325,6 +327,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     });
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://server');
+      if (opts.wandb?.handles(url.pathname)) return opts.wandb.handle(req, res, url);
       try {
         if (!opts.requireAuth) checkUnauthenticatedRequest(req.method ?? 'GET', req.headers);
         const matched = routes.filter(([, re]) => re.test(url.pathname));

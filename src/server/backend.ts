@@ -72,6 +72,7 @@ class EmbeddedBackend implements ServerBackend {
       createRun: (r) => registry.createRun(r),
       getRun: (id) => registry.getRun(id),
       finishRun: (id, s) => registry.finishRun(id, s),
+      updateRun: (id, u) => registry.updateRun(id, u),
       recordUse: (id, k) => registry.recordUse(id, k),
       commitVersion: (req) => registry.commitVersion(req),
       addAlias: (r, a) => registry.addAlias(r, a),

@@ -2,11 +2,11 @@ import pg from 'pg';
 import { TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
-import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import { validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
   ArtifactSummary, CommitRequest, CommitResult, LineageGraph, LineageOptions, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
-  RunStatus, VersionDetail, VersionKey, VersionSummary,
+  RunStatus, RunUpdate, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
   aliasesByVersion, aliasesToMove, aliasNotFound, artifactNotFound, checkArtifactType, compareVersionKeys, resolveAlias, sortAliases,
@@ -68,6 +68,8 @@ create table if not exists runs (
   status text not null,
   git jsonb
 );
+alter table runs add column if not exists config jsonb;
+alter table runs add column if not exists summary jsonb;
 create table if not exists run_inputs (
   run_id text not null references runs(id),
   artifact_id bigint not null,
@@ -270,19 +272,36 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
 
   async getRun(id: string): Promise<RunRecord> {
     checkRunId(id);
-    const { rows } = await this.query<{ id: string; project: string; job_type: string; name: string; command: string | null; host: string; started_at: Date; finished_at: Date | null; status: RunStatus; git: RunRecord['git'] | null }>(
+    const { rows } = await this.query<{ id: string; project: string; job_type: string; name: string; command: string | null; host: string; started_at: Date; finished_at: Date | null; status: RunStatus; git: RunRecord['git'] | null; config: RunRecord['config'] | null; summary: RunRecord['summary'] | null }>(
       'select * from runs where id = $1', [id]);
     const r = rows[0];
     if (!r) throw runNotFound(id, this.location);
     return {
       id: r.id, project: r.project, jobType: r.job_type, name: r.name, ...(r.command ? { command: r.command } : {}), host: r.host,
       startedAt: iso(r.started_at)!, ...(r.finished_at ? { finishedAt: iso(r.finished_at) } : {}), status: r.status, ...(r.git ? { git: r.git } : {}),
+      ...(r.config ? { config: r.config } : {}), ...(r.summary ? { summary: r.summary } : {}),
     };
   }
 
   async finishRun(id: string, status: Exclude<RunStatus, 'running'>): Promise<void> {
     await this.getRun(id);
     await this.query("update runs set status = $2, finished_at = now() where id = $1", [id, status]);
+    await this.query("select nextval('changes')");
+  }
+
+  async updateRun(id: string, update: RunUpdate): Promise<void> {
+    if (update.jobType !== undefined) validateType(update.jobType);
+    const cols: [string, unknown][] = [];
+    if (update.jobType !== undefined) cols.push(['job_type', update.jobType]);
+    if (update.name !== undefined) cols.push(['name', update.name]);
+    if (update.command !== undefined) cols.push(['command', update.command]);
+    if (update.host !== undefined) cols.push(['host', update.host]);
+    if (update.git !== undefined) cols.push(['git', JSON.stringify(update.git)]);
+    if (update.config !== undefined) cols.push(['config', JSON.stringify(update.config)]);
+    if (update.summary !== undefined) cols.push(['summary', JSON.stringify(update.summary)]);
+    if (!cols.length) return;
+    const { rowCount } = await this.query(`update runs set ${cols.map(([c], i) => `${c} = $${i + 2}`).join(', ')} where id = $1`, [id, ...cols.map(([, v]) => v)]);
+    if (!rowCount) throw runNotFound(id, this.location);
     await this.query("select nextval('changes')");
   }
 

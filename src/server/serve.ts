@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { usageError, TroveError } from '../core/errors';
 import { createApp } from './app';
 import { openServerBackend, type BackendSettings, type ServerBackend } from './backend';
+import { openWandbDoor, type OpenWandbDoorOptions, type WandbDoor } from './wandb/index';
 
 export interface ServeOptions extends BackendSettings {
   /** host:port; default 127.0.0.1:8470. Port 0 picks a free port. */
@@ -12,11 +13,15 @@ export interface ServeOptions extends BackendSettings {
   bodyIdleMs?: number;
   /** Where access logs go (JSON lines); default stdout. */
   log?: (entry: Record<string, unknown>) => void;
+  /** The W&B door's extras: keys valid on it only, and the `trove run` run its first wandb run becomes. */
+  wandb?: Pick<OpenWandbDoorOptions, 'extraKeys' | 'claimRun'>;
 }
 
 export interface RunningServer {
   url: string;
   backend: ServerBackend;
+  /** The W&B door, where the backend has one. */
+  wandb?: WandbDoor;
   requireAuth: boolean;
   close(): Promise<void>;
 }
@@ -50,7 +55,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const requireAuth = !!opts.requireAuth;
   const backend = await openServerBackend(opts);
   const log = opts.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n'));
-  const server: Server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, createApp({ backend, requireAuth, log, bodyIdleMs: opts.bodyIdleMs }));
+  const wandb = await openWandbDoor(backend, { requireAuth, log, ...opts.wandb });
+  const server: Server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, createApp({ backend, requireAuth, log, bodyIdleMs: opts.bodyIdleMs, wandb }));
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -61,6 +67,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       });
     });
   } catch (e) {
+    await wandb?.close();
     await backend.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new TroveError('unavailable', `${host}:${port} is already in use; pick another --listen port.`);
@@ -70,9 +77,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  wandb?.setBaseUrl(url);
   return {
     url,
     backend,
+    wandb,
     requireAuth,
     async close() {
       await new Promise<void>((resolve) => {
@@ -81,6 +90,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         // Requests still running after 5 s (a stalled upload) are cut off.
         setTimeout(() => server.closeAllConnections(), 5000).unref();
       });
+      await wandb?.close();
       await backend.close();
     },
   };

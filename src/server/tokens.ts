@@ -35,9 +35,15 @@ export function validateTokenRequest(project: string, scope: string): { project:
   return { project, scope };
 }
 
-/** `trove_` + 32 random bytes (base64url): 256 bits, recognisable in a secret scanner. */
+/**
+ * `trove_` + 32 random bytes (base64url): 256 bits, recognisable in a secret scanner. Drawn
+ * again until it holds no "-", so that the `wandb` client takes it as an API key (it keeps only
+ * what follows the first "-" and wants 40 characters or more of it).
+ */
 export function newToken(project: string, scope: TokenScope): { token: string; record: TokenRecord } {
-  const token = `trove_${randomBytes(32).toString('base64url')}`;
+  let token: string;
+  do token = `trove_${randomBytes(32).toString('base64url')}`;
+  while (token.includes('-'));
   const hash = hashToken(token);
   return { token, record: { id: hash.slice(0, 12), hash, project, scope, createdAt: new Date().toISOString() } };
 }

@@ -447,6 +447,40 @@ export class LocalBlobs {
   }
 
   /**
+   * Takes bytes whose SHA-256 is not known in advance (the W&B door: its client names files by
+   * MD5), hashing with both on the way. Nothing is stored unless the MD5 is `expectMd5` (hex);
+   * the blob is then stored under its SHA-256, unless the store already has it.
+   */
+  async receiveByMd5(body: Readable, expectMd5: string): Promise<{ sha256: string; md5: string; size: number; stored: boolean }> {
+    this.layOut();
+    await mkdir(this.tmpDir, { recursive: true });
+    const tmp = this.tmpPath('upload-');
+    const sha = createHash('sha256');
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      await pipeline(body, async function* (source) {
+        for await (const chunk of source) {
+          sha.update(chunk as Buffer);
+          md5.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          yield chunk;
+        }
+      }, createWriteStream(tmp));
+      const got = { sha256: sha.digest('hex'), md5: md5.digest('hex'), size };
+      if (got.md5 !== expectMd5) throw integrity(`The uploaded bytes have MD5 ${got.md5}, not the ${expectMd5} they were announced with; nothing was stored.`);
+      if (this.has(got.sha256, size)) return { ...got, stored: false };
+      const dest = this.blobPath(got.sha256);
+      await mkdir(join(dest, '..'), { recursive: true });
+      await rename(tmp, dest);
+      this.present.add(`${got.sha256}:${size}`);
+      return { ...got, stored: true };
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
    * Removes blobs not in `used` and older than the grace period: loose blobs, packs no version
    * uses (packs partly used are rewritten with the used blobs only), orphaned packs and the
    * leftovers of killed processes in tmp/. Counts what it removes (or would, with `dryRun`).

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { invalid, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, withoutPrototype } from '../core/manifest';
-import { validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
+import { validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, Manifest,
-  NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey,
+  NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, RunUpdate, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
 import {
@@ -316,6 +316,14 @@ export class LocalRegistry implements Registry {
       if (!dryRun) await writeFileAtomic(join(dir, 'run.json'), JSON.stringify({ ...stored, status: 'failed', finishedAt: new Date().toISOString() }, null, 2));
     }
     return { runsFailed, runsRemoved };
+  }
+
+  /** For `trove serve`'s W&B door: what a W&B client reports about its run as it goes. */
+  async updateRun(id: string, update: RunUpdate): Promise<void> {
+    const run = await this.getRun(id);
+    if (update.jobType !== undefined) validateType(update.jobType);
+    await writeFileAtomic(join(this.root, 'runs', id, 'run.json'), JSON.stringify({ ...run, ...update }, null, 2));
+    this.notify();
   }
 
   async recordUse(runId: string, k: VersionKey): Promise<void> {
