@@ -97,11 +97,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['trove gc --dry-run', 'trove gc --min-age 0'],
   },
   run: {
-    usage: '--job-type T [--name N] -- <command...>',
-    summary: 'run a command as one run; trove and SDK calls inside attach to it',
-    details: 'The command gets TROVE_RUN_ID, TROVE_PROJECT and the backend in its environment; the run is finished (or failed) with its exit code.',
-    options: [['--job-type T', 'the kind of run: train, eval, preprocess, …'], ['--name N', 'a name for the run']],
-    examples: ['trove run --job-type train -- python train.py --epochs 10'],
+    usage: '[--job-type T] [--name N] -- <command...>',
+    summary: 'run a command as one run; trove, SDK and wandb calls inside attach to it',
+    details: 'The command gets TROVE_RUN_ID, TROVE_PROJECT and the backend in its environment, and WANDB_BASE_URL, WANDB_API_KEY and WANDB_PROJECT for a wandb client: over the embedded store a private W&B endpoint on a free loopback port, with a key valid only there, stopped when the command exits; the first wandb run is this run. The run is finished (or failed) with its exit code.',
+    options: [['--job-type T', 'the kind of run: train, eval, preprocess, … (default run; a wandb script\'s job_type replaces it)'], ['--name N', 'a name for the run']],
+    examples: ['trove run --job-type train -- python train.py --epochs 10', 'trove run -- python train.py   # a wandb script, unchanged'],
   },
   serve: {
     usage: '[--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX] [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth] [--body-timeout SECONDS]',

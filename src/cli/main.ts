@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -429,18 +430,38 @@ async function cmdGc(ctx: Ctx): Promise<void> {
   ctx.out(`${dryRun ? 'would remove' : 'removed'} ${r.blobs} unused blobs (${formatSize(r.bytes)})${runs.length ? `; ${runs.join('; ')}` : ''}`);
 }
 
+/**
+ * `trove run -- CMD`: one run for everything CMD does. A `wandb` client inside logs into it too:
+ * over the embedded store, a W&B endpoint on a free loopback port serves the child only (a key
+ * made for it, valid nowhere else) and stops when the child exits; the first wandb run of the
+ * child is this run (its job type, when the script gives one, replaces the default `run`).
+ * Against a server, the child gets that server's W&B door and the Trove token as its key.
+ */
 async function cmdRun(ctx: Ctx): Promise<number> {
-  const jobType = str(ctx, 'job-type');
-  if (!jobType) throw usageError('trove run needs --job-type, for example: trove run --job-type train -- python train.py');
+  const jobType = str(ctx, 'job-type') ?? 'run';
   if (!ctx.args.length) throw usageError('trove run needs a command after --, for example: trove run --job-type train -- python train.py');
   const [cmd, ...cmdArgs] = ctx.args;
   const run = await ctx.registry.createRun({ project: ctx.project, jobType, name: str(ctx, 'name'), command: ctx.args.join(' '), git: await gitProvenance(process.cwd()) });
   if (!ctx.json) process.stderr.write(`trove: run ${run.id} (${jobType}) started\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, TROVE_RUN_ID: run.id, TROVE_PROJECT: ctx.project };
+  let endpoint: { close(): Promise<void> } | undefined;
   // Commands inside the run reach the same backend as this one.
   delete env.TROVE_SERVER;
   delete env.TROVE_STORE;
   Object.assign(env, backendEnvironment(ctx.backend));
+  if (ctx.backend.kind === 'server') {
+    // Without a token the server takes any key (it has no --require-auth), but the client wants one.
+    Object.assign(env, wandbEnv(env, ctx.project, ctx.backend.url.replace(/\/+$/, ''), ctx.backend.token || `anonymous_${'0'.repeat(40)}`));
+  } else {
+    const key = `trove_run_${randomBytes(24).toString('hex')}`;
+    const { startServer, hashToken } = await import('../server/index');
+    const server = await startServer({
+      store: ctx.backend.store, listen: '127.0.0.1:0', requireAuth: true, log: () => undefined,
+      wandb: { extraKeys: new Map([[hashToken(key), { tokenId: `run-${run.id}`, project: '*', scope: 'write' }]]), claimRun: run.id },
+    });
+    endpoint = server;
+    Object.assign(env, wandbEnv(env, ctx.project, server.url, key));
+  }
   const code = await new Promise<number>((done) => {
     const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
@@ -456,9 +477,20 @@ async function cmdRun(ctx: Ctx): Promise<number> {
       done(c ?? (sig ? 128 + 15 : 1));
     });
   });
-  await ctx.registry.finishRun(run.id, code === 0 ? 'finished' : 'failed');
+  await endpoint?.close();
+  // A wandb client may have finished the run already (with the same status): it ends once.
+  if ((await ctx.registry.getRun(run.id)).status === 'running') await ctx.registry.finishRun(run.id, code === 0 ? 'finished' : 'failed');
   if (ctx.json) ctx.out(JSON.stringify({ runId: run.id, exitCode: code }));
   return code;
+}
+
+/** What a `wandb` client in a `trove run` child needs to log to `url`; the user's own project and mode win. */
+function wandbEnv(env: NodeJS.ProcessEnv, project: string, url: string, key: string): NodeJS.ProcessEnv {
+  return {
+    WANDB_BASE_URL: url, WANDB_API_KEY: key, WANDB_PROJECT: env.WANDB_PROJECT || project,
+    WANDB_MODE: env.WANDB_MODE === 'disabled' || env.WANDB_MODE === 'offline' ? env.WANDB_MODE : 'online',
+    WANDB_ERROR_REPORTING: 'false',
+  };
 }
 
 function table(head: string[], rows: string[][]): string {

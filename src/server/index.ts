@@ -4,4 +4,5 @@
  */
 export { startServer } from './serve';
 export { openTokenStore } from './backend';
+export { hashToken } from './tokens';
 export { describeS3Reference, fetchS3Reference } from '../core/s3ref';

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, scaleOutArgs, startServe, tempDir, type ServeProcess } from '../server/harness';
-import { doorStats, py, unsupported, wandbEnv } from './harness';
+import { CLI, runCli, scaleOutArgs, startServe, tempDir, type ServeProcess } from '../server/harness';
+import { doorStats, py, PYTHON, runProcess, SCRIPTS, unsupported, wandbEnv } from './harness';
 
 const ANON_KEY = 'k'.repeat(40);
 
@@ -207,5 +207,34 @@ describe('W&B door keys (embedded, --require-auth)', () => {
     assert.equal(ok.code, 0, ok.stderr);
     const after = await runCli(['--store', store, '--json', 'ls', 'keys']);
     assert.deepEqual(JSON.parse(after.stdout).map((a: { name: string }) => a.name), ['my-dataset']);
+  });
+});
+
+describe('trove run -- python script.py (no server started by the user)', () => {
+  test('the child gets a private W&B endpoint over the embedded store; the wandb run and the Trove run are one run', async () => {
+    const work = tempDir('trove-wandb-run-');
+    const store = join(work, 'store');
+    const dir = join(work, 'proj');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'my-dataset.txt'), 'from trove run\n');
+    // The user's environment: no WANDB_BASE_URL, no key; the venv's python first on PATH.
+    const home = join(work, 'home');
+    const userEnv: NodeJS.ProcessEnv = { ...wandbEnv('unused', 'unused', 'unused', home), PATH: `${join(PYTHON, '..')}:${process.env.PATH}` };
+    delete userEnv.WANDB_BASE_URL;
+    delete userEnv.WANDB_API_KEY;
+    delete userEnv.WANDB_PROJECT;
+    const r = await runProcess(process.execPath, [CLI, '--store', store, '--project', 'solo', '--json', 'run', '--', 'python', join(SCRIPTS, 'seed_dataset.py')], userEnv, dir);
+    assert.equal(r.code, 0, r.stderr);
+    const { runId } = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const shown = await runCli(['--store', store, '--json', 'show', 'solo/my-dataset:v0']);
+    const v = JSON.parse(shown.stdout);
+    assert.equal(v.createdBy.runId, runId, 'the version was logged by the trove run itself');
+    assert.equal(v.createdBy.jobType, 'dataset-creation');
+    assert.deepEqual(readdirSync(join(store, 'runs')), [runId], 'one run');
+    const run = JSON.parse(readFileSync(join(store, 'runs', runId, 'run.json'), 'utf8'));
+    assert.equal(run.status, 'finished');
+    // The endpoint is gone with the child.
+    const key = r.stderr.match(/trove_run_[0-9a-f]+/);
+    assert.equal(key, null, 'the private key is never printed');
   });
 });
