@@ -79,6 +79,8 @@ function decodeArtifactId(id: string): DecodedId {
 
 class DoorError extends TroveError {}
 
+type ResolvedId = { kind: 'version'; key: VersionKey } | { kind: 'pending'; p: PendingArtifact };
+
 function check(who: WandbPrincipal, project: string, need: 'read' | 'write'): void {
   if (who.project !== '*' && who.project !== project) {
     throw new DoorError('forbidden', `Permission denied: this API key is for project "${who.project}" and cannot ${need} project "${project}".`);
@@ -465,11 +467,31 @@ export class WandbDoor {
     return wm;
   }
 
-  private async artifactById(ctx: Ctx, id: string) {
+  /** An artifact id as what it names now: an artifact logged under a pending id answers as its version once committed. */
+  private async resolveId(id: string): Promise<ResolvedId> {
     const d = decodeArtifactId(id);
-    if (d.kind === 'pending') return this.pendingObj(ctx, await this.readablePending(ctx, d.id));
-    check(ctx.who, d.key.project, 'read');
-    return this.orNull(async () => this.artifactObj(ctx, await this.version(ctx, { project: d.key.project, name: d.key.name, alias: `v${d.key.version}` })));
+    if (d.kind === 'version') return d;
+    const p = await this.state.getPending(d.id);
+    if (!p) throw notFound('This artifact is not being logged any more (it was abandoned); log it again.');
+    return p.version === undefined ? { kind: 'pending', p } : { kind: 'version', key: { project: p.project, name: p.name, version: p.version } };
+  }
+
+  private async committedKey(id: string, what: string): Promise<VersionKey> {
+    const r = await this.resolveId(id);
+    if (r.kind !== 'version') throw invalid(`${what}: this artifact is not committed yet.`);
+    return r.key;
+  }
+
+  private async artifactById(ctx: Ctx, id: string) {
+    const r = await this.resolveId(id);
+    if (r.kind === 'pending') {
+      check(ctx.who, r.p.project, 'read');
+      return this.pendingObj(ctx, r.p);
+    }
+    check(ctx.who, r.key.project, 'read');
+    const obj = await this.orNull(async () => this.artifactObj(ctx, await this.version(ctx, { project: r.key.project, name: r.key.name, alias: `v${r.key.version}` })));
+    // Asked by the id it was logged under: it keeps answering to that id.
+    return obj ? { ...obj, id } : null;
   }
 
   /** The fields a client reads of an artifact still being logged. */
@@ -484,20 +506,11 @@ export class WandbDoor {
     };
   }
 
-  private async readablePending(ctx: Ctx, id: string): Promise<PendingArtifact> {
-    const p = await this.state.getPending(id);
-    if (!p) throw notFound('This artifact is not being logged any more (it was committed or abandoned); log it again.');
-    check(ctx.who, p.project, 'read');
-    return p;
-  }
-
   async writablePending(ctx: { who: WandbPrincipal }, artifactId: string): Promise<PendingArtifact> {
-    const d = decodeArtifactId(artifactId);
-    if (d.kind !== 'pending') throw invalid('This artifact version is already committed; log a new one to change it.');
-    const p = await this.state.getPending(d.id);
-    if (!p) throw notFound('This artifact is not being logged any more (it was committed or abandoned); log it again.');
-    check(ctx.who, p.project, 'write');
-    return p;
+    const r = await this.resolveId(artifactId);
+    if (r.kind !== 'pending') throw invalid('This artifact version is already committed; log a new one to change it.');
+    check(ctx.who, r.p.project, 'write');
+    return r.p;
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -676,9 +689,8 @@ export class WandbDoor {
 
   /** The W&B manifest of a committed version, for its signed manifest URL. */
   async manifestForId(artifactId: string): Promise<WandbManifest> {
-    const d = decodeArtifactId(artifactId);
-    if (d.kind !== 'version') throw notFound('This artifact is not committed yet.');
-    return this.wandbManifestOf(await this.backend.meta.getVersion({ project: d.key.project, name: d.key.name, alias: `v${d.key.version}` }));
+    const key = await this.committedKey(artifactId, 'The manifest');
+    return this.wandbManifestOf(await this.backend.meta.getVersion({ project: key.project, name: key.name, alias: `v${key.version}` }));
   }
 
   /** Receives the client's manifest for a pending artifact (called by the file routes). */
@@ -702,7 +714,7 @@ export class WandbDoor {
     });
     if (result.created) this.stats.versionsCreated++;
     await this.state.recordDigest(p.project, p.name, p.digest, result.version);
-    await this.state.deletePending(p.id);
+    await this.state.putPending({ ...p, manifest: undefined, version: result.version });
     const v = await this.backend.meta.getVersion({ project: p.project, name: p.name, alias: `v${result.version}` });
     return { artifact: this.artifactObj(ctx, v, p.entity) };
   }
@@ -757,8 +769,7 @@ export class WandbDoor {
   }
 
   private async useArtifact(ctx: Ctx, input: { artifactID: string; projectName: string; runName: string }) {
-    const d = decodeArtifactId(input.artifactID);
-    if (d.kind !== 'version') throw invalid('UseArtifact: this artifact is not committed yet.');
+    const d = { key: await this.committedKey(input.artifactID, 'UseArtifact') };
     check(ctx.who, d.key.project, 'read');
     const project = validateProject(input.projectName);
     check(ctx.who, project, 'write');
@@ -769,8 +780,7 @@ export class WandbDoor {
   }
 
   private async changeAliases(ctx: Ctx, input: AliasesInput, how: 'add' | 'delete') {
-    const d = decodeArtifactId(input.artifactID);
-    if (d.kind !== 'version') throw invalid('Aliases can be changed on committed versions only.');
+    const d = { key: await this.committedKey(input.artifactID, 'Aliases') };
     check(ctx.who, d.key.project, 'write');
     for (const a of input.aliases) {
       if (a.alias === 'latest') continue;

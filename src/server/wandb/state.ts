@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '../../core/errors';
 import { writeFileAtomic } from '../../store/atomic';
@@ -29,6 +29,8 @@ export interface PendingArtifact {
   createdAt: string;
   /** The client's manifest, once uploaded. */
   manifest?: unknown;
+  /** Once committed: the version it became (the client keeps asking by this id). */
+  version?: number;
 }
 
 /**
@@ -46,7 +48,6 @@ export interface WandbState {
   recordDigest(project: string, name: string, digest: string, version: number): Promise<void>;
   putPending(p: PendingArtifact): Promise<void>;
   getPending(id: string): Promise<PendingArtifact | undefined>;
-  deletePending(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -189,10 +190,6 @@ export class FileWandbState implements WandbState {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-  }
-
-  async deletePending(id: string): Promise<void> {
-    await rm(this.pendingFile(id), { force: true });
   }
 
   async close(): Promise<void> {
