@@ -20,6 +20,7 @@ export const Commands = {
   loadMore: 'trove.loadMore',
   signIn: 'trove.signIn',
   signOut: 'trove.signOut',
+  runPythonFile: 'trove.runPythonFile',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];

@@ -1,5 +1,5 @@
 import { versionDocumentUri } from '../lsp/versionDocuments';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { defaultProject, isDirectory } from '../core/config';
 import { conflict, describeError, invalid } from '../core/errors';
@@ -68,6 +68,13 @@ function movedText(before: Map<string, number>, version: number): string {
   return moved.length ? `; ${moved.map(([a, v]) => `${a} moved from v${v}`).join(', ')}` : '';
 }
 
+const RUN_TERMINAL = 'Trove';
+
+/** A path as one word for the terminal's shell (POSIX sh, PowerShell). */
+function shellQuote(path: string): string {
+  return process.platform === 'win32' ? `'${path.replace(/'/g, "''")}'` : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Every command of the extension; each body runs inside the log's error wrapper. */
 export class TroveCommands {
   constructor(
@@ -100,8 +107,30 @@ export class TroveCommands {
       [Commands.openDetails]: ['Open Details', (t?: unknown) => this.openDetails(t)],
       [Commands.signIn]: ['Sign In', (a?: { server?: string; token?: string }) => this.signIn(a)],
       [Commands.signOut]: ['Sign Out', () => this.signOut()],
+      [Commands.runPythonFile]: ['Run Python File with Trove', (u?: unknown) => this.runPythonFile(u)],
     };
     return Object.entries(table).map(([id, [what, body]]) => vscode.commands.registerCommand(id, this.log.wrap(what, body as (...args: unknown[]) => Promise<unknown>)));
+  }
+
+  /**
+   * Runs a Python file as `trove run -- python3 FILE` in the integrated terminal "Trove": a
+   * `wandb` script logs into the store the tree shows (over a private W&B endpoint, see the CLI),
+   * and the tree refreshes as versions appear. The terminal has the `trove` CLI and the backend
+   * settings on PATH and in its environment (terminalEnvironment.ts); never a token.
+   */
+  private async runPythonFile(target?: unknown): Promise<void> {
+    const uri = target instanceof vscode.Uri ? target : vscode.window.activeTextEditor?.document.uri;
+    if (!uri) throw invalid('Open a Python file, or right-click one in the Explorer, to run it with Trove.');
+    if (uri.scheme !== 'file') throw invalid(`${uri.toString()} is not a file on this machine; Trove runs local Python files.`);
+    if (!uri.fsPath.endsWith('.py')) throw invalid(`${basename(uri.fsPath)} is not a Python file (.py).`);
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (open?.isDirty) await open.save();
+    const python = process.platform === 'win32' ? 'python' : 'python3';
+    const terminal = vscode.window.terminals.find((t) => t.name === RUN_TERMINAL && t.exitStatus === undefined)
+      ?? vscode.window.createTerminal({ name: RUN_TERMINAL, cwd: vscode.Uri.file(dirname(uri.fsPath)) });
+    terminal.show(true);
+    terminal.sendText(`trove run -- ${python} ${shellQuote(uri.fsPath)}`);
+    this.log.info(`Running ${uri.fsPath} with trove run in the "${RUN_TERMINAL}" terminal.`);
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -54,6 +54,13 @@ wait "$SWEEPS_PID" || { cat "$SWEEPS/make.log"; echo "RESULT 0 1 (5,000-node lin
 cat "$SWEEPS/make.log"
 ln -s "$SWEEPS/store" "$RUN/exthost/store-sweeps"
 
+# "Run Python File with Trove" runs python3 in a terminal: the pinned wandb client's, quiet, with
+# its files under the run folder.
+bash test/wandb/setup-venv.sh || { echo "RESULT 0 1 (W&B client)"; exit 1; }
+mkdir -p "$RUN/wandb"
+export PATH=$ROOT/.cache/wandb-venv/bin:$PATH WANDB_SILENT=true WANDB_ERROR_REPORTING=false WANDB_DIR=$RUN/wandb \
+  WANDB_CACHE_DIR=$RUN/wandb/cache WANDB_CONFIG_DIR=$RUN/wandb/config WANDB_DATA_DIR=$RUN/wandb/data
+
 say "code-server on 127.0.0.1:$PORT"
 bash test/e2e/code-server.sh start "$PORT" "$RUN/cs" --vscode-option enable-smoke-test-driver || { echo "RESULT 0 1 (code-server start)"; exit 1; }
 
