@@ -252,6 +252,35 @@ export class S3BlobStore implements BlobStore, PackAccess {
     return `${this.prefix}packs/${pack}`;
   }
 
+  /**
+   * Objects under `<prefix><area>/` that are not blobs (the W&B door's staged uploads and run
+   * files): a presigned PUT, bound to the body's MD5 when given (the object store checks it).
+   */
+  presignPut(area: string, name: string, contentMd5?: string): { url: string; headers: Record<string, string> } {
+    return presignS3({
+      method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: `${this.prefix}${area}/${name}`, region: this.settings.region,
+      accessKeyId: this.settings.accessKeyId, secretAccessKey: this.settings.secretAccessKey, sessionToken: this.settings.sessionToken,
+      expiresSeconds: URL_LIFETIME_S, ...(contentMd5 ? { contentMd5 } : {}),
+    });
+  }
+
+  /** Reads one such object; undefined when it does not exist. */
+  async readObject(area: string, name: string): Promise<Readable | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${area}/${name}` }));
+      return r.Body as Readable;
+    } catch (e) {
+      if (s3Status(e) === 404) return undefined;
+      throw s3Failure(`reading ${area}/${name}`, e);
+    }
+  }
+
+  async deleteObject(area: string, name: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}${area}/${name}` })).catch((e) => {
+      throw s3Failure(`removing ${area}/${name}`, e);
+    });
+  }
+
   private presignedTarget(blob: BlobRef): UploadTarget {
     const signed = presignS3({
       method: 'PUT', endpoint: s3EndpointUrl(this.settings), bucket: this.bucket, key: this.key(blob.digest), region: this.settings.region,

@@ -20,6 +20,8 @@ export interface PresignInput {
   expiresSeconds: number;
   /** Lowercase hex SHA-256 of the body the URL may carry (PUT only). */
   payloadSha256?: string;
+  /** Base64 MD5 of the body (PUT only): signed as the Content-MD5 header, which the object store checks. */
+  contentMd5?: string;
   now?: Date;
 }
 
@@ -49,6 +51,7 @@ export function presignS3(input: PresignInput): PresignedRequest {
   const scope = `${day}/${input.region}/s3/aws4_request`;
   const headers: Record<string, string> = {};
   if (input.payloadSha256) headers['x-amz-content-sha256'] = input.payloadSha256;
+  if (input.contentMd5) headers['content-md5'] = input.contentMd5;
   const signedHeaderNames = ['host', ...Object.keys(headers)].sort();
   const query: Record<string, string> = {
     'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',

@@ -9,7 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, runCli, scaleOutArgs, startServe, tempDir, type ServeProcess } from '../server/harness';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { makeS3Client, s3SettingsFromEnv } from '../../src/core/s3';
+import { CLI, runCli, scaleOutArgs, startServe, tempDir, uniqueName, type ServeProcess } from '../server/harness';
 import { doorStats, py, PYTHON, runProcess, SCRIPTS, unsupported, wandbEnv } from './harness';
 
 const ANON_KEY = 'k'.repeat(40);
@@ -167,6 +170,34 @@ for (const backend of backends) {
       const u = await py('use_and_download.py', ['refs:v0', join(dir, 'wdl')], env('refs-use'), dir);
       assert.equal(u.code, 0, u.stderr);
       assert.equal(readFileSync(join(dir, 'wdl', 'local.bin'), 'utf8'), 'referenced bytes\n');
+    });
+
+    test('add_reference to an s3:// object on Ceph: recorded by ETag, downloaded by wandb and by trove', { skip: !process.env.TROVE_TEST_S3_ENDPOINT && 'no S3 in this stage' }, async () => {
+      const endpoint = process.env.TROVE_TEST_S3_ENDPOINT!;
+      const s3 = makeS3Client(s3SettingsFromEnv(endpoint));
+      const Bucket = uniqueName('wandb-refs').toLowerCase();
+      await s3.send(new CreateBucketCommand({ Bucket }));
+      const body = randomBytes(3000);
+      await s3.send(new PutObjectCommand({ Bucket, Key: 'raw/train.bin', Body: body }));
+      const dir = join(work, 's3refs');
+      mkdirSync(dir, { recursive: true });
+      const local = join(dir, 'local.bin');
+      writeFileSync(local, 'local bytes\n');
+      const s3env = { AWS_ENDPOINT_URL: endpoint, AWS_ENDPOINT_URL_S3: endpoint };
+      const r = await py('references.py', [`file://${local}`, `s3://${Bucket}/raw/train.bin`], env('s3refs', s3env), dir);
+      assert.equal(r.code, 0, r.stderr);
+      const v = await trove(['show', `${project}/refs:latest`]);
+      const remote = v.files.find((f: { path: string }) => f.path === 'remote.bin');
+      assert.equal(remote.ref, `s3://${Bucket}/raw/train.bin`);
+      assert.equal(remote.size, 3000);
+      const u = await py('use_and_download.py', [`refs:v${v.version}`, join(dir, 'wdl')], env('s3refs-use', s3env), dir);
+      assert.equal(u.code, 0, u.stderr);
+      assert.deepEqual(readFileSync(join(dir, 'wdl', 'remote.bin')), body);
+      const dl = join(dir, 'tdl');
+      const t = await runCli(['--server', server.url, '--json', 'download', `${project}/refs:v${v.version}`, '--root', dl], { TROVE_TOKEN: '', AWS_ENDPOINT_URL_S3: endpoint });
+      assert.equal(t.code, 0, t.stderr);
+      assert.deepEqual(readFileSync(join(dl, 'remote.bin')), body);
+      assert.equal(readFileSync(join(dl, 'local.bin'), 'utf8'), 'local bytes\n');
     });
   });
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import {
   buildSchema, execute, getNullableType, GraphQLError, isInputObjectType, isListType, Kind, parse, typeFromAST, validate,
@@ -16,7 +15,6 @@ import type { ServerBackend } from '../backend';
 import { hashToken } from '../tokens';
 import { b64ToHex, hexToB64, isB64Md5, parseWandbManifest, wandbDigest, type WandbEntry, type WandbManifest } from './manifest';
 import { SCHEMA_SDL } from './schema';
-import { UrlSigner } from './signing';
 import { newPendingId, type Md5Entry, type PendingArtifact, type WandbState } from './state';
 import type { WandbFiles } from './files';
 
@@ -36,7 +34,6 @@ export interface WandbDoorOptions {
   extraKeys?: Map<string, WandbPrincipal>;
   /** `trove run`: the Trove run that the first new wandb run of the child becomes. */
   claimRun?: string;
-  signer?: UrlSigner;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -55,7 +52,6 @@ export interface WandbStats {
 
 /** The entity every project belongs to, unless the client names another (all entities name the same projects). */
 export const DEFAULT_ENTITY = 'trove';
-const MAX_MANIFEST_BYTES = 512 << 20;
 const MAX_JSON_BODY = 64 << 20;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -706,7 +702,7 @@ export class WandbDoor {
     if (!p.manifest) throw invalid('CommitArtifact: the manifest of this artifact was not uploaded; log it again.');
     const wm = parseWandbManifest(Buffer.from(JSON.stringify(p.manifest)));
     if (wandbDigest(wm.contents) !== p.digest) throw integrity('CommitArtifact: the uploaded manifest does not have the digest the artifact was created with; nothing was committed.');
-    const manifest = await this.troveManifest(wm);
+    const manifest = await this.troveManifest(wm, p.project);
     await this.backend.ensureBlobs(manifest, p.project);
     const result = await this.backend.meta.commitVersion({
       project: p.project, name: p.name, type: p.type, manifest, aliases: p.aliases,
@@ -720,9 +716,24 @@ export class WandbDoor {
   }
 
   /** The client's manifest as Trove's: every stored file by SHA-256 (through the MD5 index), references with their checksums. */
-  private async troveManifest(wm: WandbManifest): Promise<Manifest> {
+  private async troveManifest(wm: WandbManifest, project: string): Promise<Manifest> {
     const stored = Object.entries(wm.contents).filter(([, e]) => e.ref === undefined);
     const known = await this.state.md5Lookup(stored.map(([, e]) => b64ToHex(e.digest)));
+    // Files the client sent to staging (scale-out): checked, stored as blobs and indexed now. That
+    // includes content the index knows but this project may not read yet (it was sent again).
+    const knownEntries = [...known.values()];
+    const unreadable = new Set(knownEntries.length ? (await this.backend.blobs.plan(knownEntries.map((e) => ({ digest: e.sha256, size: e.size })), project)).map((t) => t.digest) : []);
+    const toIngest = stored.filter(([, e]) => {
+      const k = known.get(b64ToHex(e.digest));
+      return !k || unreadable.has(k.sha256);
+    });
+    const staged = await this.files.ingestStaged(toIngest.map(([, e]) => ({ md5: b64ToHex(e.digest), size: e.size ?? null })), project);
+    await this.state.md5Record(staged);
+    for (const f of staged) {
+      this.stats.artifactBytesReceived += f.size;
+      this.stats.artifactFilesReceived++;
+      known.set(f.md5, f);
+    }
     const out: Record<string, ManifestEntry> = {};
     for (const [path, e] of Object.entries(wm.contents)) {
       if (e.ref === undefined) {
@@ -904,4 +915,3 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
   return value as Record<string, unknown>;
 }
 
-export { MAX_MANIFEST_BYTES, pipeline };
