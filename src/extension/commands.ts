@@ -546,10 +546,24 @@ export class TroveCommands {
       if (!diff.modified.includes(options.diffPath)) throw invalid(`${options.diffPath} is not modified between v${a} and v${b} of ${t.name}.`);
       await this.openFileDiff(t, a, b, options.diffPath);
     } else if (diff.modified.length && options.askForDiff !== false) {
-      const path = await vscode.window.showQuickPick(diff.modified, { title: `${t.name}: v${a} → v${b}`, placeHolder: 'Open the diff of a modified file (Esc to close)' });
-      if (path) await this.openFileDiff(t, a, b, path);
+      const ALL = '$(diff-multiple) Open All Changes';
+      const path = await vscode.window.showQuickPick([ALL, ...diff.modified], { title: `${t.name}: v${a} (base) → v${b}`, placeHolder: 'Open all changes, or the diff of one modified file (Esc to close)' });
+      if (path === ALL) await this.openAllChanges(t, a, b, diff);
+      else if (path) await this.openFileDiff(t, a, b, path);
     }
     return diff;
+  }
+
+  /** Every added, removed and modified file of two versions in VS Code's multi-file diff editor (as Git's Open All Changes). */
+  private async openAllChanges(t: VersionTarget, a: number, b: number, diff: VersionDiff): Promise<void> {
+    const left = (p: string) => versionUri(t.project, t.name, a, p);
+    const right = (p: string) => versionUri(t.project, t.name, b, p);
+    const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = [];
+    for (const p of diff.modified) resources.push([right(p), left(p), right(p)]);
+    for (const p of diff.added) resources.push([right(p), undefined, right(p)]);
+    for (const p of diff.removed) resources.push([left(p), left(p), undefined]);
+    for (const r of diff.renamed) resources.push([right(r.to), left(r.from), right(r.to)]);
+    await vscode.commands.executeCommand('vscode.changes', `${t.name}: v${a} ↔ v${b}`, resources);
   }
 
   private async openFileDiff(t: VersionTarget, a: number, b: number, path: string): Promise<void> {

@@ -670,6 +670,27 @@ async function checkMenusAndSettings() {
   });
 }
 
+// ---- compare like Git (issue 14, item 7, part) --------------------------------------------------
+
+async function checkOpenAllChanges() {
+  await check('Compare with Previous offers Open All Changes: every changed file in the multi-file diff editor', async () => {
+    await runCommand('View: Close All Editors');
+    await showTroveView();
+    await page.locator('.part.sidebar .composite.title').hover();
+    await page.locator('.part.sidebar .title-actions .action-label[aria-label="Collapse All"]').click();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('dataset');
+    await expandTreeRow('my-dataset');
+    await treeMenu(treeRow('v1'), 'Compare with Previous Version');
+    await page.locator('.quick-input-widget', { hasText: 'v0 (base) → v1' }).waitFor();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open All Changes' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'my-dataset: v0 ↔ v1' }).waitFor();
+    await page.locator('.editor-container .view-lines', { hasText: 'sample one, edited' }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'compare-all-changes.png') });
+    await runCommand('View: Close All Editors');
+  });
+}
+
 // ---- the scenario -------------------------------------------------------------------------------
 
 try {
@@ -893,6 +914,8 @@ try {
     await page.locator('.editor-container .view-lines', { hasText: 'sample one, edited' }).waitFor();
     await runCommand('View: Close All Editors');
   });
+
+  await checkOpenAllChanges();
 
   await check('hovering a use_artifact("…") string in train.py shows the version; an unknown alias is a problem', async () => {
     // A reference the language server cannot resolve, added the way a user would type it.
