@@ -85,6 +85,11 @@ describe('ArtifactCatalog', () => {
     const broken = join(root, 'broken-store');
     mkdirSync(join(broken, 'projects', 'demo', 'x'), { recursive: true });
     writeFileSync(join(broken, 'projects', 'demo', 'x', 'state.json'), '{ not json');
+    // One damaged artifact is left out of the lists (the store says so), the rest stays readable.
+    const partly = await new ArtifactCatalog(new LocalRegistry(broken)).resolve({ text: 'x', role: 'use' }, 'demo');
+    assert.equal(partly.kind, 'unknown-artifact');
+    // A store that cannot be read at all (its format.json is damaged) is "unavailable".
+    writeFileSync(join(broken, 'format.json'), '{ not json');
     const catalog = new ArtifactCatalog(new LocalRegistry(broken));
     const r = await catalog.resolve({ text: 'x', role: 'use' }, 'demo');
     assert.equal(r.kind, 'unavailable');
