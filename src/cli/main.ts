@@ -3,8 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { openChosen } from '../backends/openRegistry';
+import { backendEnvironment, backendFromOptions, type BackendChoice } from '../core/backendChoice';
 import { defaultProject, defaultStorePath } from '../core/config';
 import { describeError, invalid, TroveError, usageError } from '../core/errors';
+import { formatSize } from '../core/format';
 import { hashFile } from '../core/hash';
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { diffManifests } from '../core/manifest';
@@ -12,9 +15,7 @@ import { formatRef, parseRef, validateAlias } from '../core/names';
 import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
-import { openChosen } from '../backends/openRegistry';
-import { backendEnvironment, backendFromOptions, type BackendChoice } from '../core/backendChoice';
-import { formatSize } from '../core/format';
+import { withRun } from '../core/runs';
 import { commandHelp, overviewHelp, TROVE_VERSION } from './help';
 import { progressFor } from './progress';
 
@@ -170,21 +171,14 @@ function str(ctx: Ctx, name: string): string | undefined {
 }
 
 /** A run of its own for one CLI action, unless `trove run` (TROVE_RUN_ID) owns one. */
-async function withRun<T>(ctx: Ctx, jobType: string, body: (runId: string) => Promise<T>): Promise<T> {
+async function asRun<T>(ctx: Ctx, jobType: string, body: (runId: string) => Promise<T>): Promise<T> {
   const attached = process.env.TROVE_RUN_ID;
   if (attached) {
     await ctx.registry.getRun(attached);
     return body(attached);
   }
-  const run = await ctx.registry.createRun({ project: ctx.project, jobType, command: `trove ${process.argv.slice(2).join(' ')}`, git: await gitProvenance(process.cwd()) });
-  try {
-    const result = await body(run.id);
-    await ctx.registry.finishRun(run.id, 'finished');
-    return result;
-  } catch (e) {
-    await ctx.registry.finishRun(run.id, 'failed').catch(() => undefined);
-    throw e;
-  }
+  const git = await gitProvenance(process.cwd());
+  return withRun(ctx.registry, { project: ctx.project, jobType, command: `trove ${process.argv.slice(2).join(' ')}`, git }, (run) => body(run.id));
 }
 
 /**
@@ -232,7 +226,7 @@ async function cmdLog(ctx: Ctx): Promise<void> {
   });
   const dirs = isUri(ctx.args[0]) ? [] : [{ absPath: resolve(ctx.args[0]) }];
   const progress = progressFor(ctx.json);
-  const result = await withRun(ctx, 'log', (runId) =>
+  const result = await asRun(ctx, 'log', (runId) =>
     logArtifact(ctx.registry, {
       project: ctx.project, name, type, content: { dirs, files: [], references },
       aliases, description: str(ctx, 'description'), metadata, runId, cacheDir: ctx.cacheDir,

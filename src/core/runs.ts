@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { invalid, notFound, type TroveError } from './errors';
 import { validateProject, validateType } from './names';
+import type { Registry } from './registry';
 import type { NewRun, RunRecord } from './types';
 
 /**
@@ -32,4 +33,26 @@ export function checkRunId(id: string): string {
 /** A run id that is well formed but not in the backend at `location`. */
 export function runNotFound(id: string, location: string): TroveError {
   return notFound(`Run "${id}" does not exist in ${location}.`);
+}
+
+/**
+ * The bookkeeping around one piece of work done as a run: `body` runs, then the run is marked
+ * finished, or failed when `body` throws (the error is passed on; a failure to record the failure
+ * is not allowed to hide it). `runId` undefined: the work is not recorded as a run.
+ */
+export async function finishRunAfter<T>(registry: Pick<Registry, 'finishRun'>, runId: string | undefined, body: () => PromiseLike<T>): Promise<T> {
+  try {
+    const result = await body();
+    if (runId) await registry.finishRun(runId, 'finished');
+    return result;
+  } catch (e) {
+    if (runId) await registry.finishRun(runId, 'failed').catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Starts a run, does `body` as its work, and marks the run finished or failed (see finishRunAfter). */
+export async function withRun<T>(registry: Pick<Registry, 'createRun' | 'finishRun'>, input: NewRun, body: (run: RunRecord) => PromiseLike<T>): Promise<T> {
+  const run = await registry.createRun(input);
+  return finishRunAfter(registry, run.id, () => body(run));
 }

@@ -5,6 +5,7 @@ import { defaultProject, isDirectory } from '../core/config';
 import { conflict, describeError, invalid } from '../core/errors';
 import { formatRef, parseRef, validateAlias, validateName, validateProject, validateType } from '../core/names';
 import type { DownloadOutcome, LogOutcome } from '../core/operations';
+import { withRun } from '../core/runs';
 import type { VersionDiff } from '../core/types';
 import { formatDate, formatSize } from '../core/format';
 import { elementId, type TreeElement } from '../shared/artifactTree';
@@ -253,18 +254,11 @@ export class TroveCommands {
 
     const registry = this.backend.registry;
     const [{ logArtifact }, { gitProvenance }] = await Promise.all([operations(), provenance()]);
-    const run = await registry.createRun({ project, jobType: 'log', command: `VS Code: Log Folder as Artifact ${folder}`, git: await gitProvenance(folder) });
-    let outcome: LogOutcome;
-    try {
-      outcome = await withTransferProgress(`Logging ${name.trim()}`, (transfer) => logArtifact(registry, {
-        project, name: name.trim(), type, content: { dirs: [{ absPath: folder }], files: [], references: [] }, aliases,
-        description: description || undefined, runId: run.id, cacheDir: this.backend.cacheDir,
-      }, transfer));
-      await registry.finishRun(run.id, 'finished');
-    } catch (e) {
-      await registry.finishRun(run.id, 'failed').catch(() => undefined);
-      throw e;
-    }
+    const run = { project, jobType: 'log', command: `VS Code: Log Folder as Artifact ${folder}`, git: await gitProvenance(folder) };
+    const outcome: LogOutcome = await withRun(registry, run, ({ id }) => withTransferProgress(`Logging ${name.trim()}`, (transfer) => logArtifact(registry, {
+      project, name: name.trim(), type, content: { dirs: [{ absPath: folder }], files: [], references: [] }, aliases,
+      description: description || undefined, runId: id, cacheDir: this.backend.cacheDir,
+    }, transfer)));
     const short = `${name.trim()}:v${outcome.version}`;
     const moved = movedText(before, outcome.version);
     const message = (outcome.created
@@ -443,16 +437,11 @@ export class TroveCommands {
         throw conflict(`${conflicts.length} file(s) in ${shown} differ from ${ref} (first: ${conflicts[0]}); choose another folder or allow overwriting.`);
       }
     }
-    const run = await registry.createRun({ project: t.project, jobType: 'download', command: `VS Code: Download ${ref}`, git: ws ? await gitProvenance(base) : undefined });
-    let outcome: DownloadOutcome;
-    try {
-      await registry.recordUse(run.id, { project: t.project, name: t.name, version: t.version });
-      outcome = await withTransferProgress(`Downloading ${ref}`, (transfer) => downloadVersionFiles(registry, detail, { root, overwrite, ...transfer }));
-      await registry.finishRun(run.id, 'finished');
-    } catch (e) {
-      await registry.finishRun(run.id, 'failed').catch(() => undefined);
-      throw e;
-    }
+    const run = { project: t.project, jobType: 'download', command: `VS Code: Download ${ref}`, git: ws ? await gitProvenance(base) : undefined };
+    const outcome: DownloadOutcome = await withRun(registry, run, async ({ id }) => {
+      await registry.recordUse(id, { project: t.project, name: t.name, version: t.version });
+      return withTransferProgress(`Downloading ${ref}`, (transfer) => downloadVersionFiles(registry, detail, { root, overwrite, ...transfer }));
+    });
     const message = `${t.name}:v${t.version} downloaded: ${outcome.files} files in ${shown}${outcome.unchanged ? ` (${outcome.unchanged} already up to date)` : ''}`;
     this.log.info(message);
     void vscode.window.showInformationMessage(message);

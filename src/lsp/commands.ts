@@ -7,6 +7,7 @@ import { formatRef, parseRef, validateAlias, validateName, validateProject, vali
 import { downloadVersion, findConflicts, logArtifact } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
+import { finishRunAfter } from '../core/runs';
 import { ClientCommands, type LogFolderArgs } from './protocol';
 
 /**
@@ -73,15 +74,10 @@ async function downloadCommand(target: unknown, optionsIn: unknown, ctx: Command
     throw new TroveError('conflict', `${conflicts.length} file(s) in ${shown} differ from ${exact} (first: ${conflicts[0]}); pass {"overwrite": true} as the second argument, or another "root".`);
   }
   const run = await createRun(ctx.registry, version.project, 'download', `language server: Download ${exact}`, ws);
-  let outcome;
-  try {
+  const outcome = await finishRunAfter(ctx.registry, run, async () => {
     if (run) await ctx.registry.recordUse(run, { project: version.project, name: version.name, version: version.version });
-    outcome = await downloadVersion(ctx.registry, version, { root, overwrite: !!options.overwrite });
-    if (run) await ctx.registry.finishRun(run, 'finished');
-  } catch (e) {
-    if (run) await ctx.registry.finishRun(run, 'failed').catch(() => undefined);
-    throw e;
-  }
+    return downloadVersion(ctx.registry, version, { root, overwrite: !!options.overwrite });
+  });
   return {
     message: `${version.name}:v${version.version} downloaded: ${outcome.files} files in ${shown}${outcome.unchanged ? ` (${outcome.unchanged} already up to date)` : ''}${run ? '' : ' (not recorded as a run: the token is read-only)'}`,
     result: { ref: exact, root: outcome.root, files: outcome.files, unchanged: outcome.unchanged },
@@ -113,16 +109,9 @@ async function logFolderCommand(argsIn: unknown, ctx: CommandContext): Promise<C
   const aliases = Array.isArray(args.aliases) ? args.aliases.map((a) => validateAlias(String(a).trim())) : [];
   const description = typeof args.description === 'string' && args.description.trim() ? args.description.trim() : undefined;
   const run = await createRun(ctx.registry, project, 'log', `language server: Log Folder as Artifact ${path}`, path);
-  let outcome;
-  try {
-    outcome = await logArtifact(ctx.registry, {
-      project, name, type, content: { dirs: [{ absPath: path }], files: [], references: [] }, aliases, description, ...(run ? { runId: run } : {}), cacheDir: ctx.cacheDir,
-    });
-    if (run) await ctx.registry.finishRun(run, 'finished');
-  } catch (e) {
-    if (run) await ctx.registry.finishRun(run, 'failed').catch(() => undefined);
-    throw e;
-  }
+  const outcome = await finishRunAfter(ctx.registry, run, () => logArtifact(ctx.registry, {
+    project, name, type, content: { dirs: [{ absPath: path }], files: [], references: [] }, aliases, description, ...(run ? { runId: run } : {}), cacheDir: ctx.cacheDir,
+  }));
   return {
     message: outcome.created
       ? `${name}:v${outcome.version} created from ${basename(path)}: ${outcome.files} files, ${formatSize(outcome.size)} (${outcome.storedFiles} new in the store)`
