@@ -1,4 +1,5 @@
 import { formatSize } from '../core/format';
+import { ProgressTally, type ProgressUpdate } from '../core/progress';
 import type { Progress } from '../core/types';
 
 /**
@@ -6,34 +7,23 @@ import type { Progress } from '../core/types';
  * terminal (and the CLI turns it off for --json).
  */
 export class TerminalProgress implements Progress {
-  private files = 0;
-  private bytes = 0;
-  private totalFiles = 0;
-  private totalBytes = 0;
-  private phase = '';
-  private lastDraw = 0;
+  private readonly tally = new ProgressTally();
   private drawn = false;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
-  report(u: { files?: number; bytes?: number; totalFiles?: number; totalBytes?: number; phase?: string }): void {
-    if (u.files !== undefined) this.files = u.files;
-    if (u.bytes !== undefined) this.bytes = u.bytes;
-    if (u.totalFiles !== undefined) this.totalFiles = u.totalFiles;
-    if (u.totalBytes !== undefined) this.totalBytes = u.totalBytes;
-    if (u.phase !== undefined) this.phase = u.phase;
-    const now = Date.now();
-    if (now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    this.draw();
+  report(u: ProgressUpdate): void {
+    this.tally.add(u);
+    if (this.tally.due()) this.draw();
   }
 
   private draw(): void {
-    const frac = this.totalBytes > 0 ? Math.min(1, this.bytes / this.totalBytes) : this.totalFiles > 0 ? this.files / this.totalFiles : 0;
+    const { files, bytes, totalFiles, totalBytes, phase } = this.tally;
+    const frac = totalBytes > 0 ? Math.min(1, bytes / totalBytes) : totalFiles > 0 ? files / totalFiles : 0;
     const width = 24;
     const full = Math.round(frac * width);
     const bar = '#'.repeat(full) + '-'.repeat(width - full);
-    const line = `${this.phase.padEnd(11)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${this.files}/${this.totalFiles} files  ${formatSize(this.bytes)}/${formatSize(this.totalBytes)}`;
+    const line = `${phase.padEnd(11)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%  ${files}/${totalFiles} files  ${formatSize(bytes)}/${formatSize(totalBytes)}`;
     this.stream.write(`\r${line.slice(0, (this.stream.columns || 100) - 1)}\x1b[K`);
     this.drawn = true;
   }

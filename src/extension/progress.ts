@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { TransferOptions } from '../core/types';
 import { formatSize } from '../core/format';
+import { ProgressTally } from '../core/progress';
 
 /**
  * Runs a Registry operation under a cancellable progress notification: Registry progress reports
@@ -11,17 +12,11 @@ export function withTransferProgress<T>(title: string, task: (options: TransferO
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
-    let files = 0;
-    let bytes = 0;
-    let totalFiles = 0;
-    let totalBytes = 0;
-    let phase = '';
+    const tally = new ProgressTally();
     let shownPercent = 0;
-    let lastDraw = 0;
     const draw = (force: boolean) => {
-      const now = Date.now();
-      if (!force && now - lastDraw < 100) return;
-      lastDraw = now;
+      if (!tally.due(force)) return;
+      const { files, bytes, totalFiles, totalBytes, phase } = tally;
       const percent = totalBytes > 0 ? Math.min(100, (bytes / totalBytes) * 100) : 0;
       const parts = [phase, totalFiles ? `${files}/${totalFiles} files` : '', totalBytes ? `${formatSize(bytes)} of ${formatSize(totalBytes)}` : ''].filter(Boolean);
       progress.report({ message: parts.join(' · '), increment: Math.max(0, percent - shownPercent) });
@@ -32,13 +27,7 @@ export function withTransferProgress<T>(title: string, task: (options: TransferO
         signal: abort.signal,
         progress: {
           report(u) {
-            if (u.files !== undefined) files = u.files;
-            if (u.bytes !== undefined) bytes = u.bytes;
-            if (u.totalFiles !== undefined) totalFiles = u.totalFiles;
-            if (u.totalBytes !== undefined) totalBytes = u.totalBytes;
-            const phaseChanged = u.phase !== undefined && u.phase !== phase;
-            if (u.phase !== undefined) phase = u.phase;
-            draw(phaseChanged);
+            draw(tally.add(u));
           },
         },
       });
