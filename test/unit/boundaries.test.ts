@@ -54,7 +54,7 @@ describe('import boundaries', () => {
   });
 
   test('only src/store/ builds a path inside the embedded store (its layout is FORMAT.md\'s)', () => {
-    const storePath = /join\([^)]*['"](format\.json|blobs|packs|projects|runs|tmp|cache|state\.json|versions|used-by|server|tokens\.json|changed)['"]/;
+    const storePath = /join\([^)]*['"](format\.json|blobs|packs|projects|runs|tmp|locks|cache|state\.json|versions|used-by|server|tokens\.json|changed)['"]/;
     assert.deepEqual(matching(storePath, ['src', 'webview']).filter((f) => !f.startsWith('src/store/')), []);
     assert.ok(matching(storePath, ['src/store']).length >= 3, 'the check sees the store building its own paths');
   });
