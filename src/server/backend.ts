@@ -57,7 +57,7 @@ class EmbeddedBackend implements ServerBackend {
 
   constructor(private readonly registry: LocalRegistry) {
     this.description = registry.location;
-    this.scope = new EmbeddedBlobScope(registry.root, () => this.changes);
+    this.scope = new EmbeddedBlobScope(registry, () => this.changes);
     this.blobs = new LocalBlobStore(registry.blobs, registry.root, this.scope);
     this.tokens = new FileTokenStore(serverTokensFile(registry.root));
     // The store's own change signal covers writes by this server and by CLI processes on the same store.

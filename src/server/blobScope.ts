@@ -4,10 +4,12 @@
  * or a token of P uploaded it (the server saw its bytes, so P holds them). A token for every
  * project (`*`) and a server without auth read everything. See "Blobs and projects" in API.md.
  */
-import { appendFile, mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { validateProject } from '../core/names';
 import type { Manifest } from '../core/types';
+import { serverUploadsFile } from '../store/layout';
+import type { LocalRegistry } from '../store/localRegistry';
 
 /** The project of a token for every project (and of every caller when auth is off). */
 export const EVERY_PROJECT = '*';
@@ -38,10 +40,10 @@ export class EmbeddedBlobScope implements BlobScope {
   /** Digests of each version record read so far, by path. */
   private readonly records = new Map<string, string[]>();
 
-  constructor(private readonly root: string, private readonly changeCount: () => number) {}
+  constructor(private readonly registry: Pick<LocalRegistry, 'root' | 'committedManifests'>, private readonly changeCount: () => number) {}
 
   private uploadsFile(project: string): string {
-    return join(this.root, 'server', 'uploads', project);
+    return serverUploadsFile(this.registry.root, project);
   }
 
   async readable(project: string, digests: string[]): Promise<Set<string>> {
@@ -64,7 +66,7 @@ export class EmbeddedBlobScope implements BlobScope {
     const known = this.projects.get(project);
     const fresh = known ? digests.filter((d) => !known.digests.has(d)) : digests;
     if (!fresh.length) return;
-    await mkdir(join(this.root, 'server', 'uploads'), { recursive: true });
+    await mkdir(dirname(this.uploadsFile(project)), { recursive: true });
     // One append of whole lines (O_APPEND): concurrent grants never interleave inside a line.
     await appendFile(this.uploadsFile(project), fresh.map((d) => `${d}\n`).join(''));
     for (const d of fresh) known?.digests.add(d);
@@ -76,28 +78,16 @@ export class EmbeddedBlobScope implements BlobScope {
     const digests = new Set<string>();
     const text = await readFile(this.uploadsFile(project), 'utf8').catch(() => '');
     for (const line of text.split('\n')) if (/^[0-9a-f]{64}$/.test(line)) digests.add(line);
-    const projectDir = join(this.root, 'projects', project);
-    for (const name of await readdir(projectDir).catch(() => [] as string[])) {
-      // Only committed versions (those state.json lists): a record is rewritten only before that.
-      let state: { versions?: { version: number }[] };
-      try {
-        state = JSON.parse(await readFile(join(projectDir, name, 'state.json'), 'utf8')) as typeof state;
-      } catch {
-        continue;
+    // Only committed versions (those state.json lists): a record is rewritten only before that.
+    for (const record of await this.registry.committedManifests(project)) {
+      let list = this.records.get(record.key);
+      if (!list) {
+        const manifest = await record.manifest();
+        if (!manifest) continue; // a record being written: read it on the next load
+        list = manifestDigests(manifest);
+        this.records.set(record.key, list);
       }
-      for (const { version } of state.versions ?? []) {
-        const path = join(projectDir, name, 'versions', `v${version}.json`);
-        let list = this.records.get(path);
-        if (!list) {
-          try {
-            list = manifestDigests((JSON.parse(await readFile(path, 'utf8')) as { manifest?: Manifest }).manifest ?? {});
-          } catch {
-            continue; // a record being written: read it on the next load
-          }
-          this.records.set(path, list);
-        }
-        for (const d of list) digests.add(d);
-      }
+      for (const d of list) digests.add(d);
     }
     const entry = { loadedAt, change, digests };
     this.projects.set(project, entry);

@@ -20,3 +20,8 @@ export function storeCacheDir(root: string): string {
 export function serverTokensFile(root: string): string {
   return join(root, 'server', 'tokens.json');
 }
+
+/** `server/uploads/<project>`: digests a `trove serve` on this store saw a token of the project upload, one a line. */
+export function serverUploadsFile(root: string, project: string): string {
+  return join(root, 'server', 'uploads', project);
+}

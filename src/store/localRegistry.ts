@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { invalid, TroveError } from '../core/errors';
@@ -152,6 +152,39 @@ export class LocalRegistry implements Registry {
 
   private artifactDir(project: string, name: string): string {
     return join(this.root, 'projects', project, name);
+  }
+
+  /**
+   * For `trove serve`'s blob scope: every committed version of a project's artifacts (those its
+   * state.json lists), each with a key that names that record alone and a reader of its manifest
+   * (undefined when the record cannot be read yet). Records never change once committed, so a
+   * caller may keep what it read under the key.
+   */
+  async committedManifests(project: string): Promise<{ key: string; manifest: () => Promise<Manifest | undefined> }[]> {
+    const projectDir = join(this.root, 'projects', project);
+    const out: { key: string; manifest: () => Promise<Manifest | undefined> }[] = [];
+    for (const name of await readdir(projectDir).catch(() => [] as string[])) {
+      let state: { versions?: { version: number }[] };
+      try {
+        state = JSON.parse(await readFile(join(projectDir, name, 'state.json'), 'utf8')) as typeof state;
+      } catch {
+        continue;
+      }
+      for (const { version } of state.versions ?? []) {
+        const path = join(projectDir, name, 'versions', `v${version}.json`);
+        out.push({
+          key: path,
+          manifest: async () => {
+            try {
+              return (JSON.parse(await readFile(path, 'utf8')) as { manifest?: Manifest }).manifest ?? {};
+            } catch {
+              return undefined; // a record being written: read it on the next load
+            }
+          },
+        });
+      }
+    }
+    return out;
   }
 
   private async readState(project: string, name: string): Promise<ArtifactState | undefined> {
