@@ -136,10 +136,19 @@ async function expandTreeRow(label) {
 }
 
 async function logFolderFromExplorer(folderLabel, name) {
-  await page.keyboard.press('Control+Shift+E');
-  const row = explorerRow(folderLabel);
-  await row.waitFor();
-  await row.click({ button: 'right' });
+  // A log reveals its version in the Trove tree a moment after its notification, which can take the
+  // side bar away from the Explorer mid-click: show the Explorer again and retry.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Control+Shift+E');
+    const row = explorerRow(folderLabel);
+    await row.waitFor();
+    try {
+      await row.click({ button: 'right', timeout: 4000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
   const item = page.locator('.monaco-menu .action-item', { hasText: 'Log Folder as Artifact' }).first();
   await item.waitFor();
   await item.hover();
