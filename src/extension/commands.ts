@@ -126,7 +126,9 @@ export class TroveCommands {
     if (!uri.fsPath.endsWith('.py')) throw invalid(`${basename(uri.fsPath)} is not a Python file (.py).`);
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open?.isDirty) await open.save();
-    const python = process.platform === 'win32' ? 'python' : 'python3';
+    // The virtual environment the editor was started in, when there is one; else python3 on PATH.
+    const venv = process.env.VIRTUAL_ENV;
+    const python = venv ? shellQuote(join(venv, process.platform === 'win32' ? 'Scripts\\python.exe' : 'bin/python')) : process.platform === 'win32' ? 'python' : 'python3';
     const terminal = vscode.window.terminals.find((t) => t.name === RUN_TERMINAL && t.exitStatus === undefined)
       ?? vscode.window.createTerminal({ name: RUN_TERMINAL, cwd: vscode.Uri.file(dirname(uri.fsPath)) });
     terminal.show(true);

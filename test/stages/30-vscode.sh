@@ -58,7 +58,7 @@ ln -s "$SWEEPS/store" "$RUN/exthost/store-sweeps"
 # its files under the run folder.
 bash test/wandb/setup-venv.sh || { echo "RESULT 0 1 (W&B client)"; exit 1; }
 mkdir -p "$RUN/wandb"
-export PATH=$ROOT/.cache/wandb-venv/bin:$PATH WANDB_SILENT=true WANDB_ERROR_REPORTING=false WANDB_DIR=$RUN/wandb \
+export VIRTUAL_ENV=$ROOT/.cache/wandb-venv PATH=$ROOT/.cache/wandb-venv/bin:$PATH WANDB_SILENT=true WANDB_ERROR_REPORTING=false WANDB_DIR=$RUN/wandb \
   WANDB_CACHE_DIR=$RUN/wandb/cache WANDB_CONFIG_DIR=$RUN/wandb/config WANDB_DATA_DIR=$RUN/wandb/data
 
 say "code-server on 127.0.0.1:$PORT"
