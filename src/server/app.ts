@@ -13,6 +13,7 @@ import type { ServerBackend } from './backend';
 import {
   API_PREFIX, API_VERSION, decodePack, DEFAULT_PAGE, ERROR_STATUS, isPackContentType, MAX_JSON_BODY, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, requireDigestList, routePattern, Routes,
   type ErrorBody, type Route,
+  sendJson,
 } from './protocol';
 import { hashToken, type TokenRecord } from './tokens';
 
@@ -359,23 +360,14 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         // An upload refused before its body was read: drain nothing, close the connection after answering.
         if (!req.readableEnded) res.setHeader('connection', 'close');
         const body: ErrorBody = { error: { code, message } };
-        sendRaw(res, status, body);
+        sendJson(res, status, body);
       }
     })();
   };
 }
 
-function sendRaw(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(text));
-  res.setHeader('cache-control', 'no-store');
-  res.writeHead(status);
-  res.end(text);
-}
-
 function send(c: Call, status: number, body: unknown): void {
-  sendRaw(c.res, status, body);
+  sendJson(c.res, status, body);
 }
 
 /** `?limit=&cursor=` paging over a list: `{items, nextCursor}` (nextCursor null on the last page). */

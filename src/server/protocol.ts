@@ -4,6 +4,7 @@
  * limits a request must keep to, the error body, and the upload-pack format. API.md documents
  * it for people; this file is what both sides compile against. Plain Node, no dependencies.
  */
+import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { integrity, invalid, type TroveErrorCode } from '../core/errors';
 import { digestMismatch } from '../core/hash';
@@ -223,4 +224,14 @@ export async function decodePack(body: AsyncIterable<Buffer>): Promise<PackMembe
     members.push({ ...b, data });
   }
   return members;
+}
+
+/** A JSON answer as both doors send it (never cached). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.setHeader('cache-control', 'no-store');
+  res.writeHead(status);
+  res.end(text);
 }

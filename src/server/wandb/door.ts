@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../protocol';
 import { fileURLToPath } from 'node:url';
 import {
   buildSchema, execute, getNullableType, GraphQLError, isInputObjectType, isListType, Kind, parse, typeFromAST, validate,
@@ -881,15 +882,6 @@ async function hashFileBoth(path: string): Promise<{ md5: string; sha256: string
 
 async function md5OfFile(path: string): Promise<string> {
   return (await hashFileBoth(path)).md5;
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(text));
-  res.setHeader('cache-control', 'no-store');
-  res.writeHead(status);
-  res.end(text);
 }
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -10,7 +10,8 @@ import { Readable } from 'node:stream';
 import type { BlobStore, LocalBlobStore, S3BlobStore } from '../blobStore';
 import { PACK_MAX_BLOBS, PACK_MAX_BYTES, PACK_MEMBER_MAX, type PackMember } from '../protocol';
 import type { WandbDoor } from './door';
-import { readBody, sendJson } from './door';
+import { readBody } from './door';
+import { sendJson } from '../protocol';
 import type { UrlSigner } from './signing';
 
 const MAX_MANIFEST_BYTES = 512 << 20;
