@@ -367,7 +367,7 @@ export function startTroveServer(connection: Connection, options: TroveServerOpt
     const hit = await at(textDocument.uri, position);
     if (!hit || !hit.backend.ok) return null;
     try {
-      return { isIncomplete: false, items: await completeReference(hit.backend.catalog, hit.document, hit.reference, hit.offset, hit.project) };
+      return await completeReference(hit.backend.catalog, hit.document, hit.reference, hit.offset, hit.project);
     } catch (e) {
       connection.console.error(`Trove: completion failed: ${describeError(e)}`);
       return null;

@@ -178,11 +178,11 @@ export class TestClient {
   }
 
   /** Diagnostics of `uri`, once published for `version` (any version when omitted). */
-  diagnosticsFor(uri: string, version?: number): Promise<Diagnostic[]> {
+  diagnosticsFor(uri: string, version?: number, timeoutMs?: number): Promise<Diagnostic[]> {
     return this.waitFor(() => {
       const p = this.diagnostics.get(uri);
       return p && (version === undefined || p.version === version) ? p.diagnostics : undefined;
-    }, `diagnostics of ${uri}${version !== undefined ? ` v${version}` : ''}`);
+    }, `diagnostics of ${uri}${version !== undefined ? ` v${version}` : ''}`, timeoutMs);
   }
 
   open(uri: string, languageId: string, text: string, version = 1): Promise<void> {
