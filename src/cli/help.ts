@@ -89,10 +89,30 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: [['--root DIR', 'check the files of a downloaded folder instead of the store']],
     examples: ['trove verify mnist:v1', 'trove verify mnist:v1 --root artifacts/mnist-v1'],
   },
+  rm: {
+    usage: '<[project/]name:vN | [project/]name> [--yes]',
+    summary: 'delete a version (name:vN or name:alias), or a whole artifact (name alone)',
+    details: 'Says what goes and asks first; --yes skips the question, which is required when stdin is not a terminal. '
+      + 'The aliases of a deleted version go with it, and latest moves to the newest remaining version; version numbers are never given again. '
+      + 'A version named by a protected alias is not deleted until the alias is removed (trove alias rm): TROVE_PROTECTED_ALIASES lists them, '
+      + 'comma-separated (default production,staging; empty for none), and a server adds its own (trove serve --protected-aliases). '
+      + 'Runs that used or made a deleted version keep it in their lineage, marked (deleted). '
+      + 'Its content stays until trove gc frees what no remaining version uses; until then trove restore brings the version back.',
+    options: [['--yes, -y', 'delete without asking']],
+    examples: ['trove rm mnist-cnn:v1', 'trove rm my-project/scratch --yes'],
+  },
+  restore: {
+    usage: '<[project/]name:vN>',
+    summary: 'undo a deletion: bring a deleted version back, until gc frees its content',
+    details: 'The version gets back the aliases that no other version took meanwhile, and latest when nothing was logged since the deletion. '
+      + 'After a whole artifact was deleted, restore its versions newest first.',
+    examples: ['trove restore mnist-cnn:v1'],
+  },
   gc: {
     usage: '[--dry-run] [--min-age S]',
     summary: 'remove stored content that no version uses',
-    details: 'Safe beside running logs: commits and gc exclude each other, and a log whose unused content gc removed stores it again.',
+    details: 'Content only deleted versions used is removed too (they cannot be restored afterwards). '
+      + 'Safe beside running logs: commits and gc exclude each other, and a log whose unused content gc removed stores it again.',
     options: [['--dry-run', 'only say what would be removed'], ['--min-age S', 'leave content stored less than S seconds ago (default 3600)']],
     examples: ['trove gc --dry-run', 'trove gc --min-age 0'],
   },
@@ -104,7 +124,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['trove run --job-type train -- python train.py --epochs 10', 'trove run -- python train.py   # a wandb script, unchanged'],
   },
   serve: {
-    usage: '[--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX] [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth] [--body-timeout SECONDS]',
+    usage: '[--listen HOST:PORT] [--store DIR | --database postgres://… --blobs s3://BUCKET[/PREFIX] [--s3-endpoint URL] [--s3-presign-max-bytes N]] [--require-auth] [--body-timeout SECONDS] [--protected-aliases LIST]',
     brief: '[--listen HOST:PORT] [--store DIR | --database URL --blobs s3://BUCKET] [options]',
     summary: 'serve a registry to a team over HTTP (default 127.0.0.1:8470, embedded store)',
     details: 'Metadata in the embedded store, or in PostgreSQL with blobs in S3-compatible storage (credentials from the AWS_* variables). '
@@ -117,6 +137,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--s3-presign-max-bytes N', 'largest transfer sent straight to S3 by presigned URL (0: all through the server)'],
       ['--require-auth', 'every request needs a token (see trove token)'],
       ['--body-timeout SECONDS', 'cut off a request body that sends nothing for this long (default 30)'],
+      ['--protected-aliases LIST', 'aliases that block deletion, comma-separated, added to each client\'s (default production,staging; empty for none)'],
     ],
     examples: [
       'trove serve --store /srv/trove',

@@ -11,11 +11,13 @@ import { formatSize } from '../core/format';
 import { hashFile } from '../core/hash';
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { diffManifests } from '../core/manifest';
-import { formatRef, parseRef, validateAlias } from '../core/names';
+import { formatRef, parseRef, parseVersionAlias, validateAlias } from '../core/names';
 import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
 import { withRun } from '../core/runs';
+import { describeDeletion, describeRestore, parseDeletionTarget, previewDeletion } from '../core/deletion';
+import { parseProtectedAliases, protectedAliasesFromEnv } from '../core/versionRules';
 import { commandHelp, overviewHelp, TROVE_VERSION } from './help';
 import { progressFor } from './progress';
 
@@ -46,7 +48,7 @@ const SERVER_COMMANDS: Record<string, { options: ParseArgsConfig['options']; run
   serve: {
     options: {
       listen: { type: 'string' }, database: { type: 'string' }, blobs: { type: 'string' }, 's3-endpoint': { type: 'string' },
-      's3-presign-max-bytes': { type: 'string' }, 'require-auth': { type: 'boolean' }, 'body-timeout': { type: 'string' },
+      's3-presign-max-bytes': { type: 'string' }, 'require-auth': { type: 'boolean' }, 'body-timeout': { type: 'string' }, 'protected-aliases': { type: 'string' },
     },
     run: cmdServe,
   },
@@ -62,6 +64,8 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (ctx:
   diff: { options: {}, run: cmdDiff },
   lineage: { options: { depth: { type: 'string' }, connected: { type: 'boolean' } }, run: cmdLineage },
   verify: { options: { root: { type: 'string' } }, run: cmdVerify },
+  rm: { options: { yes: { type: 'boolean', short: 'y' } }, run: cmdRm },
+  restore: { options: {}, run: cmdRestore },
   gc: { options: { 'dry-run': { type: 'boolean' }, 'min-age': { type: 'string' } }, run: cmdGc },
   run: { options: { 'job-type': { type: 'string' }, name: { type: 'string' } }, run: cmdRun },
 };
@@ -411,6 +415,55 @@ async function cmdVerify(ctx: Ctx): Promise<number> {
   return 0;
 }
 
+/**
+ * `trove rm project/name:vN` (one version) or `trove rm project/name` (the whole artifact): says
+ * what goes and asks, unless --yes; refused without --yes when nobody can answer (stdin is not a
+ * terminal). Protected aliases (TROVE_PROTECTED_ALIASES, default production and staging) refuse
+ * before anything is asked.
+ */
+async function cmdRm(ctx: Ctx): Promise<number> {
+  needArgs(ctx, 1, 'trove rm <project/name:vN | project/name> [--yes]');
+  const target = parseDeletionTarget(ctx.args[0], ctx.project);
+  const protectedAliases = protectedAliasesFromEnv();
+  const preview = await previewDeletion(ctx.registry, target, { protectedAliases });
+  if (!ctx.flags.yes) {
+    if (!process.stdin.isTTY) {
+      throw usageError(`Not deleting ${preview.summary.replace(/ \(.*$/, '')} without a confirmation, and stdin is not a terminal to ask on; add --yes to delete it.`);
+    }
+    const answer = await ask(`Delete ${preview.summary}? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      process.stderr.write('trove: nothing deleted.\n');
+      return 1;
+    }
+  }
+  const result = target.alias === undefined
+    ? await ctx.registry.deleteArtifact(target.project, target.name, { protectedAliases })
+    : await ctx.registry.deleteVersion({ project: target.project, name: target.name, alias: target.alias }, { protectedAliases });
+  ctx.out(ctx.json ? JSON.stringify(result) : describeDeletion(result));
+  return 0;
+}
+
+/** One line typed on the terminal, after a prompt on stderr. */
+async function ask(prompt: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(prompt);
+  } finally {
+    rl.close();
+  }
+}
+
+/** `trove restore project/name:vN`: undoes a deletion until gc frees the version's content. */
+async function cmdRestore(ctx: Ctx): Promise<void> {
+  needArgs(ctx, 1, 'trove restore <project/name:vN>');
+  const ref = parseRef(ctx.args[0], ctx.project);
+  const version = parseVersionAlias(ref.alias);
+  if (version === undefined || !ctx.args[0].includes(':')) throw usageError(`Name the deleted version by its number, for example trove restore ${ref.project}/${ref.name}:v1 (its aliases went with it).`);
+  const result = await ctx.registry.restoreVersion({ project: ref.project, name: ref.name, version });
+  ctx.out(ctx.json ? JSON.stringify(result) : describeRestore(result));
+}
+
 async function cmdGc(ctx: Ctx): Promise<void> {
   const dryRun = !!ctx.flags['dry-run'];
   const minAge = str(ctx, 'min-age');
@@ -513,6 +566,7 @@ async function cmdServe(flags: Flags, args: string[]): Promise<number> {
     store: database || blobs ? (flags.store as string | undefined) : defaultStorePath(flags.store as string | undefined),
     database, blobs, s3Endpoint: flags['s3-endpoint'] as string | undefined,
     requireAuth: !!flags['require-auth'],
+    ...(flags['protected-aliases'] !== undefined ? { protectedAliases: parseProtectedAliases(flags['protected-aliases'] as string, '--protected-aliases') } : {}),
   });
   const stopped = new Promise<void>((resolveStop) => {
     process.once('SIGINT', () => resolveStop());

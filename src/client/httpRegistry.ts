@@ -12,12 +12,13 @@ import { formatRef, type ArtifactRef } from '../core/names';
 import { withoutPrototype } from '../core/manifest';
 import { PackCache } from '../core/packCache';
 import type { Registry } from '../core/registry';
+import { DEFAULT_PROTECTED_ALIASES } from '../core/versionRules';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, NewRun, ProjectSummary,
-  RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, NewRun, ProjectSummary,
+  RestoreResult, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
-  bearer, encodePack, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, PACK_MAX_BLOBS, PACK_MAX_BYTES, parseErrorBody, routePath, Routes,
+  bearer, encodePack, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, PACK_MAX_BLOBS, PACK_MAX_BYTES, parseErrorBody, PROTECTED_PARAM, routePath, Routes,
   type Page, type Route, type UploadTarget,
 } from '../server/protocol';
 
@@ -511,6 +512,28 @@ export class HttpRegistry implements Registry {
     this.changed();
   }
 
+  async deleteVersion(ref: ArtifactRef, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const result = await this.call<DeleteResult>(Routes.deleteVersion, { project: ref.project, name: ref.name, alias: ref.alias }, {
+      what: `deleting ${formatRef(ref.project, ref.name, ref.alias)}`, query: protectedQuery(options), idempotent: false,
+    });
+    this.changed();
+    return result;
+  }
+
+  async deleteArtifact(project: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const result = await this.call<DeleteResult>(Routes.deleteArtifact, { project, name }, { what: `deleting ${project}/${name}`, query: protectedQuery(options), idempotent: false });
+    this.changed();
+    return result;
+  }
+
+  async restoreVersion(k: VersionKey): Promise<RestoreResult> {
+    const result = await this.call<RestoreResult>(Routes.restoreVersion, { project: k.project, name: k.name, alias: `v${k.version}` }, {
+      what: `restoring ${formatRef(k.project, k.name, k.version)}`, body: {}, idempotent: false,
+    });
+    this.changed();
+    return result;
+  }
+
   lineage(ref: ArtifactRef, depth: number, options: LineageOptions = {}): Promise<LineageGraph> {
     return this.call(Routes.lineage, { project: ref.project, name: ref.name, alias: ref.alias }, {
       what: `reading the lineage of ${formatRef(ref.project, ref.name, ref.alias)}`, query: `?depth=${depth}${options.connected ? '&connected=true' : ''}`,
@@ -556,4 +579,9 @@ export class HttpRegistry implements Registry {
     this.listeners.clear();
     this.agent.destroy();
   }
+}
+
+/** The caller's protected aliases as the delete routes take them (the server adds its own). */
+function protectedQuery(options: DeleteOptions): string {
+  return `?${PROTECTED_PARAM}=${encodeURIComponent((options.protectedAliases ?? DEFAULT_PROTECTED_ALIASES).join(','))}`;
 }

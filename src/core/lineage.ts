@@ -2,12 +2,16 @@ import type { LineageEdge, LineageGraph, LineageNode, LineageOptions, RunRecord,
 
 /** What lineage needs from a backend: the edges around one version and one run. */
 export interface LineageSource {
-  versionNode(key: VersionKey): Promise<{ type: string; createdBy?: string; usedBy: string[] } | undefined>;
+  /** `deleted`: the version is a tombstone (its node says so; its edges stay). */
+  versionNode(key: VersionKey): Promise<{ type: string; createdBy?: string; usedBy: string[]; deleted?: boolean } | undefined>;
   runNode(runId: string): Promise<{ run: RunRecord; inputs: VersionKey[]; outputs: VersionKey[] } | undefined>;
 }
 
 export const versionNodeId = (k: VersionKey) => `version:${k.project}/${k.name}:v${k.version}`;
 export const runNodeId = (runId: string) => `run:${runId}`;
+
+/** What a deleted version's label ends with, wherever a face names it ("mnist-cnn:v1 (deleted)"). */
+export const DELETED_SUFFIX = ' (deleted)';
 
 /** Source reads in flight at once while a lineage is built. */
 const FETCH_CONCURRENCY = 32;
@@ -68,7 +72,10 @@ export async function buildLineage(source: LineageSource, start: VersionKey, dep
       if (item.kind === 'version') {
         const v = await versionInfo.get(id)!;
         if (!v) continue;
-        nodes.set(id, { id, kind: 'version', label: `${item.key.name}:v${item.key.version}`, project: item.key.project, name: item.key.name, version: item.key.version, type: v.type });
+        nodes.set(id, {
+          id, kind: 'version', label: `${item.key.name}:v${item.key.version}${v.deleted ? DELETED_SUFFIX : ''}`, project: item.key.project, name: item.key.name,
+          version: item.key.version, type: v.type, ...(v.deleted ? { deleted: true } : {}),
+        });
         if (!expand) continue;
         if (dir !== 'down' && v.createdBy) {
           addEdge(runNodeId(v.createdBy), id);

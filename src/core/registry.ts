@@ -1,6 +1,6 @@
 import type { ArtifactRef } from './names';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, RestoreResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile,
   NewRun, ProjectSummary, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail,
   VersionKey, VersionSummary,
 } from './types';
@@ -46,6 +46,17 @@ export interface Registry {
 
   addAlias(ref: ArtifactRef, alias: string): Promise<void>;
   removeAlias(project: string, name: string, alias: string): Promise<void>;
+  /**
+   * Deletes one version (`vN` or an alias naming it). Its aliases go with it; `latest` moves to
+   * the newest remaining version; numbers are never given again. The version stays as a
+   * tombstone in the lineage, and `gc` frees the content no remaining version uses. Refused
+   * while a protected alias names it (see DeleteOptions).
+   */
+  deleteVersion(ref: ArtifactRef, options?: DeleteOptions): Promise<DeleteResult>;
+  /** Deletes every version of an artifact, as deleteVersion does each; the artifact leaves the listings. */
+  deleteArtifact(project: string, name: string, options?: DeleteOptions): Promise<DeleteResult>;
+  /** Undoes a deletion while gc has not freed the version's content (see RestoreResult for its aliases). */
+  restoreVersion(key: VersionKey): Promise<RestoreResult>;
   /** The runs and versions around a version, `depth` hops away (see LineageOptions for `connected`). */
   lineage(ref: ArtifactRef, depth: number, options?: LineageOptions): Promise<LineageGraph>;
   /** Removes blobs that no version uses (and that are older than `minAgeSeconds`, default one hour). */

@@ -134,6 +134,11 @@ export interface LineageNode {
   jobType?: string;
   runId?: string;
   /**
+   * Version nodes: the version was deleted; the node is its tombstone (the label ends in
+   * " (deleted)"), so a run that used or made it still says what.
+   */
+  deleted?: boolean;
+  /**
    * Run nodes: a `download` run that produced nothing (someone fetched a version to look at it).
    * The lineage view leaves these out unless asked.
    */
@@ -208,6 +213,38 @@ export interface GcResult {
   runsFailed?: number;
   /** Run folders without run.json (a process killed while creating its run), removed. */
   runsRemoved?: number;
+}
+
+/** How a deletion is checked. */
+export interface DeleteOptions {
+  /**
+   * Aliases that block the deletion of the version they name until they are removed. Default:
+   * DEFAULT_PROTECTED_ALIASES (core/versionRules.ts). A server adds its own list to the caller's.
+   */
+  protectedAliases?: readonly string[];
+}
+
+/** One version a deletion took away, with the aliases that named it (they go with it). */
+export interface DeletedVersion {
+  version: number;
+  aliases: string[];
+}
+
+export interface DeleteResult {
+  project: string;
+  name: string;
+  /** The versions deleted by this call, oldest first. */
+  deleted: DeletedVersion[];
+  /** The version `latest` names afterwards; absent when the artifact has no version left. */
+  latest?: number;
+}
+
+export interface RestoreResult {
+  project: string;
+  name: string;
+  version: number;
+  /** The aliases the version got back (those no other version took meanwhile). */
+  aliases: string[];
 }
 
 /** Emitted when something in the backend changed (a version, an alias, a run). */

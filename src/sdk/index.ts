@@ -18,7 +18,9 @@ import { validateName, validateType, parseRef, formatRef } from '../core/names';
 import { downloadVersion, logArtifact, type ArtifactContent, type DownloadOutcome, type LogOutcome } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
-import type { RunRecord, TransferOptions, VersionDetail } from '../core/types';
+import type { DeleteResult, RestoreResult, RunRecord, TransferOptions, VersionDetail } from '../core/types';
+import { parseDeletionTarget, undoDeletion } from '../core/deletion';
+import { protectedAliasesFromEnv } from '../core/versionRules';
 import { openRegistry, type BackendOptions } from './backend';
 
 export { openRegistry } from './backend';
@@ -129,3 +131,48 @@ export async function init(options: InitOptions = {}): Promise<Run> {
 }
 
 export { defaultStorePath };
+export type { DeleteResult, RestoreResult } from '../core/types';
+
+export interface DeleteArtifactOptions extends BackendOptions {
+  /** The project of a reference without one (default: as `init` picks it). */
+  project?: string;
+  /** Aliases that refuse the deletion (default: TROVE_PROTECTED_ALIASES, else production and staging); a server adds its own. */
+  protectedAliases?: string[];
+}
+
+/** Runs `body` on a registry opened for one call, and closes it. */
+async function withRegistry<T>(options: BackendOptions, body: (registry: Registry) => Promise<T>): Promise<T> {
+  const { registry } = openRegistry(options);
+  try {
+    return await body(registry);
+  } finally {
+    await registry.close();
+  }
+}
+
+/**
+ * Deletes `[project/]name:vN` (or `:alias`): one version, whose aliases go with it (`latest`
+ * moves to the newest remaining version); `[project/]name` without a version deletes the whole
+ * artifact. Refused while a protected alias names a version that would go. Until gc frees its
+ * content, `restoreVersion` (or `undoDelete` with the result) brings it back.
+ */
+export async function deleteArtifact(ref: string, options: DeleteArtifactOptions = {}): Promise<DeleteResult> {
+  const target = parseDeletionTarget(ref, defaultProject(process.cwd(), options.project));
+  const protectedAliases = options.protectedAliases ?? protectedAliasesFromEnv();
+  return withRegistry(options, (registry) => (target.alias === undefined
+    ? registry.deleteArtifact(target.project, target.name, { protectedAliases })
+    : registry.deleteVersion({ project: target.project, name: target.name, alias: target.alias }, { protectedAliases })));
+}
+
+/** Brings a deleted version back (`[project/]name:vN`), with the aliases no other version took meanwhile. */
+export async function restoreVersion(ref: string, options: BackendOptions & { project?: string } = {}): Promise<RestoreResult> {
+  const r = parseRef(ref, defaultProject(process.cwd(), options.project));
+  const version = Number(/^v(\d+)$/.exec(r.alias)?.[1] ?? NaN);
+  if (!ref.includes(':') || !Number.isSafeInteger(version)) throw invalid(`Name the deleted version by its number, for example restoreVersion("${r.project}/${r.name}:v1").`);
+  return withRegistry(options, (registry) => registry.restoreVersion({ project: r.project, name: r.name, version }));
+}
+
+/** Undoes what `deleteArtifact` returned: every version it deleted comes back, newest first. */
+export async function undoDelete(result: DeleteResult, options: BackendOptions = {}): Promise<RestoreResult[]> {
+  return withRegistry(options, (registry) => undoDeletion(registry, result));
+}

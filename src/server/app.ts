@@ -5,13 +5,14 @@ import { validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { runNotFound } from '../core/runs';
+import { DEFAULT_PROTECTED_ALIASES, parseProtectedAliases } from '../core/versionRules';
 import type { CommitRequest, LineageGraph, NewRun, RunRecord, VersionDetail } from '../core/types';
 import { EVERY_PROJECT } from './blobScope';
 import { bodyOf, checkUnauthenticatedRequest, FairSlots, GuardError, isLoopbackHostName } from './guards';
 import type { PackAccess } from './blobStore';
 import type { ServerBackend } from './backend';
 import {
-  API_PREFIX, API_VERSION, decodePack, DEFAULT_PAGE, ERROR_STATUS, isPackContentType, MAX_JSON_BODY, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, requireDigestList, routePattern, Routes,
+  API_PREFIX, API_VERSION, decodePack, PROTECTED_PARAM, DEFAULT_PAGE, ERROR_STATUS, isPackContentType, MAX_JSON_BODY, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, requireDigestList, routePattern, Routes,
   type ErrorBody, type Route,
   sendJson,
 } from './protocol';
@@ -50,6 +51,8 @@ export interface AppOptions {
   log: (entry: Record<string, unknown>) => void;
   /** Cut off a request body after this many milliseconds without a byte (default 30 s). */
   bodyIdleMs?: number;
+  /** Aliases that block deletion whatever the caller says (`trove serve --protected-aliases`; default DEFAULT_PROTECTED_ALIASES). */
+  protectedAliases?: readonly string[];
   /** The W&B door (src/server/wandb), answering its own paths. */
   wandb?: { handles(pathname: string): boolean; handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> };
 }
@@ -128,6 +131,26 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     const connected = c.url.searchParams.get('connected') ?? 'false';
     if (connected !== 'true' && connected !== 'false') throw invalid('"connected" must be true or false.');
     send(c, 200, await visibleLineage(c, await backend.meta.lineage(ref(c, project), depth, { connected: connected === 'true' })));
+  });
+  /** The server's protected aliases and the caller's (`?protected=a,b`), both enforced. */
+  const protectedFor = (c: Call) => {
+    const own = opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES;
+    const asked = c.url.searchParams.get(PROTECTED_PARAM);
+    return [...new Set([...own, ...(asked ? parseProtectedAliases(asked, `The "${PROTECTED_PARAM}" parameter`) : [])])];
+  };
+  route(Routes.deleteVersion, async (c) => {
+    const project = allow(c, 0, 'write');
+    send(c, 200, await backend.meta.deleteVersion(ref(c, project), { protectedAliases: protectedFor(c) }));
+  });
+  route(Routes.deleteArtifact, async (c) => {
+    const project = allow(c, 0, 'write');
+    send(c, 200, await backend.meta.deleteArtifact(project, name(c, 1), { protectedAliases: protectedFor(c) }));
+  });
+  route(Routes.restoreVersion, async (c) => {
+    const project = allow(c, 0, 'write');
+    const version = parseVersionAlias(param(c, 2));
+    if (version === undefined) throw invalid(`Restore names a deleted version by number (vN), not "${param(c, 2).slice(0, 80)}".`);
+    send(c, 200, await backend.meta.restoreVersion({ project, name: name(c, 1), version }));
   });
   route(Routes.addAlias, async (c) => {
     const project = allow(c, 0, 'write');

@@ -78,6 +78,9 @@ class EmbeddedBackend implements ServerBackend {
       addAlias: (r, a) => registry.addAlias(r, a),
       removeAlias: (p, n, a) => registry.removeAlias(p, n, a),
       lineage: (r, d, o) => registry.lineage(r, d, o),
+      deleteVersion: (r, o) => registry.deleteVersion(r, o),
+      deleteArtifact: (p, n, o) => registry.deleteArtifact(p, n, o),
+      restoreVersion: (k) => registry.restoreVersion(k),
       async changeToken() {
         return `${self.epoch}-${self.changes}`;
       },

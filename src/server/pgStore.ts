@@ -2,15 +2,15 @@ import pg from 'pg';
 import { TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
-import { validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import { parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
-  ArtifactSummary, CommitRequest, CommitResult, LineageGraph, LineageOptions, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
-  RunStatus, RunUpdate, VersionDetail, VersionKey, VersionSummary,
+  ArtifactSummary, CommitRequest, CommitResult, DeleteOptions, DeleteResult, LineageGraph, LineageOptions, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
+  RestoreResult, RunStatus, RunUpdate, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
-  aliasesByVersion, aliasesToMove, aliasNotFound, artifactNotFound, checkArtifactType, compareVersionKeys, resolveAlias, sortAliases,
-  versionNotFound, versionRecordMissing, missingBlobsError,
+  aliasesByVersion, aliasesToMove, aliasesToRestore, aliasNotFound, artifactDeleted, artifactNotFound, checkArtifactType, compareVersionKeys, contentFreed,
+  isDeletedError, LATEST, notDeleted, planDeletion, resolveAlias, sameContentLive, sortAliases, versionNotFound, versionRecordMissing, missingBlobsError,
 } from '../core/versionRules';
 import type { BlobLedger, BlobRef } from './blobStore';
 import { EVERY_PROJECT, manifestDigests, type BlobScope } from './blobScope';
@@ -21,7 +21,9 @@ import { validateTokenRequest, newToken, type TokenRecord, type TokenStore } fro
  * The schema. Version allocation relies on PostgreSQL, not on the servers: a commit locks its
  * artifact row (`select … for update`), so commits of one artifact from any number of server
  * processes run one after another, take `next_version` in turn and move aliases without losing
- * an update; `unique (artifact_id, digest)` makes equal content one version.
+ * an update; a unique index on `(artifact_id, digest)` over live versions makes equal content one
+ * version. A deleted version keeps its row (`deleted_at` set: a tombstone for the lineage and for
+ * a restore) and its aliases go; gc frees what only tombstones name.
  */
 const SCHEMA = `
 create table if not exists artifacts (
@@ -45,10 +47,14 @@ create table if not exists versions (
   metadata jsonb not null,
   manifest text not null,
   created_by text,
-  primary key (artifact_id, version),
-  unique (artifact_id, digest)
+  primary key (artifact_id, version)
 );
 create index if not exists versions_created_by on versions (created_by);
+alter table versions add column if not exists deleted_at timestamptz;
+alter table versions add column if not exists deleted_aliases jsonb;
+alter table versions add column if not exists latest_after integer;
+alter table versions drop constraint if exists versions_artifact_id_digest_key;
+create unique index if not exists versions_live_digest on versions (artifact_id, digest) where deleted_at is null;
 create table if not exists aliases (
   artifact_id bigint not null,
   alias text not null,
@@ -197,31 +203,37 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
   private async artifactRow(project: string, name: string): Promise<{ id: string; type: string; next_version: number }> {
     validateProject(project);
     validateName(name);
-    const { rows } = await this.query<{ id: string; type: string; next_version: number }>('select id, type, next_version from artifacts where project = $1 and name = $2', [project, name]);
+    const { rows } = await this.query<{ id: string; type: string; next_version: number; live: boolean; deleted_at: Date | null }>(
+      `select a.id, a.type, a.next_version, exists (select 1 from versions v where v.artifact_id = a.id and v.deleted_at is null) as live,
+              (select max(v.deleted_at) from versions v where v.artifact_id = a.id) as deleted_at
+         from artifacts a where a.project = $1 and a.name = $2`, [project, name]);
     if (!rows[0]) {
       const p = await this.query('select 1 from artifacts where project = $1 limit 1', [project]);
       throw artifactNotFound(project, name, !!p.rowCount, this.location);
     }
+    if (!rows[0].live && rows[0].deleted_at) throw artifactDeleted(project, name, iso(rows[0].deleted_at)!);
     return rows[0];
   }
 
   private resolve(artifactId: string, project: string, name: string, nextVersion: number, alias: string): Promise<number> {
     return resolveAlias({ project, name, nextVersion }, alias, {
-      hasVersion: async (n) => !!(await this.query('select 1 from versions where artifact_id = $1 and version = $2', [artifactId, n])).rowCount,
+      hasVersion: async (n) => !!(await this.query('select 1 from versions where artifact_id = $1 and version = $2 and deleted_at is null', [artifactId, n])).rowCount,
+      deletedAt: async (n) => iso((await this.query<{ deleted_at: Date }>('select deleted_at from versions where artifact_id = $1 and version = $2 and deleted_at is not null', [artifactId, n])).rows[0]?.deleted_at),
       aliasTarget: async (a) => (await this.query<{ version: number }>('select version from aliases where artifact_id = $1 and alias = $2', [artifactId, a])).rows[0]?.version,
       aliasNames: async () => (await this.query<{ alias: string }>('select alias from aliases where artifact_id = $1 order by alias', [artifactId])).rows.map((r) => r.alias),
     });
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
-    const { rows } = await this.query<{ project: string; n: number }>('select project, count(*)::int as n from artifacts group by project order by project');
+    const { rows } = await this.query<{ project: string; n: number }>(`select a.project, count(*)::int as n from artifacts a
+        where exists (select 1 from versions v where v.artifact_id = a.id and v.deleted_at is null) group by a.project order by a.project`);
     return rows.map((r) => ({ name: r.project, artifacts: r.n }));
   }
 
   async listArtifacts(project: string): Promise<ArtifactSummary[]> {
     validateProject(project);
     const { rows } = await this.query<{ name: string; type: string; versions: number; latest: number; updated_at: Date }>(
-      `select a.name, a.type, (select count(*)::int from versions v where v.artifact_id = a.id) as versions, l.version as latest, a.updated_at
+      `select a.name, a.type, (select count(*)::int from versions v where v.artifact_id = a.id and v.deleted_at is null) as versions, l.version as latest, a.updated_at
          from artifacts a join aliases l on l.artifact_id = a.id and l.alias = 'latest'
         where a.project = $1`, [project]);
     return rows.map((r) => ({ project, name: r.name, type: r.type, versions: r.versions, latest: r.latest, updatedAt: iso(r.updated_at)! }))
@@ -231,7 +243,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
   async listVersions(project: string, name: string): Promise<VersionSummary[]> {
     const a = await this.artifactRow(project, name);
     const [versions, aliases] = await Promise.all([
-      this.query<{ version: number; digest: string; size: string; files: number; created_at: Date }>('select version, digest, size, files, created_at from versions where artifact_id = $1 order by version desc', [a.id]),
+      this.query<{ version: number; digest: string; size: string; files: number; created_at: Date }>('select version, digest, size, files, created_at from versions where artifact_id = $1 and deleted_at is null order by version desc', [a.id]),
       this.query<{ alias: string; version: number }>('select alias, version from aliases where artifact_id = $1', [a.id]),
     ]);
     const byVersion = aliasesByVersion(aliases.rows.map((r) => [r.alias, r.version] as const));
@@ -308,7 +320,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
   async recordUse(runId: string, k: VersionKey): Promise<void> {
     await this.getRun(runId);
     const a = await this.artifactRow(k.project, k.name);
-    const { rowCount } = await this.query('select 1 from versions where artifact_id = $1 and version = $2', [a.id, k.version]);
+    const { rowCount } = await this.query('select 1 from versions where artifact_id = $1 and version = $2 and deleted_at is null', [a.id, k.version]);
     if (!rowCount) throw versionNotFound(k);
     await this.query('insert into run_inputs (run_id, artifact_id, version) values ($1, $2, $3) on conflict do nothing', [runId, a.id, k.version]);
     await this.query("select nextval('changes')");
@@ -332,7 +344,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
       const { rows: [a] } = await c.query<{ id: string; type: string; next_version: number }>(
         'select id, type, next_version from artifacts where project = $1 and name = $2 for update', [req.project, req.name]);
       checkArtifactType(req.project, req.name, a.type, req.type);
-      const same = await c.query<{ version: number; size: string; files: number }>('select version, size, files from versions where artifact_id = $1 and digest = $2', [a.id, digest]);
+      const same = await c.query<{ version: number; size: string; files: number }>('select version, size, files from versions where artifact_id = $1 and digest = $2 and deleted_at is null', [a.id, digest]);
       let version: number;
       if (same.rows[0]) {
         version = same.rows[0].version;
@@ -383,16 +395,98 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
     });
   }
 
+  // ---- deleting ------------------------------------------------------------------------------
+
+  async deleteVersion(ref: ArtifactRef, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const a = await this.artifactRow(ref.project, ref.name);
+    return this.tx(async (c) => {
+      await c.query('select 1 from artifacts where id = $1 for update', [a.id]);
+      const version = await this.resolve(a.id, ref.project, ref.name, a.next_version, ref.alias);
+      return this.writeDeletion(c, a.id, ref.project, ref.name, [version], options);
+    });
+  }
+
+  async deleteArtifact(project: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const a = await this.artifactRow(project, name);
+    return this.tx(async (c) => {
+      await c.query('select 1 from artifacts where id = $1 for update', [a.id]);
+      return this.writeDeletion(c, a.id, project, name, 'all', options);
+    });
+  }
+
+  /** Inside the artifact row's lock: tombstones `targets` (the rules are planDeletion's). */
+  private async writeDeletion(c: pg.PoolClient, artifactId: string, project: string, name: string, targets: number[] | 'all', options: DeleteOptions): Promise<DeleteResult> {
+    const live = await c.query<{ version: number }>('select version from versions where artifact_id = $1 and deleted_at is null', [artifactId]);
+    if (!live.rows.length) throw artifactNotFound(project, name, true, this.location);
+    const aliases = await c.query<{ alias: string; version: number }>('select alias, version from aliases where artifact_id = $1', [artifactId]);
+    const byVersion = aliasesByVersion(aliases.rows.map((r) => [r.alias, r.version] as const));
+    const plan = planDeletion(project, name, live.rows.map((v) => ({ version: v.version, aliases: byVersion.get(v.version) ?? [] })),
+      targets === 'all' ? live.rows.map((v) => v.version) : targets, options.protectedAliases);
+    const now = new Date();
+    for (const d of plan.deleted) {
+      await c.query('update versions set deleted_at = $3, deleted_aliases = $4, latest_after = $5 where artifact_id = $1 and version = $2',
+        [artifactId, d.version, now, JSON.stringify(d.aliases), d.aliases.includes(LATEST) && plan.latest !== undefined ? plan.latest : null]);
+    }
+    await c.query('delete from aliases where artifact_id = $1 and version = any($2::int[])', [artifactId, plan.deleted.map((d) => d.version)]);
+    if (plan.latest !== undefined) {
+      await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [artifactId, LATEST, plan.latest]);
+    }
+    await c.query('update artifacts set updated_at = $2 where id = $1', [artifactId, now]);
+    await c.query("select nextval('changes')");
+    return { project, name, deleted: plan.deleted, ...(plan.latest !== undefined ? { latest: plan.latest } : {}) };
+  }
+
+  async restoreVersion(k: VersionKey): Promise<RestoreResult> {
+    validateProject(k.project);
+    validateName(k.name);
+    const { rows: [a] } = await this.query<{ id: string }>('select id from artifacts where project = $1 and name = $2', [k.project, k.name]);
+    if (!a) {
+      const p = await this.query('select 1 from artifacts where project = $1 limit 1', [k.project]);
+      throw artifactNotFound(k.project, k.name, !!p.rowCount, this.location);
+    }
+    return this.tx(async (c) => {
+      await c.query('select 1 from artifacts where id = $1 for update', [a.id]);
+      const { rows: [v] } = await c.query<{ digest: string; manifest: string; deleted_at: Date | null; deleted_aliases: string[] | null; latest_after: number | null }>(
+        'select digest, manifest, deleted_at, deleted_aliases, latest_after from versions where artifact_id = $1 and version = $2', [a.id, k.version]);
+      if (!v) throw versionNotFound(k);
+      if (!v.deleted_at) throw notDeleted(k);
+      const twin = await c.query<{ version: number }>('select version from versions where artifact_id = $1 and digest = $2 and deleted_at is null', [a.id, v.digest]);
+      if (twin.rows[0]) throw sameContentLive(k, twin.rows[0].version);
+      // As a commit: with GC_LOCK shared, the blobs checked here stay until the restore is visible to gc.
+      await c.query('select pg_advisory_xact_lock_shared($1)', [GC_LOCK]);
+      if ((await this.unknownBlobs(JSON.parse(v.manifest) as Manifest, c)).length) throw contentFreed(k);
+      const current = await c.query<{ alias: string; version: number }>('select alias, version from aliases where artifact_id = $1', [a.id]);
+      const targets = new Map(current.rows.map((r) => [r.alias, r.version]));
+      const back = aliasesToRestore({ version: k.version, deletedAt: iso(v.deleted_at)!, aliases: v.deleted_aliases ?? [], ...(v.latest_after !== null ? { latestAfter: v.latest_after } : {}) }, (x) => targets.get(x));
+      if (!targets.has(LATEST) && !back.includes(LATEST)) back.unshift(LATEST);
+      await c.query('update versions set deleted_at = null, deleted_aliases = null, latest_after = null where artifact_id = $1 and version = $2', [a.id, k.version]);
+      for (const alias of back) {
+        await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [a.id, alias, k.version]);
+      }
+      await c.query('update artifacts set updated_at = now() where id = $1', [a.id]);
+      await c.query("select nextval('changes')");
+      return { project: k.project, name: k.name, version: k.version, aliases: back };
+    });
+  }
+
   async lineage(ref: ArtifactRef, depth: number, options: LineageOptions = {}): Promise<LineageGraph> {
-    const start = await this.getVersion(ref);
+    const start = await this.getVersion(ref).catch(async (e: unknown) => {
+      // A deleted version named by number still has its lineage (its tombstone in the middle).
+      const n = parseVersionAlias(ref.alias);
+      if (n === undefined || !isDeletedError(e)) throw e;
+      const { rowCount } = await this.query(
+        'select 1 from versions v join artifacts a on a.id = v.artifact_id where a.project = $1 and a.name = $2 and v.version = $3 and v.deleted_at is not null', [ref.project, ref.name, n]);
+      if (!rowCount) throw e;
+      return { project: ref.project, name: ref.name, version: n };
+    });
     const source: LineageSource = {
       versionNode: async (k) => {
-        const { rows } = await this.query<{ id: string; type: string; created_by: string | null }>(
-          'select a.id, a.type, v.created_by from artifacts a join versions v on v.artifact_id = a.id where a.project = $1 and a.name = $2 and v.version = $3',
+        const { rows } = await this.query<{ id: string; type: string; created_by: string | null; deleted: boolean }>(
+          'select a.id, a.type, v.created_by, v.deleted_at is not null as deleted from artifacts a join versions v on v.artifact_id = a.id where a.project = $1 and a.name = $2 and v.version = $3',
           [k.project, k.name, k.version]);
         if (!rows[0]) return undefined;
         const used = await this.query<{ run_id: string }>('select run_id from run_inputs where artifact_id = $1 and version = $2 order by run_id', [rows[0].id, k.version]);
-        return { type: rows[0].type, ...(rows[0].created_by ? { createdBy: rows[0].created_by } : {}), usedBy: used.rows.map((r) => r.run_id) };
+        return { type: rows[0].type, ...(rows[0].created_by ? { createdBy: rows[0].created_by } : {}), usedBy: used.rows.map((r) => r.run_id), ...(rows[0].deleted ? { deleted: true } : {}) };
       },
       runNode: async (runId) => {
         const run = await this.getRun(runId).catch(() => undefined);
@@ -413,7 +507,8 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
     const c = await this.connect();
     try {
       // One manifest at a time: manifests can be large.
-      const { rows } = await c.query<{ artifact_id: string; version: number }>('select artifact_id, version from versions');
+      // Deleted versions (tombstones) keep no content: what only they name is freed.
+      const { rows } = await c.query<{ artifact_id: string; version: number }>('select artifact_id, version from versions where deleted_at is null');
       for (const r of rows) {
         const m = await c.query<{ manifest: string }>('select manifest from versions where artifact_id = $1 and version = $2', [r.artifact_id, r.version]);
         for (const e of Object.values(JSON.parse(m.rows[0].manifest) as Manifest)) if (!e.ref) used.add(e.digest);

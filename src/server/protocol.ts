@@ -28,6 +28,9 @@ export const Routes = {
   listVersions: { method: 'GET', path: `${V}/projects/{project}/artifacts/{name}/versions` },
   commitVersion: { method: 'POST', path: `${V}/projects/{project}/artifacts/{name}/versions` },
   getVersion: { method: 'GET', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}` },
+  deleteVersion: { method: 'DELETE', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}` },
+  restoreVersion: { method: 'POST', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}/restore` },
+  deleteArtifact: { method: 'DELETE', path: `${V}/projects/{project}/artifacts/{name}` },
   lineage: { method: 'GET', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}/lineage` },
   addAlias: { method: 'PUT', path: `${V}/projects/{project}/artifacts/{name}/aliases/{alias}` },
   removeAlias: { method: 'DELETE', path: `${V}/projects/{project}/artifacts/{name}/aliases/{alias}` },
@@ -74,6 +77,13 @@ export function isPackContentType(value: string | undefined): boolean {
 }
 /** Response header of `GET /blobs/{digest}`: the pack holding the blob, which the client may fetch whole. */
 export const PACK_HEADER = 'x-trove-pack';
+
+/**
+ * Query parameter of the delete routes: the caller's protected aliases, comma-separated (empty:
+ * none of its own). The server refuses a deletion when an alias of this list or of its own
+ * (`trove serve --protected-aliases`) names a version that would go.
+ */
+export const PROTECTED_PARAM = 'protected';
 
 /** The Authorization header value for a token. */
 export function bearer(token: string): string {

@@ -9,6 +9,8 @@ export interface ServeOptions extends BackendSettings {
   /** host:port; default 127.0.0.1:8470. Port 0 picks a free port. */
   listen?: string;
   requireAuth?: boolean;
+  /** Aliases that block deletion (--protected-aliases); default DEFAULT_PROTECTED_ALIASES. */
+  protectedAliases?: readonly string[];
   /** Cut off a request body after this many milliseconds without a byte (default 30 s). */
   bodyIdleMs?: number;
   /** Where access logs go (JSON lines); default stdout. */
@@ -56,7 +58,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const backend = await openServerBackend(opts);
   const log = opts.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n'));
   const wandb = await openWandbDoor(backend, { requireAuth, log, ...opts.wandb });
-  const server: Server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, createApp({ backend, requireAuth, log, bodyIdleMs: opts.bodyIdleMs, wandb }));
+  const server: Server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, createApp({ backend, requireAuth, log, bodyIdleMs: opts.bodyIdleMs, wandb, protectedAliases: opts.protectedAliases }));
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {

@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { invalid, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitRequest, manifestSize, withoutPrototype } from '../core/manifest';
-import { validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import { parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, Manifest,
-  NewRun, ProjectSummary, RunLink, RunRecord, RunStatus, RunUpdate, StoredFile, TransferOptions, VersionDetail, VersionKey,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, Manifest,
+  NewRun, ProjectSummary, RestoreResult, RunLink, RunRecord, RunStatus, RunUpdate, StoredFile, TransferOptions, VersionDetail, VersionKey,
   VersionSummary,
 } from '../core/types';
 import {
-  aliasesByVersion, aliasesToMove, aliasNotFound, artifactNotFound, checkArtifactType, compareVersionKeys, missingBlobsError, resolveAlias,
-  versionNotFound, versionRecordMissing,
+  aliasesByVersion, aliasesToMove, aliasesToRestore, aliasNotFound, artifactDeleted, artifactNotFound, checkArtifactType, compareVersionKeys, contentFreed,
+  isDeletedError, LATEST, missingBlobsError, notDeleted, planDeletion, resolveAlias, sameContentLive, versionNotFound, versionRecordMissing, type Tombstone,
 } from '../core/versionRules';
 import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { LocalBlobs } from './blobs';
@@ -33,6 +33,8 @@ interface ArtifactState {
   nextVersion: number;
   versions: VersionSummaryRecord[];
   aliases: Record<string, number>;
+  /** Deleted versions (tombstones), oldest number first; absent until something is deleted. */
+  deleted?: (VersionSummaryRecord & Tombstone)[];
 }
 
 interface VersionSummaryRecord {
@@ -200,6 +202,7 @@ export class LocalRegistry implements Registry {
     validateName(name);
     const state = await this.readState(project, name);
     if (!state) throw artifactNotFound(project, name, existsSync(join(this.root, 'projects', project)), this.location);
+    if (!state.versions.length && state.deleted?.length) throw artifactDeleted(project, name, state.deleted.reduce((m, d) => (d.deletedAt > m ? d.deletedAt : m), ''));
     return state;
   }
 
@@ -208,6 +211,7 @@ export class LocalRegistry implements Registry {
       hasVersion: (n) => state.versions.some((v) => v.version === n),
       aliasTarget: (a) => (Object.hasOwn(state.aliases, a) ? state.aliases[a] : undefined),
       aliasNames: () => Object.keys(state.aliases),
+      deletedAt: (n) => state.deleted?.find((d) => d.version === n)?.deletedAt,
     });
   }
 
@@ -505,8 +509,94 @@ export class LocalRegistry implements Registry {
     this.notify();
   }
 
+  // ---- deleting ------------------------------------------------------------------------------
+
+  async deleteVersion(ref: ArtifactRef, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const dir = this.artifactDir(ref.project, ref.name);
+    await this.requireState(ref.project, ref.name);
+    const result = await withLock(join(dir, '.lock'), async () => {
+      const state = await this.requireState(ref.project, ref.name);
+      const version = await this.resolveVersion(state, ref.project, ref.alias);
+      return this.writeDeletion(dir, ref.project, state, [version], options);
+    });
+    this.notify();
+    return result;
+  }
+
+  async deleteArtifact(project: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const dir = this.artifactDir(project, name);
+    await this.requireState(project, name);
+    const result = await withLock(join(dir, '.lock'), async () => {
+      const state = await this.requireState(project, name);
+      return this.writeDeletion(dir, project, state, state.versions.map((v) => v.version), options);
+    });
+    this.notify();
+    return result;
+  }
+
+  /** Under the artifact's lock: moves `targets` to the tombstones of state.json (the rules are planDeletion's). */
+  private async writeDeletion(dir: string, project: string, state: ArtifactState, targets: number[], options: DeleteOptions): Promise<DeleteResult> {
+    const aliasesOf = aliasesByVersion(Object.entries(state.aliases));
+    const plan = planDeletion(project, state.name, state.versions.map((v) => ({ version: v.version, aliases: aliasesOf.get(v.version) ?? [] })), targets, options.protectedAliases);
+    const now = new Date().toISOString();
+    const going = new Set(plan.deleted.map((d) => d.version));
+    const tombstones = [...(state.deleted ?? [])];
+    for (const d of plan.deleted) {
+      const summary = state.versions.find((v) => v.version === d.version)!;
+      tombstones.push({ ...summary, deletedAt: now, aliases: d.aliases, ...(d.aliases.includes(LATEST) && plan.latest !== undefined ? { latestAfter: plan.latest } : {}) });
+    }
+    state.versions = state.versions.filter((v) => !going.has(v.version));
+    state.deleted = tombstones.sort((a, b) => a.version - b.version);
+    for (const [alias, v] of Object.entries(state.aliases)) if (going.has(v)) delete state.aliases[alias];
+    if (plan.latest !== undefined) state.aliases[LATEST] = plan.latest;
+    state.updatedAt = now;
+    await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
+    return { project, name: state.name, deleted: plan.deleted, ...(plan.latest !== undefined ? { latest: plan.latest } : {}) };
+  }
+
+  async restoreVersion(k: VersionKey): Promise<RestoreResult> {
+    validateProject(k.project);
+    validateName(k.name);
+    const dir = this.artifactDir(k.project, k.name);
+    if (!(await this.readState(k.project, k.name))) throw artifactNotFound(k.project, k.name, existsSync(join(this.root, 'projects', k.project)), this.location);
+    // Inside the commit gate, as a commit: gc either freed the content before (then it is
+    // missing here) or runs after and sees the version live.
+    const result = await withLock(join(dir, '.lock'), () => withCommitGate(this.gateDir, async () => {
+      const state = (await this.readState(k.project, k.name))!;
+      if (state.versions.some((v) => v.version === k.version)) throw notDeleted(k);
+      const tombstone = state.deleted?.find((d) => d.version === k.version);
+      if (!tombstone) throw versionNotFound(k);
+      const twin = state.versions.find((v) => v.digest === tombstone.digest);
+      if (twin) throw sameContentLive(k, twin.version);
+      const rec = await this.readVersionRecord(k.project, k.name, k.version);
+      if (this.blobs.missingNow(rec.manifest).length) throw contentFreed(k);
+      const back = aliasesToRestore(tombstone, (a) => (Object.hasOwn(state.aliases, a) ? state.aliases[a] : undefined));
+      const { deletedAt: _d, aliases: _a, latestAfter: _l, ...summary } = tombstone;
+      state.versions = [...state.versions, summary].sort((a, b) => a.version - b.version);
+      state.deleted = state.deleted!.filter((d) => d.version !== k.version);
+      if (!state.deleted.length) delete state.deleted;
+      for (const a of back) state.aliases[a] = k.version;
+      // An artifact always has `latest`: the first version restored after a whole deletion takes it.
+      if (!Object.hasOwn(state.aliases, LATEST)) {
+        state.aliases[LATEST] = k.version;
+        back.unshift(LATEST);
+      }
+      state.updatedAt = new Date().toISOString();
+      await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1));
+      return { project: k.project, name: state.name, version: k.version, aliases: back };
+    }));
+    this.notify();
+    return result;
+  }
+
   async lineage(ref: ArtifactRef, depth: number, options: LineageOptions = {}): Promise<LineageGraph> {
-    const start = await this.getVersion(ref);
+    const start = await this.getVersion(ref).catch(async (e: unknown) => {
+      // A deleted version named by number still has its lineage (its tombstone in the middle).
+      const n = parseVersionAlias(ref.alias);
+      const state = n !== undefined && isDeletedError(e) ? await this.readState(ref.project, ref.name) : undefined;
+      if (!state?.deleted?.some((d) => d.version === n)) throw e;
+      return { project: ref.project, name: ref.name, version: n! };
+    });
     // One read of each artifact's state for the whole walk (a cluster has many versions of one artifact).
     const states = new Map<string, Promise<ArtifactState | undefined>>();
     const stateOf = (project: string, name: string) => {
@@ -517,9 +607,11 @@ export class LocalRegistry implements Registry {
     const source: LineageSource = {
       versionNode: async (k) => {
         const artifact = await stateOf(k.project, k.name);
-        if (!artifact || !artifact.versions.some((v) => v.version === k.version)) return undefined;
+        if (!artifact) return undefined;
+        const deleted = !!artifact.deleted?.some((d) => d.version === k.version);
+        if (!deleted && !artifact.versions.some((v) => v.version === k.version)) return undefined;
         const [rec, usedBy] = await Promise.all([this.readVersionRecord(k.project, k.name, k.version), this.usedBy(k)]);
-        return { type: artifact.type, createdBy: rec.createdBy, usedBy };
+        return { type: artifact.type, createdBy: rec.createdBy, usedBy, ...(deleted ? { deleted } : {}) };
       },
       runNode: async (runId) => {
         const run = await this.readRun(runId);
@@ -551,8 +643,12 @@ export class LocalRegistry implements Registry {
       for (const name of await readdir(join(this.root, 'projects', project)).catch(() => [] as string[])) {
         // Read every version record, committed or not: a version being committed right now must keep its blobs.
         const versionsDir = join(this.artifactDir(project, name), 'versions');
+        // Deleted versions keep their records for the lineage, not their content. (A state.json
+        // that cannot be read names no tombstone: then every record keeps its blobs.)
+        const state = await readJson<ArtifactState>(join(this.artifactDir(project, name), 'state.json')).catch(() => undefined);
+        const tombstones = new Set((state?.deleted ?? []).map((d) => `v${d.version}.json`));
         for (const file of await readdir(versionsDir).catch(() => [] as string[])) {
-          if (!file.endsWith('.json')) continue;
+          if (!file.endsWith('.json') || tombstones.has(file)) continue;
           const rec = await readJson<VersionRecord>(join(versionsDir, file));
           for (const e of Object.values(rec?.manifest ?? {})) if (!e.ref) used.add(e.digest);
         }

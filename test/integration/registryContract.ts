@@ -14,6 +14,7 @@ import { downloadVersion, logArtifact, type ArtifactContent } from '../../src/co
 import type { Registry } from '../../src/core/registry';
 import { scanFolder } from '../../src/core/scan';
 import type { CommitRequest } from '../../src/core/types';
+import { isDeletedError } from '../../src/core/versionRules';
 import { tempDir, writeTree } from '../helpers';
 
 export interface ContractBackend {
@@ -252,6 +253,132 @@ export function registryContract(label: string, open: () => Promise<ContractBack
       assert.equal(gc.dryRun, true);
       const v = await registry.getVersion(parseRef(`${p}/ds`));
       for (const e of Object.values(v.manifest)) assert.equal(await registry.verifyBlob(e.digest), true);
+    });
+
+    test('deleting a version: its aliases go with it, latest moves to the newest remaining, numbers are never given again', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'del1'), { 'f.txt': 'zero' });
+      await log(p, 'm', 'model', folder);
+      writeFileSync(join(folder, 'f.txt'), 'one');
+      await log(p, 'm', 'model', folder, { aliases: ['best'] });
+      writeFileSync(join(folder, 'f.txt'), 'two');
+      await log(p, 'm', 'model', folder);
+      const gone = await registry.deleteVersion(parseRef(`${p}/m:v2`));
+      assert.deepEqual(gone, { project: p, name: 'm', deleted: [{ version: 2, aliases: ['latest'] }], latest: 1 });
+      assert.deepEqual((await registry.listVersions(p, 'm')).map((v) => [v.version, v.aliases]), [[1, ['latest', 'best']], [0, []]]);
+      assert.equal((await registry.getVersion(parseRef(`${p}/m`))).version, 1);
+      await assert.rejects(registry.getVersion(parseRef(`${p}/m:v2`)), (e: Error) => isDeletedError(e) && /m:v2 was deleted on \d{4}-/.test(e.message));
+      await assert.rejects(registry.deleteVersion(parseRef(`${p}/m:v2`)), /was deleted/);
+      await assert.rejects(registry.deleteVersion(parseRef(`${p}/m:v9`)), (e: Error) => !isDeletedError(e) && /does not exist/.test(e.message));
+      // The next version is v3: v2 is never given again.
+      writeFileSync(join(folder, 'f.txt'), 'three');
+      assert.equal((await log(p, 'm', 'model', folder)).version, 3);
+      // By alias: `best` names v1; the alias goes, latest (on v3) stays.
+      const byAlias = await registry.deleteVersion(parseRef(`${p}/m:best`));
+      assert.deepEqual(byAlias.deleted, [{ version: 1, aliases: ['best'] }]);
+      assert.equal(byAlias.latest, 3);
+      assert.deepEqual((await registry.listVersions(p, 'm')).map((v) => v.version), [3, 0]);
+      assert.deepEqual((await registry.listArtifacts(p)).map((a) => [a.name, a.versions, a.latest]), [['m', 2, 3]]);
+      // Content equal to a deleted version makes a new version.
+      writeFileSync(join(folder, 'f.txt'), 'two');
+      assert.deepEqual([(await log(p, 'm', 'model', folder)).version], [4]);
+    });
+
+    test('deleting a whole artifact takes every version out of the listings; its numbers stay used', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'del2'), { 'f.txt': 'a' });
+      await log(p, 'gone', 'dataset', folder);
+      writeFileSync(join(folder, 'f.txt'), 'b');
+      await log(p, 'gone', 'dataset', folder, { aliases: ['candidate'] });
+      await log(p, 'kept', 'dataset', folder);
+      const r = await registry.deleteArtifact(p, 'gone');
+      assert.deepEqual(r, { project: p, name: 'gone', deleted: [{ version: 0, aliases: [] }, { version: 1, aliases: ['latest', 'candidate'] }] });
+      assert.deepEqual((await registry.listArtifacts(p)).map((a) => a.name), ['kept']);
+      assert.ok((await registry.listProjects()).some((x) => x.name === p && x.artifacts === 1));
+      await assert.rejects(registry.listVersions(p, 'gone'), (e: Error) => isDeletedError(e) && /Artifact "gone" in project ".*" was deleted/.test(e.message));
+      await assert.rejects(registry.getVersion(parseRef(`${p}/gone`)), /was deleted/);
+      await assert.rejects(registry.deleteArtifact(p, 'gone'), /was deleted/);
+      await assert.rejects(registry.deleteArtifact(p, 'never'), /Artifact "never" does not exist/);
+      // Logging the name again continues its numbering.
+      writeFileSync(join(folder, 'f.txt'), 'c');
+      assert.equal((await log(p, 'gone', 'dataset', folder)).version, 2);
+      assert.deepEqual((await registry.listVersions(p, 'gone')).map((v) => [v.version, v.aliases]), [[2, ['latest']]]);
+      await registry.deleteArtifact(p, 'kept');
+      await registry.deleteArtifact(p, 'gone');
+      assert.ok(!(await registry.listProjects()).some((x) => x.name === p), 'a project with nothing left is not listed');
+    });
+
+    test('a protected alias refuses the deletion, says how to remove it, and deletes nothing', async () => {
+      const p = project();
+      const folder = writeTree(join(work.dir, 'del3'), { 'f.txt': 'a' });
+      await log(p, 'm', 'model', folder, { aliases: ['production'] });
+      writeFileSync(join(folder, 'f.txt'), 'b');
+      await log(p, 'm', 'model', folder, { aliases: ['gold'] });
+      const before = await registry.listVersions(p, 'm');
+      await assert.rejects(registry.deleteVersion(parseRef(`${p}/m:v0`)), (e: Error) =>
+        (e as { code?: string }).code === 'conflict' && e.message.includes(`${p}/m:v0 has the protected alias "production"`) && e.message.includes(`trove alias rm ${p}/m production`));
+      await assert.rejects(registry.deleteVersion(parseRef(`${p}/m:production`)), /protected alias "production"/);
+      await assert.rejects(registry.deleteArtifact(p, 'm'), /protected alias "production"/);
+      // A list of one's own protects other aliases too.
+      await assert.rejects(registry.deleteVersion(parseRef(`${p}/m:v1`), { protectedAliases: ['gold'] }), /protected alias "gold"/);
+      assert.deepEqual(await registry.listVersions(p, 'm'), before, 'nothing was deleted');
+      await registry.removeAlias(p, 'm', 'production');
+      assert.deepEqual((await registry.deleteVersion(parseRef(`${p}/m:v0`))).deleted, [{ version: 0, aliases: [] }]);
+    });
+
+    test('lineage keeps a tombstone: a run that used or made a deleted version still says which', async () => {
+      const p = project();
+      const prep = await registry.createRun({ project: p, jobType: 'ingest' });
+      await log(p, 'raw', 'dataset', writeTree(join(work.dir, 'del4-raw'), { 'r.csv': `1,2 ${p}` }), { runId: prep.id });
+      const train = await registry.createRun({ project: p, jobType: 'train', name: 'train-x' });
+      await registry.recordUse(train.id, { project: p, name: 'raw', version: 0 });
+      await log(p, 'net', 'model', writeTree(join(work.dir, 'del4-net'), { 'w.bin': `w ${p}` }), { runId: train.id });
+      await registry.deleteArtifact(p, 'raw');
+      const g = await registry.lineage(parseRef(`${p}/net:v0`), 3);
+      const tomb = g.nodes.find((x) => x.id === `version:${p}/raw:v0`);
+      assert.ok(tomb, 'the deleted input is still in the lineage');
+      assert.equal(tomb.label, 'raw:v0 (deleted)');
+      assert.equal(tomb.deleted, true);
+      assert.equal(g.nodes.find((x) => x.id === `version:${p}/net:v0`)!.deleted, undefined);
+      assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}`).sort(), [
+        `run:${prep.id}>version:${p}/raw:v0`, `run:${train.id}>version:${p}/net:v0`, `version:${p}/raw:v0>run:${train.id}`,
+      ].sort());
+      // Its own lineage, asked by number, still answers.
+      const own = await registry.lineage(parseRef(`${p}/raw:v0`), 1);
+      assert.equal(own.nodes.find((x) => x.id === `version:${p}/raw:v0`)!.label, 'raw:v0 (deleted)');
+      await assert.rejects(registry.recordUse(train.id, { project: p, name: 'raw', version: 0 }), /does not exist|was deleted/);
+    });
+
+    test('gc frees content only deleted versions used; a restore before gc gives the version and its aliases back', async () => {
+      const p = project();
+      // The shared file is large (a blob of its own): small files share their log's pack, and a
+      // pack on S3 goes only once none of its blobs is used.
+      const shared = randomBytes(SMALL_FILE + 100);
+      const folder = writeTree(join(work.dir, 'del5'), { 'shared.bin': shared, 'only0.txt': `only in v0 ${p}`, 'big0.bin': randomBytes(SMALL_FILE + 4096) });
+      await log(p, 'ds', 'dataset', folder, { aliases: ['first'] });
+      const v0 = await registry.getVersion(parseRef(`${p}/ds:v0`));
+      const v1Folder = writeTree(join(work.dir, 'del5b'), { 'shared.bin': shared, 'only1.txt': `only in v1 ${p}` });
+      await log(p, 'ds', 'dataset', v1Folder);
+      // Undo: latest moved to v0 when v1 went, and comes back with it.
+      assert.equal((await registry.deleteVersion(parseRef(`${p}/ds:v1`))).latest, 0);
+      assert.deepEqual(await registry.restoreVersion({ project: p, name: 'ds', version: 1 }), { project: p, name: 'ds', version: 1, aliases: ['latest'] });
+      assert.equal((await registry.getVersion(parseRef(`${p}/ds`))).version, 1);
+      await assert.rejects(registry.restoreVersion({ project: p, name: 'ds', version: 1 }), /is not deleted/);
+      await assert.rejects(registry.restoreVersion({ project: p, name: 'ds', version: 7 }), /does not exist/);
+      // v0 goes; gc frees what only v0 named, and keeps what v1 still uses.
+      await registry.deleteVersion(parseRef(`${p}/ds:v0`));
+      const dry = await registry.gc(true, { minAgeSeconds: 0 });
+      assert.ok(dry.blobs >= 2, `a dry run counts v0's own blobs (${dry.blobs})`);
+      assert.equal(await registry.verifyBlob(v0.manifest['only0.txt'].digest), true, 'a dry run frees nothing');
+      const freed = await registry.gc(false, { minAgeSeconds: 0 });
+      assert.ok(freed.blobs >= 2 && freed.bytes >= SMALL_FILE, `gc freed v0's own content (${freed.blobs} blobs, ${freed.bytes} bytes)`);
+      assert.equal(await registry.verifyBlob(v0.manifest['only0.txt'].digest), false);
+      assert.equal(await registry.verifyBlob(v0.manifest['big0.bin'].digest), false);
+      assert.equal(await registry.verifyBlob(v0.manifest['shared.bin'].digest), true, 'content v1 uses stays');
+      await assert.rejects(registry.restoreVersion({ project: p, name: 'ds', version: 0 }), /gc has freed its content/);
+      const out = join(work.dir, 'del5-out');
+      await downloadVersion(registry, await registry.getVersion(parseRef(`${p}/ds`)), { root: out });
+      assert.deepEqual(readFileSync(join(out, 'shared.bin')), shared);
     });
 
     test('gc between a log storing its files and its commit leaves no version without its content', async () => {

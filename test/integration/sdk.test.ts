@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { Artifact, init } from '../../src/sdk';
+import { Artifact, deleteArtifact, init, restoreVersion, undoDelete } from '../../src/sdk';
 import { LocalRegistry } from '../../src/store/localRegistry';
 import { parseRef } from '../../src/core/names';
 import { tempDir, writeTree } from '../helpers';
@@ -85,4 +85,27 @@ test('SDK errors are clear sentences', async () => {
   await assert.rejects(run.logArtifact(dup), /would have the path "README.md"/);
   await assert.rejects(run.useArtifact('nothing-here'), /does not exist/);
   await run.finish('failed');
+});
+
+test('deleteArtifact deletes a version or a whole artifact, refuses a protected alias, and restoreVersion / undoDelete undo it', async () => {
+  const store = join(t.dir, 'store4');
+  const run = await init({ project: 'sdk', jobType: 'x', store });
+  const data = writeTree(join(t.dir, 'del'), { 'a.txt': 'A' });
+  await run.logArtifact(new Artifact('m', 'model').addFile(join(data, 'a.txt')), { aliases: ['production'] });
+  writeTree(data, { 'a.txt': 'B' });
+  await run.logArtifact(new Artifact('m', 'model').addFile(join(data, 'a.txt')));
+  await run.finish();
+  const reg = new LocalRegistry(store);
+  await assert.rejects(deleteArtifact('sdk/m:v0', { store }), /protected alias "production"/);
+  await assert.rejects(deleteArtifact('sdk/m', { store }), /protected alias "production"/);
+  const gone = await deleteArtifact('sdk/m:v1', { store });
+  assert.deepEqual(gone, { project: 'sdk', name: 'm', deleted: [{ version: 1, aliases: ['latest'] }], latest: 0 });
+  assert.deepEqual(await restoreVersion('sdk/m:v1', { store }), { project: 'sdk', name: 'm', version: 1, aliases: ['latest'] });
+  const all = await deleteArtifact('sdk/m', { store, protectedAliases: [] });
+  assert.deepEqual(all.deleted.map((d) => d.version), [0, 1]);
+  await assert.rejects(reg.listVersions('sdk', 'm'), /was deleted/);
+  await undoDelete(all, { store });
+  assert.deepEqual((await reg.listVersions('sdk', 'm')).map((v) => [v.version, v.aliases]), [[1, ['latest']], [0, ['production']]]);
+  await assert.rejects(restoreVersion('sdk/m:latest', { store }), /by its number/);
+  await reg.close();
 });
