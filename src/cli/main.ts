@@ -15,7 +15,7 @@ import { formatRef, parseRef, parseVersionAlias, validateAlias } from '../core/n
 import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
-import { withRun } from '../core/runs';
+import { finishRunAfter, withRun } from '../core/runs';
 import { describeDeletion, describeRestore, parseDeletionTarget, previewDeletion } from '../core/deletion';
 import { parseProtectedAliases, protectedAliasesFromEnv } from '../core/versionRules';
 import { commandHelp, overviewHelp, TROVE_VERSION } from './help';
@@ -277,17 +277,17 @@ async function cmdDownload(ctx: Ctx): Promise<void> {
       : `trove: the download is not recorded as a run in the lineage (${notRecorded}).\n`);
   }
   const progress = progressFor(ctx.json);
-  let outcome;
-  try {
-    const root = str(ctx, 'root') ?? `artifacts/${version.name}-v${version.version}`;
-    outcome = { ...(await downloadVersion(ctx.registry, version, { root, pathPrefix: str(ctx, 'path'), link, overwrite: !!ctx.flags.force, progress })), ref: formatRef(version.project, version.name, version.version) };
-  } catch (e) {
-    if (runId && !notRecorded) await ctx.registry.finishRun(runId, 'failed').catch(() => undefined);
-    throw e;
-  } finally {
-    progress?.done();
-  }
-  if (runId && !notRecorded) await ctx.registry.finishRun(runId, 'finished').catch(() => undefined);
+  const root = str(ctx, 'root') ?? `artifacts/${version.name}-v${version.version}`;
+  // Nor does a failure to record the end of the run: finishing is best effort here.
+  const bestEffort: Pick<Registry, 'finishRun'> = { finishRun: (id, status) => ctx.registry.finishRun(id, status).catch(() => undefined) };
+  const files = await finishRunAfter(bestEffort, notRecorded ? undefined : runId, async () => {
+    try {
+      return await downloadVersion(ctx.registry, version, { root, pathPrefix: str(ctx, 'path'), link, overwrite: !!ctx.flags.force, progress });
+    } finally {
+      progress?.done();
+    }
+  });
+  const outcome = { ...files, ref: formatRef(version.project, version.name, version.version) };
   if (ctx.json) ctx.out(JSON.stringify({ ref: outcome.ref, root: outcome.root, files: outcome.files }));
   else ctx.out(`${outcome.ref}: ${outcome.files} files in ${outcome.root}${outcome.unchanged ? ` (${outcome.unchanged} already up to date)` : ''}`);
 }

@@ -26,3 +26,9 @@ export const Commands = {
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
 export const ARTIFACTS_VIEW = 'trove.artifacts';
+
+/** A command's entry: what it does (the words of its error message) and its body. */
+export type CommandEntry = readonly [what: string, body: (...args: never[]) => Promise<unknown>];
+
+/** The commands one feature registers, by id (commands.ts registers them all; a feature writes `{ … } satisfies CommandTable` so that its ids stay known). */
+export type CommandTable = Partial<Record<CommandId, CommandEntry>>;

@@ -4,7 +4,7 @@ import { TROVE_SCHEME } from '../shared/versionUri';
 import { ArtifactsTreeProvider } from './artifactsTree';
 import { Backend, type BackendState } from './backend';
 import { ARTIFACTS_VIEW } from './commandIds';
-import { TroveCommands } from './commands';
+import { registerCommands } from './commands';
 import { COMPARE_SCHEME, CompareDocuments } from './compareDocuments';
 import { affectsBackend, TOKEN_SECRET } from './config';
 import { LineagePanels, type RenderReport } from './lineagePanel';
@@ -51,8 +51,7 @@ export class TroveContext implements vscode.Disposable {
     this.own(new TerminalEnvironment(context, log));
     this.own(vscode.workspace.registerFileSystemProvider(TROVE_SCHEME, new VersionFileSystem(backend, versions), { isReadonly: true, isCaseSensitive: true }));
     this.own(vscode.workspace.registerTextDocumentContentProvider(COMPARE_SCHEME, compare));
-    const commands = new TroveCommands(context, backend, tree, treeView, compare, lineage, log);
-    commands.register().forEach((d) => this.own(d));
+    registerCommands({ context, backend, tree, treeView, compare, lineage, log }).forEach((d) => this.own(d));
     this.own(backend.onDidChange(() => tree.refresh()));
     // A token stored or removed (Sign In / Sign Out) reopens a server backend with it.
     this.own(context.secrets.onDidChange((e) => {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
 
 /** What a step answers when the user pressed its Back button. */
 export const BACK = Symbol('back');
@@ -16,43 +17,52 @@ interface StepCommon {
  * Enter is refused while `validate` reports a problem.
  */
 export function inputStep(o: StepCommon & { prompt: string; value?: string; placeholder?: string; validate?: (value: string) => string | undefined }): Promise<StepAnswer<string>> {
-  return new Promise((resolve) => {
-    const input = vscode.window.createInputBox();
-    Object.assign(input, { title: o.title, step: o.step, totalSteps: o.totalSteps, prompt: o.prompt, value: o.value ?? '', placeholder: o.placeholder, ignoreFocusOut: true });
-    input.buttons = o.step > 1 ? [vscode.QuickInputButtons.Back] : [];
-    const check = () => (input.validationMessage = o.validate?.(input.value));
-    check();
-    let done = false;
-    const finish = (answer: StepAnswer<string>) => {
-      if (done) return;
-      done = true;
-      resolve(answer);
-      input.dispose();
-    };
-    input.onDidChangeValue(check);
-    input.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(BACK));
-    input.onDidAccept(() => !check() && finish(input.value));
-    input.onDidHide(() => finish(undefined));
-    input.show();
-  });
+  const input = vscode.window.createInputBox();
+  Object.assign(input, { title: o.title, step: o.step, totalSteps: o.totalSteps, prompt: o.prompt, value: o.value ?? '', placeholder: o.placeholder, ignoreFocusOut: true });
+  const check = () => (input.validationMessage = o.validate?.(input.value));
+  check();
+  input.onDidChangeValue(check);
+  return askStep<string>(input, o.step, (finish) => input.onDidAccept(() => !check() && finish(input.value)));
 }
 
 /** One pick step of a multi-step prompt, with a Back button from the second step on. */
 export function pickStep<T extends vscode.QuickPickItem>(o: StepCommon & { placeholder: string; items: T[] }): Promise<StepAnswer<T>> {
+  const pick = vscode.window.createQuickPick<T>();
+  Object.assign(pick, { title: o.title, step: o.step, totalSteps: o.totalSteps, placeholder: o.placeholder, items: o.items, ignoreFocusOut: true });
+  return askStep<T>(pick, o.step, (finish) => pick.onDidAccept(() => pick.selectedItems[0] && finish(pick.selectedItems[0])));
+}
+
+/**
+ * Shows a step's input box or pick with a Back button from the second step on, and answers once:
+ * BACK, what `onAnswer` passes to `finish`, or undefined when it is hidden (Esc); then disposes it.
+ */
+function askStep<T>(
+  widget: vscode.QuickInput & { buttons: readonly vscode.QuickInputButton[]; readonly onDidTriggerButton: vscode.Event<vscode.QuickInputButton> },
+  step: number,
+  onAnswer: (finish: (answer: StepAnswer<T>) => void) => void,
+): Promise<StepAnswer<T>> {
   return new Promise((resolve) => {
-    const pick = vscode.window.createQuickPick<T>();
-    Object.assign(pick, { title: o.title, step: o.step, totalSteps: o.totalSteps, placeholder: o.placeholder, items: o.items, ignoreFocusOut: true });
-    pick.buttons = o.step > 1 ? [vscode.QuickInputButtons.Back] : [];
+    widget.buttons = step > 1 ? [vscode.QuickInputButtons.Back] : [];
     let done = false;
     const finish = (answer: StepAnswer<T>) => {
       if (done) return;
       done = true;
       resolve(answer);
-      pick.dispose();
+      widget.dispose();
     };
-    pick.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(BACK));
-    pick.onDidAccept(() => pick.selectedItems[0] && finish(pick.selectedItems[0]));
-    pick.onDidHide(() => finish(undefined));
-    pick.show();
+    widget.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(BACK));
+    widget.onDidHide(() => finish(undefined));
+    onAnswer(finish);
+    widget.show();
   });
+}
+
+/** The validation message of a check that throws, for an input box; undefined when valid. */
+export function problem(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (e) {
+    return describeError(e);
+  }
 }

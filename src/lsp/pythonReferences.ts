@@ -1,5 +1,5 @@
 import type { ArtifactReference, ReferenceRole } from './artifactReference';
-import { callArguments, endOfWord, isDigit, isSpace, matchingOpen, pickArgument, singleString, token, typeArgument, type Token } from './tokens';
+import { callArguments, endOfWord, isDigit, isSpace, matchingOpen, pickArgument, scanNumber, singleString, stringToken, token, typeArgument, type Token } from './tokens';
 
 /** How one W&B call names an artifact: which argument (position or keywords), and what it means. */
 interface CallPick {
@@ -263,9 +263,7 @@ export function scanPython(text: string): Token[] {
     } else if (c === 34 || c === 39) {
       i = scanString(text, i, i, false, tokens);
     } else if (isDigit(c)) {
-      const start = i;
-      i = endOfWord(text, i, isNamePart, true);
-      tokens.push(token('number', start, i, ''));
+      i = scanNumber(text, i, isNamePart, tokens);
     } else if (text.charCodeAt(i + 1) === 61 /* = */ && BEFORE_EQUALS.has(c)) {
       tokens.push(token('op', i, i + 2, text.slice(i, i + 2)));
       i += 2;
@@ -312,12 +310,6 @@ function scanString(text: string, start: number, quoteAt: number, formatted: boo
     contentEnd = Math.min(i, n);
     end = contentEnd;
   }
-  const value = text.slice(contentStart, contentEnd);
-  const t = token('string', start, end, value);
-  t.contentStart = contentStart;
-  t.contentEnd = contentEnd;
-  t.dynamic = formatted && value.includes('{');
-  t.unterminated = unterminated;
-  tokens.push(t);
+  tokens.push(stringToken(text, start, end, contentStart, contentEnd, formatted && text.slice(contentStart, contentEnd).includes('{'), unterminated));
   return end;
 }

@@ -1,5 +1,5 @@
 import type { ArtifactReference } from './artifactReference';
-import { callArguments, endOfWord, isDigit, isSpace, singleString, token, typeArgument, type Token } from './tokens';
+import { callArguments, endOfWord, isDigit, isSpace, scanNumber, singleString, stringToken, token, typeArgument, type Token } from './tokens';
 
 /**
  * Artifact references in TypeScript and JavaScript written against the Trove SDK:
@@ -100,9 +100,7 @@ export function scanScript(text: string): Token[] {
     } else if (c === 96 /* ` */) {
       i = scanTemplate(text, i, tokens);
     } else if (isDigit(c)) {
-      const start = i;
-      i = endOfWord(text, i, isNamePart, true);
-      tokens.push(token('number', start, i, ''));
+      i = scanNumber(text, i, isNamePart, tokens);
     } else {
       tokens.push(token('op', i, i + 1, text[i]));
       i++;
@@ -137,15 +135,6 @@ function skipRegex(text: string, start: number): number {
     i++;
   }
   return start + 1;
-}
-
-function stringToken(text: string, start: number, end: number, contentStart: number, contentEnd: number, dynamic: boolean, unterminated: boolean): Token {
-  const t = token('string', start, end, text.slice(contentStart, contentEnd));
-  t.contentStart = contentStart;
-  t.contentEnd = contentEnd;
-  t.dynamic = dynamic;
-  t.unterminated = unterminated;
-  return t;
 }
 
 function scanQuoted(text: string, start: number, tokens: Token[]): number {

@@ -24,6 +24,16 @@ export function token(kind: Token['kind'], start: number, end: number, value: st
   return { kind, start, end, value, contentStart: -1, contentEnd: -1, dynamic: false, unterminated: false };
 }
 
+/** A string literal's token: its value is the content between `contentStart` and `contentEnd`. */
+export function stringToken(text: string, start: number, end: number, contentStart: number, contentEnd: number, dynamic: boolean, unterminated: boolean): Token {
+  const t = token('string', start, end, text.slice(contentStart, contentEnd));
+  t.contentStart = contentStart;
+  t.contentEnd = contentEnd;
+  t.dynamic = dynamic;
+  t.unterminated = unterminated;
+  return t;
+}
+
 /** Space, tab, line feed, carriage return, form feed: what both tokenisers skip. */
 export function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12;
@@ -42,6 +52,13 @@ export function endOfWord(text: string, start: number, isNamePart: (c: number) =
   let i = start;
   while (i < text.length && (isNamePart(text.charCodeAt(i)) || (number && text.charCodeAt(i) === 46))) i++;
   return i;
+}
+
+/** Pushes the number that starts at `start` (see endOfWord); returns the offset after it. */
+export function scanNumber(text: string, start: number, isNamePart: (c: number) => boolean, tokens: Token[]): number {
+  const end = endOfWord(text, start, isNamePart, true);
+  tokens.push(token('number', start, end, ''));
+  return end;
 }
 
 /** One argument of a call: `keyword` for `name=value` (Python), and the argument's own tokens. */

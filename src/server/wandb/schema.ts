@@ -1,3 +1,13 @@
+/** The fields of an artifact collection; GraphQL wants every type that implements the interface to list them again. */
+const COLLECTION_FIELDS = /* GraphQL */ `  id: ID!
+  name: String!
+  description: String
+  createdAt: DateTime!
+  project: Project
+  defaultArtifactType: ArtifactType!
+  artifactMembership(aliasName: String!): ArtifactCollectionMembership
+`;
+
 /**
  * The GraphQL schema of the W&B door: the part of W&B's API that the `wandb` client (pinned in
  * test/wandb/requirements.txt) sends for runs and artifacts, written from its generated
@@ -108,24 +118,10 @@ type Run {
 type ArtifactType { id: ID! name: String! }
 
 interface ArtifactCollection {
-  id: ID!
-  name: String!
-  description: String
-  createdAt: DateTime!
-  project: Project
-  defaultArtifactType: ArtifactType!
-  artifactMembership(aliasName: String!): ArtifactCollectionMembership
-}
+${COLLECTION_FIELDS}}
 
 type ArtifactSequence implements ArtifactCollection {
-  id: ID!
-  name: String!
-  description: String
-  createdAt: DateTime!
-  project: Project
-  defaultArtifactType: ArtifactType!
-  artifactMembership(aliasName: String!): ArtifactCollectionMembership
-  latestArtifact: Artifact
+${COLLECTION_FIELDS}  latestArtifact: Artifact
 }
 
 type ArtifactCollectionMembership {

@@ -123,21 +123,20 @@ export class FileWandbState implements WandbState {
   }
 
   async md5Lookup(md5s: string[]): Promise<Map<string, Md5Entry>> {
-    if (md5s.some((m) => !this.byMd5.has(m))) this.md5Log.catchUp();
-    const out = new Map<string, Md5Entry>();
-    for (const m of md5s) {
-      const e = this.byMd5.get(m);
-      if (e) out.set(m, e);
-    }
-    return out;
+    return this.md5Entries(md5s, this.byMd5);
   }
 
   async md5OfSha256(shas: string[]): Promise<Map<string, Md5Entry>> {
-    if (shas.some((s) => !this.bySha.has(s))) this.md5Log.catchUp();
+    return this.md5Entries(shas, this.bySha);
+  }
+
+  /** The entries of `keys` that `index` knows, after reading what other processes appended when one is missing. */
+  private md5Entries(keys: string[], index: Map<string, Md5Entry>): Map<string, Md5Entry> {
+    if (keys.some((k) => !index.has(k))) this.md5Log.catchUp();
     const out = new Map<string, Md5Entry>();
-    for (const s of shas) {
-      const e = this.bySha.get(s);
-      if (e) out.set(s, e);
+    for (const k of keys) {
+      const e = index.get(k);
+      if (e) out.set(k, e);
     }
     return out;
   }

@@ -1,0 +1,6 @@
+/**
+ * The log/download machinery pulls in node-fetch (external references) and simple-git: loaded on
+ * first use so that activation stays fast.
+ */
+export const operations = () => import('../core/operations');
+export const provenance = () => import('../core/provenance');
