@@ -2,7 +2,8 @@
  * Trove against DVC on the same data, in one run (`npm run bench:scale`):
  *   log            trove log                      vs  dvc add + dvc push to a local remote
  *   re-log         trove log, nothing changed     vs  dvc add again, and vs dvc status
- *   download       trove download, fresh folder   vs  dvc pull (fetch + checkout) into a fresh workspace
+ *   download       trove download, fresh folder   vs  dvc pull (fetch + checkout) into a fresh workspace,
+ *                                                     and vs dvc checkout alone (from the cache the pull filled)
  * for 10,000 files of 4 KiB and one 1 GiB file; with --million also for 1,000,000 files of 1 KiB
  * (1,000 folders of 1,000: slow on two cores, so not run by default nor in CI). With --serve the
  * million-file log and download also go through `trove serve --store` (the embedded backend).
@@ -19,7 +20,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -37,6 +38,9 @@ const GIB = 1 << 30;
 const TIME = '/usr/bin/time';
 
 interface Measure { ms: number; rssKb: number }
+
+const loadNow = () => loadavg().map((l) => l.toFixed(2)).join(', ');
+const startLoad = loadNow();
 
 function ensureDvc(): void {
   const ok = existsSync(DVC) && spawnSync(DVC, ['--version'], { encoding: 'utf8' }).stdout.trim() === DVC_VERSION;
@@ -154,6 +158,11 @@ async function compare(label: string, make: (dir: string) => void): Promise<void
   settle([remote]);
   const dPull = run(DVC, ['pull', '-q'], fresh, dvcEnv);
   addRow({ op: `download ${label}`, trove: tDown, peer: dPull, peerName: 'dvc pull (fresh workspace)', rssBudgetKb: GIB / 1024 });
+  // DVC's checkout alone, from the cache the pull filled (Trove's download reads its store the same way).
+  rmSync(join(fresh, 'data'), { recursive: true, force: true });
+  settle([join(fresh, '.dvc', 'cache')]);
+  const dCheckout = run(DVC, ['checkout', '-q'], fresh, dvcEnv);
+  addRow({ op: `download ${label}`, trove: tDown, peer: dCheckout, peerName: 'dvc checkout (from its cache)', rssBudgetKb: GIB / 1024 });
   // Free the disk before the next set (this disk slows down while it discards large deletes).
   for (const d of [ws, store, remote, fresh, join(WORK, `download-${label}`)]) rmSync(d, { recursive: true, force: true });
 }
@@ -208,6 +217,7 @@ async function main(): Promise<void> {
   }
   const dvcVersion = spawnSync(DVC, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\none run each, milliseconds; peer: DVC ${dvcVersion} with a local remote; RSS: the Trove command's peak`);
+  console.log(`load average (1, 5, 15 min) at the start ${startLoad}, at the end ${loadNow()}; ${cpus().length} CPUs`);
   const head = ['operation'.padEnd(36), 'trove'.padStart(9), 'peer'.padStart(9), 'ratio'.padStart(7), 'RSS MiB'.padStart(8), 'target'.padStart(20), '  peer command'];
   console.log(head.join(''));
   let allMet = true;
