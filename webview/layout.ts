@@ -44,7 +44,7 @@ export function shortLabel(label: string): string {
 export function subLabel(n: ViewNode): string {
   if (n.members) return `${n.type ?? 'artifact'} · ${n.members.length} versions`;
   if (n.kind === 'run') return n.viewOnly ? 'download (view only)' : `${n.jobType ?? 'run'} run`;
-  return n.type ?? 'artifact';
+  return n.deleted ? `${n.type ?? 'artifact'} · deleted` : n.type ?? 'artifact';
 }
 
 export function nodeWidth(n: ViewNode): number {

@@ -163,6 +163,7 @@ function drawNode(p: PlacedNode): SVGGElement {
   const category = nodeCategory(n);
   const classes = ['node', `node-${kind}`, `cat-${category}`];
   if (n.viewOnly) classes.push('view-only');
+  if (n.deleted) classes.push('deleted');
   if (n.id === view.focusId) classes.push('focus');
   if (n.id === view.selected) classes.push('selected');
   const g = svgEl('g', {
@@ -306,6 +307,7 @@ function buildLegend(shown: ViewGraph): void {
   for (const c of ['dataset', 'model', 'other', 'run'] as NodeCategory[]) item(`cat-${c}`, c, CATEGORY_NAMES[c]);
   if (shown.nodes.some((n) => n.members)) item('cat-cluster', undefined, '▣ Folded versions');
   if (shown.nodes.some((n) => n.viewOnly)) item('cat-run view-only', 'download', 'Download (view only)');
+  if (shown.nodes.some((n) => n.deleted)) item('cat-other deleted', 'other', 'Deleted version');
   item('edge-key', undefined, 'Data flow', 'edge');
   if (shown.edges.some((e) => e.bridged)) item('edge-key', undefined, 'Through hidden nodes', 'edge bridged');
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { describeError, invalid } from '../core/errors';
 import { formatDate, formatSize } from '../core/format';
-import { MAX_LINEAGE_DEPTH } from '../core/lineage';
+import { DELETED_SUFFIX, MAX_LINEAGE_DEPTH } from '../core/lineage';
+import { isDeletedError } from '../core/versionRules';
 import { formatRef, parseRef } from '../core/names';
 import type { LineageGraph } from '../core/types';
 import { expandNode, refOfVersionNode, runInputsOutputs, type LineageFetcher } from '../shared/lineageGraph';
@@ -218,7 +219,12 @@ export class LineagePanel implements vscode.Disposable {
     const registry = this.backend.registry;
     const ref = refOfVersionNode(nodeId);
     if (ref) {
-      const v = await registry.getVersion(parseRef(ref));
+      const v = await registry.getVersion(parseRef(ref)).catch((e: unknown) => {
+        if (isDeletedError(e)) return undefined;
+        throw e;
+      });
+      // A tombstone: the version was deleted; its node stays so that its runs still say what they used.
+      if (!v) return { nodeId, kind: 'version', title: `${ref}${DELETED_SUFFIX}`, subtitle: 'deleted version', rows: [{ label: 'Deleted', value: 'This version was deleted; runs that used or made it keep it in their lineage.' }], actions: [] };
       const run = v.createdBy ? await registry.getRun(v.createdBy.runId).catch(() => undefined) : undefined;
       const earlier = (await registry.listVersions(v.project, v.name)).some((x) => x.version < v.version);
       const paths = Object.keys(v.manifest);
@@ -264,7 +270,7 @@ export class LineagePanel implements vscode.Disposable {
       const neighbour = this.graph?.edges.find((e) => e.to === nodeId)?.from ?? this.graph?.edges.find((e) => e.from === nodeId)?.to;
       const around = neighbour ? await this.fetcher()(neighbour, 2, true) : { nodes: [], edges: [] };
       const { used, made } = runInputsOutputs(around, nodeId);
-      const item = (id: string) => ({ nodeId: id, label: shortRef(refOfVersionNode(id) ?? id, run.project) });
+      const item = (id: string) => ({ nodeId: id, label: `${shortRef(refOfVersionNode(id) ?? id, run.project)}${around.nodes.find((x) => x.id === id)?.deleted ? DELETED_SUFFIX : ''}` });
       return {
         nodeId, kind: 'run', title: run.name, subtitle: `${run.jobType} run`, rows, actions: [],
         lists: [{ label: 'Used', items: used.map(item) }, { label: 'Made', items: made.map(item) }],

@@ -2,6 +2,7 @@ import { describeError, isTroveError } from '../core/errors';
 import { parseRef, parseVersionAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import type { ArtifactSummary, RunRecord, VersionDetail, VersionSummary } from '../core/types';
+import { isDeletedError } from '../core/versionRules';
 import { nearestNames } from './nearest';
 import type { ArtifactReference } from './references';
 
@@ -17,6 +18,8 @@ export type Resolution =
   | { kind: 'unknown-artifact'; ref: ArtifactRef; suggestions: string[] }
   | { kind: 'unknown-alias'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
   | { kind: 'unknown-version'; ref: ArtifactRef; artifact: ArtifactSummary; suggestions: string[] }
+  /** A version named by number (or, `whole`, an artifact) that was deleted: `message` says when. */
+  | { kind: 'deleted'; ref: ArtifactRef; whole: boolean; message: string; suggestions: string[] }
   /** The type written beside the reference differs from the artifact's (fixed at its first version). */
   | { kind: 'type-mismatch'; ref: ArtifactRef; artifact: ArtifactSummary; written: string; role: ArtifactReference['role'] }
   | { kind: 'unavailable'; message: string };
@@ -33,6 +36,7 @@ export class ArtifactCatalog {
   private readonly versionLists = new Map<string, Promise<VersionSummary[]>>();
   private readonly details = new Map<string, Promise<VersionDetail>>();
   private readonly runs = new Map<string, Promise<RunRecord | undefined>>();
+  private readonly deletions = new Map<string, Promise<string | undefined>>();
   private readonly suggestionMemo = new Map<string, string[]>();
   private filledAt = 0;
 
@@ -49,6 +53,7 @@ export class ArtifactCatalog {
     this.versionLists.clear();
     this.details.clear();
     this.runs.clear();
+    this.deletions.clear();
     this.suggestionMemo.clear();
     this.filledAt = 0;
   }
@@ -121,6 +126,24 @@ export class ArtifactCatalog {
     });
   }
 
+  /**
+   * The backend's sentence saying that an artifact (or one of its versions) was deleted, or
+   * undefined when it was not deleted (it never existed). Asked only for what is not listed.
+   */
+  deletion(project: string, name: string, version?: number): Promise<string | undefined> {
+    return this.cached(this.deletions, `${project}\n${name}\n${version ?? ''}`, async () => {
+      try {
+        if (version === undefined) await this.registry.listVersions(project, name);
+        else await this.registry.getVersion({ project, name, alias: `v${version}` });
+        return undefined;
+      } catch (e) {
+        // Anything else (never existed, a damaged record) reads as not deleted: the listing
+        // already answered, so the reference is reported as unknown, as before.
+        return isDeletedError(e) ? describeError(e) : undefined;
+      }
+    });
+  }
+
   private suggest(key: string, target: string, candidates: () => Iterable<string>): string[] {
     let s = this.suggestionMemo.get(key);
     if (!s) {
@@ -144,6 +167,8 @@ export class ArtifactCatalog {
       const artifact = artifacts.get(ref.name);
       if (!artifact) {
         if (reference.role === 'log') return { kind: 'new-artifact', ref };
+        const gone = await this.deletion(ref.project, ref.name);
+        if (gone) return { kind: 'deleted', ref, whole: true, message: gone, suggestions: [] };
         const projectWritten = !reference.project && reference.text.includes('/');
         if (projectWritten && artifacts.size === 0) {
           const projects = await this.projects();
@@ -162,6 +187,8 @@ export class ArtifactCatalog {
       if (version) return { kind: 'resolved', ref, artifact, version };
       if (number !== undefined) {
         const suggestions = versions.slice(0, 3).map((v) => `v${v.version}`);
+        const gone = await this.deletion(ref.project, ref.name, number);
+        if (gone) return { kind: 'deleted', ref, whole: false, message: gone, suggestions };
         return { kind: 'unknown-version', ref, artifact, suggestions };
       }
       const aliases = versions.flatMap((v) => v.aliases);

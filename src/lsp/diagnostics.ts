@@ -51,6 +51,10 @@ function problemSpan(reference: ArtifactReference, resolution: Resolution): Pick
         code: resolution.kind === 'unknown-alias' ? DiagnosticCodes.unknownAlias : DiagnosticCodes.unknownVersion,
         start: reference.start + colon + 1, end: reference.end, suggestions: resolution.suggestions,
       };
+    case 'deleted':
+      return resolution.whole
+        ? { code: DiagnosticCodes.deleted, start: reference.start + slash + 1, end: pathEnd, suggestions: [] }
+        : { code: DiagnosticCodes.deleted, start: reference.start + colon + 1, end: reference.end, suggestions: resolution.suggestions };
     case 'unknown-artifact':
       return { code: DiagnosticCodes.unknownArtifact, start: reference.start + slash + 1, end: pathEnd, suggestions: resolution.suggestions };
     case 'unknown-project': {

@@ -1,3 +1,4 @@
+import { DELETED_SUFFIX } from '../core/lineage';
 import { formatRef } from '../core/names';
 import type { VersionDetail } from '../core/types';
 import type { ArtifactCatalog, Resolution } from './catalog';
@@ -60,6 +61,8 @@ export function problemMessage(resolution: Resolution): string | undefined {
       return resolution.role === 'log'
         ? `"${resolution.ref.name}" is a ${resolution.artifact.type} artifact; logging it as "${resolution.written}" fails. Use type "${resolution.artifact.type}" or another name.`
         : `"${resolution.ref.name}" is a ${resolution.artifact.type} artifact, not a ${resolution.written}.`;
+    case 'deleted':
+      return `${resolution.whole ? resolution.ref.name : `${resolution.ref.name}:${resolution.ref.alias}`}${DELETED_SUFFIX}: ${resolution.message}`;
     case 'unknown-version':
       return `"${resolution.ref.name}" has no version ${resolution.ref.alias}; it has ${plural(resolution.artifact.versions, 'version')}.${didYouMean(resolution.suggestions)}`;
   }

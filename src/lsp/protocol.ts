@@ -113,6 +113,8 @@ export const DiagnosticCodes = {
   unknownArtifact: 'unknown-artifact',
   unknownAlias: 'unknown-alias',
   unknownVersion: 'unknown-version',
+  /** A reference to a deleted version or artifact (its tombstone is all that is left). */
+  deleted: 'deleted',
   typeMismatch: 'type-mismatch',
   invalidReference: 'invalid-reference',
   backendUnavailable: 'backend-unavailable',

@@ -8,7 +8,10 @@ import { backendKey, openBackend } from '../../src/lsp/backend';
 import { ArtifactCatalog } from '../../src/lsp/catalog';
 import { normalizeSettings, pickTroveSettings } from '../../src/lsp/settings';
 import { LocalRegistry } from '../../src/store/localRegistry';
-import { buildDemoStore, tempRoot } from './harness';
+import { buildDemoStore, logFiles, tempRoot } from './harness';
+import { findProblems } from '../../src/lsp/diagnostics';
+import { problemMessage } from '../../src/lsp/hover';
+import { DiagnosticCodes } from '../../src/lsp/protocol';
 
 const { root, cleanup } = tempRoot('trove-lsp-catalog-');
 let store: string;
@@ -78,6 +81,30 @@ describe('ArtifactCatalog', () => {
     assert.equal(fresh.kind, 'new-artifact');
     const invalid = await catalog.resolve({ text: 'a b', role: 'use' }, 'other');
     assert.equal(invalid.kind, 'invalid');
+  });
+
+  test('a reference to a deleted version or artifact says it was deleted (diagnostic and hover), not that it never existed', async () => {
+    const registry = new LocalRegistry(join(root, 'deleted-store'));
+    await logFiles(registry, root, { project: 'demo', name: 'mnist-cnn', type: 'model', files: { 'w.bin': 'one' } });
+    await logFiles(registry, root, { project: 'demo', name: 'mnist-cnn', type: 'model', files: { 'w.bin': 'two' } });
+    await logFiles(registry, root, { project: 'demo', name: 'scratch', type: 'dataset', files: { 'x': 'x' } });
+    await registry.deleteVersion({ project: 'demo', name: 'mnist-cnn', alias: 'v1' });
+    await registry.deleteArtifact('demo', 'scratch');
+    const catalog = new ArtifactCatalog(registry);
+    const v1 = await catalog.resolve({ text: 'mnist-cnn:v1', role: 'use' }, 'demo');
+    assert.equal(v1.kind, 'deleted');
+    assert.deepEqual(v1.kind === 'deleted' && v1.suggestions, ['v0']);
+    assert.match(problemMessage(v1)!, /^mnist-cnn:v1 \(deleted\): Version demo\/mnist-cnn:v1 was deleted on \d{4}-\d\d-\d\d; /);
+    const whole = await catalog.resolve({ text: 'scratch:v0', role: 'use' }, 'demo');
+    assert.match(problemMessage(whole)!, /^scratch \(deleted\): Artifact "scratch" in project "demo" was deleted on /);
+    // A version that never existed is still "unknown".
+    assert.equal((await catalog.resolve({ text: 'mnist-cnn:v7', role: 'use' }, 'demo')).kind, 'unknown-version');
+    const text = 'use_artifact("mnist-cnn:v1")';
+    const problems = await findProblems(catalog, [{ text: 'mnist-cnn:v1', role: 'use', start: 14, end: 26 } as never], 'demo');
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].code, DiagnosticCodes.deleted);
+    assert.equal(text.slice(problems[0].start, problems[0].end), 'v1', 'the squiggle is on the version');
+    await registry.close();
   });
 
   test('a backend that cannot be read gives "unavailable", not an exception', async () => {
