@@ -46,7 +46,7 @@ export async function previewDeletion(registry: Registry, target: DeletionTarget
   if (target.alias !== undefined) {
     const v = await registry.getVersion({ project, name, alias: target.alias });
     versions = [v.version];
-    about = `${formatRef(project, name, v.version)} (${v.aliases.length ? `aliases ${v.aliases.join(', ')}; ` : ''}${v.files} files, ${formatSize(v.size)})`;
+    about = `${formatRef(project, name, v.version)} (${v.aliases.length ? `aliases ${v.aliases.join(', ')}; ` : ''}${v.files} file${v.files === 1 ? '' : 's'}, ${formatSize(v.size)})`;
   } else {
     versions = live.map((v) => v.version).sort((a, b) => a - b);
     const size = live.reduce((s, v) => s + v.size, 0);

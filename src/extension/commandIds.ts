@@ -8,6 +8,8 @@ export const Commands = {
   ...ClientCommands,
   addAlias: 'trove.addAlias',
   removeAlias: 'trove.removeAlias',
+  deleteVersion: 'trove.deleteVersion',
+  deleteArtifact: 'trove.deleteArtifact',
   compareWithPrevious: 'trove.compareWithPrevious',
   compareVersions: 'trove.compareVersions',
   openFile: 'trove.openFile',

@@ -7,6 +7,7 @@ import { BackendCommands } from './backendCommands';
 import type { CommandEntry, CommandId } from './commandIds';
 import { CommandPickers } from './commandPickers';
 import { CompareCommands } from './compareCommands';
+import { DeleteCommands } from './deleteCommands';
 import type { CompareDocuments } from './compareDocuments';
 import { DownloadCommands } from './downloadCommands';
 import type { LineagePanels } from './lineagePanel';
@@ -28,7 +29,7 @@ export interface CommandDeps {
 
 /**
  * Registers every command of the extension, from the feature that owns it (log, download,
- * aliases, compare, the view, running a script, the backend); each body runs inside the log's
+ * aliases, deleting, compare, the view, running a script, the backend); each body runs inside the log's
  * error wrapper. The table's type makes a command id that no feature registers a compile error.
  */
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
@@ -37,6 +38,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     ...new LogCommands(d.context, d.backend, pickers, d.log).commands(),
     ...new DownloadCommands(d.backend, pickers, d.log).commands(),
     ...new AliasCommands(d.backend, pickers, d.tree, d.log).commands(),
+    ...new DeleteCommands(d.backend, pickers, d.tree, d.log).commands(),
     ...new CompareCommands(d.backend, pickers, d.compare).commands(),
     ...new ViewCommands(pickers, d.tree, d.lineage, d.log).commands(),
     ...new RunCommands(d.log).commands(),

@@ -57,7 +57,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const requireAuth = !!opts.requireAuth;
   const backend = await openServerBackend(opts);
   const log = opts.log ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n'));
-  const wandb = await openWandbDoor(backend, { requireAuth, log, ...opts.wandb });
+  const wandb = await openWandbDoor(backend, { requireAuth, log, ...opts.wandb, protectedAliases: opts.protectedAliases });
   const server: Server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, createApp({ backend, requireAuth, log, bodyIdleMs: opts.bodyIdleMs, wandb, protectedAliases: opts.protectedAliases }));
   server.keepAliveTimeout = 65_000;
   try {

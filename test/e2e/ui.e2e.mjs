@@ -621,6 +621,58 @@ async function checkLogAgainAndAliases() {
   });
 }
 
+// ---- deleting and undoing (issue 14, item 8) -----------------------------------------------------
+
+async function checkDeleteAndUndo() {
+  await check('Delete Version from the tree: a protected alias refuses, the confirmation names what goes, Undo brings it back, the tree and the CLI agree', async () => {
+    // A throwaway artifact of its own type group, so the demo's versions (other checks use them) stay.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trove-e2e-throwaway-'));
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'zero\n');
+    cli('log', dir, '--name', 'throwaway', '--type', 'scratch', '--project', 'mnist-demo', '--alias', 'production');
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'one\n');
+    cli('log', dir, '--name', 'throwaway', '--type', 'scratch', '--project', 'mnist-demo');
+    fs.rmSync(dir, { recursive: true, force: true });
+    const versions = () => JSON.parse(cli('ls', 'mnist-demo/throwaway', '--json')).map((v) => `v${v.version}:${v.aliases.join(',')}`);
+    assert.deepEqual(versions(), ['v1:latest', 'v0:production']);
+    await showTroveView();
+    // Collapse everything, so that "v0" and "v1" below are the throwaway's rows.
+    await troveTree.locator('.pane-header').hover();
+    await troveTree.locator('.pane-header .codicon-collapse-all').click();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('scratch');
+    await expandTreeRow('throwaway');
+
+    await treeMenu(treeRow('v0'), 'Delete Version');
+    log('  refused:', await expectNotification('has the protected alias "production"'));
+    assert.deepEqual(versions(), ['v1:latest', 'v0:production'], 'nothing was deleted');
+
+    await treeMenu(treeRow('v1'), 'Delete Version');
+    await confirmDialog('Delete mnist-demo/throwaway:v1 (aliases latest; 1 file, 4 B); latest moves to v0?', 'Delete');
+    await treeRow('v1').waitFor({ state: 'detached', timeout: 30000 });
+    assert.deepEqual(versions(), ['v0:latest,production']);
+    await page.screenshot({ path: path.join(SHOTS, 'deleted-version.png') });
+
+    // Undo on the notification restores it, with latest.
+    await runCommand('Notifications: Show Notifications');
+    const note = page.locator('.notifications-center .notification-list-item', { hasText: 'Deleted mnist-demo/throwaway:v1; latest names v0.' }).first();
+    await note.waitFor();
+    await note.hover();
+    await note.locator('.monaco-button', { hasText: exact('Undo') }).click();
+    await runCommand('Notifications: Clear All Notifications');
+    await page.keyboard.press('Escape');
+    await treeRow('v1').waitFor({ timeout: 30000 });
+    log('  undone:', await expectNotification('Restored mnist-demo/throwaway:v1'));
+    assert.deepEqual(versions(), ['v1:latest', 'v0:production']);
+
+    // Deleted for good this time: the lineage of what it was keeps its tombstone.
+    await treeMenu(treeRow('v1'), 'Delete Version');
+    await confirmDialog('Delete mnist-demo/throwaway:v1', 'Delete');
+    await treeRow('v1').waitFor({ state: 'detached', timeout: 30000 });
+    assert.deepEqual(versions(), ['v0:latest,production']);
+    assert.match(cli('lineage', 'mnist-demo/throwaway:v1', '--depth', '1'), /throwaway:v1 \(deleted\)/);
+  });
+}
+
 // ---- menus and settings (issue 14, item 10) ------------------------------------------------------
 
 async function checkMenusAndSettings() {
@@ -1073,6 +1125,8 @@ try {
     assert.ok(runs.some((t) => t.includes('wandb-prep')), `run nodes: ${runs.join(' | ')}`);
     await page.screenshot({ path: path.join(SHOTS, 'wandb-lineage.png') });
   });
+
+  await checkDeleteAndUndo();
 
   await check('welcome views and the status bar report an empty store and an unreachable backend', async () => {
     const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');

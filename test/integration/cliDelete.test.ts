@@ -97,7 +97,7 @@ describe('trove rm and trove restore', () => {
 
     const no = onTerminal(['rm', 'mnist-cnn:v1'], 'n');
     assert.equal(no.status, 1, no.stdout);
-    assert.match(no.stdout, /Delete demo\/mnist-cnn:v1 \(aliases latest; 1 files, 11 B\); latest moves to v0\? \[y\/N\]/);
+    assert.match(no.stdout, /Delete demo\/mnist-cnn:v1 \(aliases latest; 1 file, 11 B\); latest moves to v0\? \[y\/N\]/);
     assert.match(no.stdout, /nothing deleted/);
     assert.deepEqual(await versions('demo/mnist-cnn'), [[1, ['latest']], [0, ['best']]]);
 

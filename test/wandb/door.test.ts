@@ -155,6 +155,32 @@ for (const backend of backends) {
       assert.deepEqual(v.usedBy.map((u: { jobType: string }) => u.jobType), ['consume']);
     });
 
+    test('a version deleted with trove rm is one the wandb client cannot find; the version left still downloads', async () => {
+      const dir = join(work, 'deleted');
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      writeFileSync(join(dir, 'data', 'a.txt'), 'kept\n');
+      await trove(['--project', project, 'log', join(dir, 'data'), '--name', 'to-delete', '--type', 'dataset']);
+      writeFileSync(join(dir, 'data', 'a.txt'), 'deleted\n');
+      await trove(['--project', project, 'log', join(dir, 'data'), '--name', 'to-delete', '--type', 'dataset']);
+      const gone = await trove(['rm', `${project}/to-delete:v1`, '--yes']);
+      assert.deepEqual(gone, { project, name: 'to-delete', deleted: [{ version: 1, aliases: ['latest'] }], latest: 0 });
+      const r = await py('use_and_download.py', ['to-delete:v1', join(dir, 'out1')], env('deleted'), dir);
+      assert.notEqual(r.code, 0, 'the wandb client cannot use a deleted version');
+      assert.match(r.stderr, /not found|does not exist|was deleted/i);
+      const latest = await py('use_and_download.py', ['to-delete:latest', join(dir, 'out0')], env('deleted'), dir);
+      assert.equal(latest.code, 0, latest.stderr);
+      assert.equal(readFileSync(join(dir, 'out0', 'a.txt'), 'utf8'), 'kept\n', 'latest moved to v0');
+      // artifact.delete(): refused while the version has aliases of its own, unless delete_aliases=True.
+      await trove(['alias', 'add', `${project}/to-delete:v0`, 'best']);
+      const refused = await py('delete_artifact.py', ['to-delete:v0'], env('deleted'), dir);
+      assert.equal(refused.code, 0, refused.stderr);
+      assert.match(refused.values.ERROR ?? '', /has the aliases best; delete it with delete_aliases=True/);
+      const deleted = await py('delete_artifact.py', ['to-delete:v0', 'delete_aliases'], env('deleted'), dir);
+      assert.equal(deleted.values.DELETED, '1', deleted.stdout + deleted.stderr);
+      const after = await runCli(['--server', server.url, 'ls', `${project}/to-delete`], { TROVE_TOKEN: '' });
+      assert.match(after.stderr, /Artifact "to-delete" in project "seed" was deleted on /);
+    });
+
     test('add_reference to a file:// path: recorded by checksum, downloaded by trove and by wandb', async () => {
       const dir = join(work, 'refs');
       mkdirSync(dir, { recursive: true });

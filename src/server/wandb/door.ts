@@ -10,7 +10,8 @@ import {
 import { describeS3Reference } from '../../core/s3ref';
 import { conflict, integrity, invalid, notFound, TroveError } from '../../core/errors';
 import { validateManifest } from '../../core/manifest';
-import { parseRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../../core/names';
+import { formatRef, parseRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../../core/names';
+import { DEFAULT_PROTECTED_ALIASES, LATEST } from '../../core/versionRules';
 import type { Manifest, ManifestEntry, RunRecord, VersionDetail, VersionKey } from '../../core/types';
 import type { ServerBackend } from '../backend';
 import { hashToken } from '../tokens';
@@ -36,6 +37,8 @@ export interface WandbDoorOptions {
   /** `trove run`: the Trove run that the first new wandb run of the child becomes. */
   claimRun?: string;
   log?: (entry: Record<string, unknown>) => void;
+  /** Aliases that refuse `artifact.delete()` (trove serve --protected-aliases; default DEFAULT_PROTECTED_ALIASES). */
+  protectedAliases?: readonly string[];
 }
 
 /** What the door counts, for tests and benchmarks (GET /wandb/stats). */
@@ -279,6 +282,7 @@ export class WandbDoor {
       useArtifact: (a: { input: { artifactID: string; projectName: string; runName: string } }, ctx: Ctx) => this.useArtifact(ctx, a.input),
       addAliases: (a: { input: AliasesInput }, ctx: Ctx) => this.changeAliases(ctx, a.input, 'add'),
       deleteAliases: (a: { input: AliasesInput }, ctx: Ctx) => this.changeAliases(ctx, a.input, 'delete'),
+      deleteArtifact: (a: { input: { artifactID: string; deleteAliases?: boolean | null } }, ctx: Ctx) => this.deleteArtifact(ctx, a.input),
     };
   }
 
@@ -801,6 +805,24 @@ export class WandbDoor {
       else await this.backend.meta.removeAlias(d.key.project, d.key.name, validateAlias(a.alias));
     }
     return { success: true };
+  }
+
+  /**
+   * `artifact.delete(delete_aliases=…)`: Trove's deleteVersion (the version stays a tombstone in
+   * the lineage, gc frees its content). As in W&B, a version with aliases of its own is deleted
+   * only with delete_aliases=True; protected aliases refuse it either way.
+   */
+  private async deleteArtifact(ctx: Ctx, input: { artifactID: string; deleteAliases?: boolean | null }) {
+    const key = await this.committedKey(input.artifactID, 'DeleteArtifact');
+    check(ctx.who, key.project, 'write');
+    const ref = { project: key.project, name: key.name, alias: `v${key.version}` };
+    const own = (await this.backend.meta.getVersion(ref)).aliases.filter((a) => a !== LATEST);
+    if (own.length && !input.deleteAliases) {
+      throw conflict(`${formatRef(key.project, key.name, key.version)} has the aliases ${own.join(', ')}; delete it with delete_aliases=True, or remove them first.`);
+    }
+    await this.backend.meta.deleteVersion(ref, { protectedAliases: this.opts.protectedAliases ?? DEFAULT_PROTECTED_ALIASES });
+    ctx.versions.clear();
+    return { artifact: { id: input.artifactID } };
   }
 
   // ---- downloads by MD5 (the client's fallbacks) ---------------------------------------------

@@ -15,6 +15,7 @@ export interface OpenWandbDoorOptions {
   extraKeys?: Map<string, WandbPrincipal>;
   claimRun?: string;
   log?: (entry: Record<string, unknown>) => void;
+  protectedAliases?: readonly string[];
 }
 
 /**

@@ -50,6 +50,7 @@ type Mutation {
   useArtifact(input: UseArtifactInput!): UseArtifactPayload
   addAliases(input: AddAliasesInput!): SuccessPayload
   deleteAliases(input: DeleteAliasesInput!): SuccessPayload
+  deleteArtifact(input: DeleteArtifactInput!): DeleteArtifactPayload
 }
 
 type ServerInfo {
@@ -302,4 +303,7 @@ input ArtifactCollectionAliasInput { alias: String! artifactCollectionName: Stri
 input AddAliasesInput { aliases: [ArtifactCollectionAliasInput!]! artifactID: ID! clientMutationId: String }
 input DeleteAliasesInput { aliases: [ArtifactCollectionAliasInput!]! artifactID: ID! clientMutationId: String }
 type SuccessPayload { success: Boolean! }
+input DeleteArtifactInput { artifactID: ID! deleteAliases: Boolean clientMutationId: String }
+type DeleteArtifactPayload { artifact: DeletedArtifact clientMutationId: String }
+type DeletedArtifact { id: ID! }
 `;
