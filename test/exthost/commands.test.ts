@@ -106,6 +106,27 @@ export function registerCommandSuites(): void {
       await assert.rejects(registry.getVersion({ project: 'mnist-demo', name: 'mnist-cnn', alias: 'candidate' }), /does not exist/);
     });
 
+    test('Delete Artifact and Delete Version: a protected alias refuses with one sentence, a whole throwaway artifact goes, and leaves the tree', async () => {
+      const dir = makeFolder('exthost-throwaway', { 'x.txt': 'zero\n' });
+      await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'exthost-throwaway', type: 'scratch', aliases: ['production'] });
+      writeFileSync(join(dir, 'x.txt'), 'one\n');
+      await run<LogOutcome>(Commands.logFolder, vscode.Uri.file(dir), { name: 'exthost-throwaway', type: 'scratch' });
+      assert.equal(await run(Commands.deleteArtifact, 'mnist-demo/exthost-throwaway', { yes: true }), undefined);
+      assert.match(api.lastError() ?? '', /^mnist-demo\/exthost-throwaway:v0 has the protected alias "production", so it is not deleted; remove the alias first/);
+      assert.equal(await run(Commands.deleteVersion, 'mnist-demo/exthost-throwaway', { yes: true }), undefined);
+      assert.match(api.lastError() ?? '', /names an artifact, not a version/);
+      const one = await run<{ deleted: { version: number }[]; latest?: number }>(Commands.deleteVersion, 'mnist-demo/exthost-throwaway:v1', { yes: true });
+      assert.deepEqual([one?.deleted.map((d) => d.version), one?.latest], [[1], 0]);
+      await run(Commands.removeAlias, 'mnist-demo/exthost-throwaway:v0', 'production');
+      const all = await run<{ deleted: { version: number }[]; latest?: number }>(Commands.deleteArtifact, 'mnist-demo/exthost-throwaway', { yes: true });
+      assert.deepEqual([all?.deleted.map((d) => d.version), all?.latest], [[0], undefined]);
+      await assert.rejects(registry.listVersions('mnist-demo', 'exthost-throwaway'), /was deleted/);
+      const projects = await api.treeChildren();
+      const demo = projects.find((p) => p.kind === 'project' && p.project === 'mnist-demo')!;
+      const groups = await api.treeChildren(demo);
+      assert.ok(!groups.some((g) => g.kind === 'typeGroup' && g.type === 'scratch'), 'the type group of the deleted artifact is gone from the tree');
+    });
+
     test('Compare with Previous Version opens the change list and the diff editor of a modified text file', async () => {
       const diff = await run<VersionDiff>(Commands.compareWithPrevious, 'mnist-demo/mnist-cnn:v1', { diffPath: 'model.json' });
       assert.deepEqual(diff, { added: [], removed: [], modified: ['model.json'], renamed: [] });
