@@ -40,6 +40,10 @@ export class TerminalEnvironment implements vscode.Disposable {
       if (value === undefined) this.collection.delete(name);
       else this.collection.replace(name, value);
     }
+    // `trove rm` in a terminal refuses what Delete Version refuses.
+    const guarded = vscode.workspace.getConfiguration('trove').get<string[] | null>('protectedAliases');
+    if (Array.isArray(guarded)) this.collection.replace('TROVE_PROTECTED_ALIASES', guarded.join(','));
+    else this.collection.delete('TROVE_PROTECTED_ALIASES');
   }
 
   dispose(): void {
