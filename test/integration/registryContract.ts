@@ -381,6 +381,24 @@ export function registryContract(label: string, open: () => Promise<ContractBack
       assert.deepEqual(readFileSync(join(out, 'shared.bin')), shared);
     });
 
+    test('gc frees the content of a deleted version of more than 10,000 files (kept apart from its record in stores that page large manifests)', async () => {
+      const p = project();
+      const files: Record<string, string> = {};
+      for (let i = 0; i <= 10_000; i++) files[`d${Math.floor(i / 1000)}/f${i}.txt`] = `big version file ${i} ${p}`;
+      const folder = writeTree(join(work.dir, 'del-big'), files);
+      const big = await log(p, 'many', 'dataset', folder);
+      assert.equal(big.files, 10_001);
+      // Other content (on S3 a pack goes only once none of its blobs is used).
+      const small = writeTree(join(work.dir, 'del-big-small'), { 'kept.txt': `kept ${p}` });
+      await log(p, 'many', 'dataset', small);
+      await registry.deleteVersion(parseRef(`${p}/many:v0`));
+      const freed = await registry.gc(false, { minAgeSeconds: 0 });
+      assert.ok(freed.blobs >= 10_000, `gc freed the deleted version's blobs (${freed.blobs})`);
+      for (const i of [0, 5_000, 10_000]) assert.equal(await registry.verifyBlob(sha256(files[`d${Math.floor(i / 1000)}/f${i}.txt`])), false, `file ${i} is freed`);
+      assert.equal(await registry.verifyBlob(sha256(`kept ${p}`)), true, 'content the remaining version uses stays');
+      await assert.rejects(registry.restoreVersion({ project: p, name: 'many', version: 0 }), /gc has freed its content/);
+    });
+
     test('gc between a log storing its files and its commit leaves no version without its content', async () => {
       // A log that failed before its commit left these blobs stored and unused; the next log of
       // the same content finds them stored, and gc (of everything unused, whatever its age)
