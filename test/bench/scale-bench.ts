@@ -15,7 +15,10 @@
  * process's peak RSS with GNU time (Debian package `time`). It prints one table: operation,
  * Trove time, DVC time, ratio, Trove's peak RSS, target (ratio below 1, every Trove command at
  * most 1 GiB). Exits 1 when a target is missed.
- * Usage: npm run bench:scale [-- --million] [--serve] [--small]   (--small: 1,000 files, 64 MiB; for a quick check)
+ * Usage: npm run bench:scale [-- --million] [--serve] [--small] [--files=N] [--only-files]
+ *   --small: 1,000 files, 64 MiB, for a quick check; --files=N: also N files of 1 KiB in folders of
+ *   1,000 (100000, say, where DVC on a million does not fit in the time there is); --only-files:
+ *   only the --million / --files sets.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -28,6 +31,8 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const args = process.argv.slice(2);
 const small = args.includes('--small');
 const million = args.includes('--million');
+const extraFiles = Number(args.find((a) => a.startsWith('--files='))?.slice('--files='.length) ?? 0);
+const onlyFiles = args.includes('--only-files');
 const serve = args.includes('--serve');
 const DVC_VERSION = '3.67.1';
 const CACHE = process.env.TROVE_BENCH_CACHE ?? join(homedir(), '.cache', 'trove-bench');
@@ -209,8 +214,11 @@ async function main(): Promise<void> {
   try {
     const files = small ? 1000 : 10_000;
     const bigBytes = small ? 64 << 20 : GIB;
-    await compare(`${files / 1000}k-x-4KiB`, (dir) => makeFiles(dir, files, 4096, 500));
-    await compare(`${bigBytes >> 20}MiB-file`, (dir) => makeBig(dir, bigBytes));
+    if (!onlyFiles) {
+      await compare(`${files / 1000}k-x-4KiB`, (dir) => makeFiles(dir, files, 4096, 500));
+      await compare(`${bigBytes >> 20}MiB-file`, (dir) => makeBig(dir, bigBytes));
+    }
+    if (extraFiles > 0) await compare(`${extraFiles / 1000}k-x-1KiB`, (dir) => makeFiles(dir, extraFiles, 1024, 1000));
     if (million) await compare('1M-x-1KiB', (dir) => makeFiles(dir, 1_000_000, 1024, 1000));
   } finally {
     rmSync(WORK, { recursive: true, force: true });
