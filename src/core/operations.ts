@@ -4,6 +4,7 @@ import { lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
+import { folderManifest } from './folderDiff';
 import { forEachLimit, hashFile } from './hash';
 import { artifactDigest, byUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
@@ -54,9 +55,7 @@ export async function equalVersion(registry: Registry, req: { project: string; n
   let unknownBytes = 0;
   for (const f of files) if (!f.digest) unknownBytes += f.size;
   if (unknownBytes > maxHashBytes) return undefined;
-  const manifest: Manifest = Object.create(null) as Manifest;
-  for (const f of files) manifest[f.path] = { digest: f.digest ?? (await hashFile(f.absPath)).digest, size: f.size };
-  const digest = artifactDigest(manifest);
+  const digest = artifactDigest(await folderManifest(files));
   return versions.find((v) => v.digest === digest)?.version;
 }
 

@@ -10,6 +10,7 @@ import { CompareCommands } from './compareCommands';
 import { DeleteCommands } from './deleteCommands';
 import type { CompareDocuments } from './compareDocuments';
 import { DownloadCommands } from './downloadCommands';
+import { FileCommands } from './fileCommands';
 import type { LineagePanels } from './lineagePanel';
 import type { TroveLog } from './log';
 import { LogCommands } from './logCommands';
@@ -29,17 +30,18 @@ export interface CommandDeps {
 
 /**
  * Registers every command of the extension, from the feature that owns it (log, download,
- * aliases, deleting, compare, the view, running a script, the backend); each body runs inside the log's
+ * aliases, deleting, compare, files of a version, the view, running a script, the backend); each body runs inside the log's
  * error wrapper. The table's type makes a command id that no feature registers a compile error.
  */
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
-  const pickers = new CommandPickers(d.backend, d.tree, d.treeView, d.log);
+  const pickers = new CommandPickers(d.backend, d.tree, d.treeView, d.log, d.context.workspaceState);
   const table: Record<CommandId, CommandEntry> = {
     ...new LogCommands(d.context, d.backend, pickers, d.log).commands(),
     ...new DownloadCommands(d.backend, pickers, d.log).commands(),
     ...new AliasCommands(d.backend, pickers, d.tree, d.log).commands(),
     ...new DeleteCommands(d.backend, pickers, d.tree, d.log).commands(),
     ...new CompareCommands(d.backend, pickers, d.compare).commands(),
+    ...new FileCommands(d.backend, pickers, d.log).commands(),
     ...new ViewCommands(pickers, d.tree, d.lineage, d.log).commands(),
     ...new RunCommands(d.log).commands(),
     ...new BackendCommands(d.context, d.backend, d.tree, d.log).commands(),

@@ -1,14 +1,16 @@
+import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { isDirectory } from '../core/config';
 import { invalid } from '../core/errors';
 import { formatRef, parseRef } from '../core/names';
 import type { VersionDiff } from '../core/types';
-import type { TreeElement } from '../shared/artifactTree';
-import { looksLikeText } from '../shared/versionUri';
+import { looksLikeText, type VersionPath } from '../shared/versionUri';
 import { versionUri } from './artifactsTree';
 import type { Backend } from './backend';
 import { Commands, type CommandTable } from './commandIds';
 import type { CommandPickers, VersionTarget } from './commandPickers';
 import { CompareDocuments } from './compareDocuments';
+import { folderDiff } from './lazyModules';
 
 export interface CompareOptions {
   /** Open VS Code's diff editor on this modified file instead of offering a pick. */
@@ -18,8 +20,10 @@ export interface CompareOptions {
 }
 
 /**
- * Comparing versions as Git does: the summary document, VS Code's multi-file diff editor (Open
- * All Changes) or one file's diff; and opening a file of a version.
+ * Comparing as Git does: two versions (the summary document, then VS Code's multi-file diff
+ * editor, Open All Changes, or one file's diff), a version with a downloaded or edited copy in
+ * the workspace, and a file of a version with a workspace file. The version (the older one of
+ * two) is always the base, on the left, and every picker says so.
  */
 export class CompareCommands {
   constructor(
@@ -32,7 +36,8 @@ export class CompareCommands {
     return {
       [Commands.compareWithPrevious]: ['Compare with Previous Version', (t?: unknown, o?: CompareOptions) => this.compareWithPrevious(t, o)],
       [Commands.compareVersions]: ['Compare Versions', (t?: unknown, other?: unknown, o?: CompareOptions) => this.compareVersions(t, other, o)],
-      [Commands.openFile]: ['Open File', (t?: unknown) => this.openFile(t)],
+      [Commands.compareWithFolder]: ['Compare with Workspace Folder', (t?: unknown, folder?: string | vscode.Uri) => this.compareWithFolder(t, folder)],
+      [Commands.compareWithFile]: ['Compare with Workspace File', (t?: unknown, file?: string | vscode.Uri) => this.compareWithFile(t, file)],
     } satisfies CommandTable;
   }
 
@@ -53,7 +58,7 @@ export class CompareCommands {
       if (v.project !== a.project || v.name !== a.name) throw invalid(`Compare two versions of one artifact: ${formatRef(v.project, v.name, v.version)} is not a version of ${a.project}/${a.name}.`);
       b = v.version;
     } else {
-      b = await this.pickers.pickVersion(a, 'Compare Versions', `Compare v${a.version} with…`, a.version);
+      b = await this.pickers.pickVersion(a, 'Compare Versions', `Compare v${a.version} with… (the older of the two is the base)`, a.version);
     }
     if (b === undefined) return undefined;
     const [older, newer] = a.version < b ? [a.version, b] : [b, a.version];
@@ -79,14 +84,7 @@ export class CompareCommands {
 
   /** Every added, removed and modified file of two versions in VS Code's multi-file diff editor (as Git's Open All Changes). */
   private async openAllChanges(t: VersionTarget, a: number, b: number, diff: VersionDiff): Promise<void> {
-    const left = (p: string) => versionUri(t.project, t.name, a, p);
-    const right = (p: string) => versionUri(t.project, t.name, b, p);
-    const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = [];
-    for (const p of diff.modified) resources.push([right(p), left(p), right(p)]);
-    for (const p of diff.added) resources.push([right(p), undefined, right(p)]);
-    for (const p of diff.removed) resources.push([left(p), left(p), undefined]);
-    for (const r of diff.renamed) resources.push([right(r.to), left(r.from), right(r.to)]);
-    await vscode.commands.executeCommand('vscode.changes', `${t.name}: v${a} ↔ v${b}`, resources);
+    await openChanges(`${t.name}: v${a} ↔ v${b}`, diff, (p) => versionUri(t.project, t.name, a, p), (p) => versionUri(t.project, t.name, b, p));
   }
 
   private async openFileDiff(t: VersionTarget, a: number, b: number, path: string): Promise<void> {
@@ -100,15 +98,96 @@ export class CompareCommands {
     await vscode.commands.executeCommand('vscode.diff', left, right, `${t.name}/${path} (v${a} ↔ v${b})`, { preview: true });
   }
 
-  async openFile(target?: unknown): Promise<vscode.Uri | undefined> {
-    let uri: vscode.Uri | undefined;
-    if (target instanceof vscode.Uri) uri = target;
-    else if (target && typeof target === 'object' && (target as TreeElement).kind === 'file') {
-      const f = target as TreeElement & { kind: 'file' };
-      uri = versionUri(f.project, f.name, f.version, f.path);
+
+  /**
+   * A version (the base) against a folder of the workspace: a downloaded copy (offered first), a
+   * folder it was logged from, or any other; every added, removed, modified and renamed file in the
+   * multi-file diff editor. `folderArg`: the folder, absolute or relative to the workspace.
+   */
+  async compareWithFolder(target?: unknown, folderArg?: string | vscode.Uri): Promise<VersionDiff | undefined> {
+    const t = await this.pickers.versionTarget(target, 'Compare with Workspace Folder');
+    if (!t) return undefined;
+    const folder = folderArg !== undefined ? this.pickers.workspaceUri(folderArg) : await this.pickers.pickFolder(
+      `Compare ${t.name}:v${t.version} (base) with a workspace folder`,
+      `Pick the copy to compare with: v${t.version} is the base, the folder the changed side`, 'Compare', this.pickers.copiesOf(t));
+    if (!folder) return undefined;
+    if (folder.scheme !== 'file' || !isDirectory(folder.fsPath)) throw invalid(`${folder.scheme === 'file' ? folder.fsPath : folder.toString()} is not a folder on this machine; pick a folder of the workspace.`);
+    const shown = vscode.workspace.asRelativePath(folder, false);
+    const detail = await this.backend.registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` });
+    const { diffFolder } = await folderDiff();
+    const diff = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Comparing ${shown} with ${t.name}:v${t.version}` },
+      () => diffFolder(this.backend.registry, detail, folder.fsPath, this.backend.cacheDir));
+    if (!diff.added.length && !diff.removed.length && !diff.modified.length && !diff.renamed.length) {
+      void vscode.window.showInformationMessage(`${shown} has the same files as ${t.name}:v${t.version}.`);
+      return diff;
     }
-    if (!uri) throw invalid('Open File works on a file of a version: expand a version in the Trove view and click a file.');
-    await vscode.commands.executeCommand('vscode.open', uri, { preview: true });
-    return uri;
+    await openChanges(`${t.name}:v${t.version} (base) ↔ ${shown}`, diff, (p) => versionUri(t.project, t.name, t.version, p), (p) => vscode.Uri.joinPath(folder, ...p.split('/')));
+    return diff;
+  }
+
+  /**
+   * A file of a version (the base) against a file of the workspace in the diff editor: the same
+   * file in a downloaded copy or a folder the artifact was logged from is offered first, then the
+   * workspace's files of that name. `fileArg`: the file, absolute or relative to the workspace.
+   */
+  async compareWithFile(target?: unknown, fileArg?: string | vscode.Uri): Promise<vscode.Uri | undefined> {
+    const f = this.pickers.fileTarget(target, 'Compare with Workspace File');
+    const file = fileArg !== undefined ? this.pickers.workspaceUri(fileArg) : await this.pickWorkspaceFile(f);
+    if (!file) return undefined;
+    const shown = vscode.workspace.asRelativePath(file, false);
+    if (file.scheme !== 'file' || !isFile(file.fsPath)) throw invalid(`${shown} is not a file on this machine; pick a file of the workspace.`);
+    const left = versionUri(f.project, f.name, f.version, f.path);
+    const [l, r] = await Promise.all([vscode.workspace.fs.readFile(left), vscode.workspace.fs.readFile(file)]);
+    if (!looksLikeText(l) || !looksLikeText(r)) {
+      void vscode.window.showInformationMessage(`${f.path} or ${shown} is a binary file; the diff editor compares text files only.`);
+      return file;
+    }
+    await vscode.commands.executeCommand('vscode.diff', left, file, `${f.name}/${f.path} (v${f.version}, base) ↔ ${shown}`, { preview: true });
+    return file;
+  }
+
+  private async pickWorkspaceFile(f: VersionPath): Promise<vscode.Uri | undefined> {
+    type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
+    const items: Item[] = [];
+    const seen = new Set<string>();
+    const add = (uri: vscode.Uri, description?: string) => {
+      if (seen.has(uri.fsPath)) return;
+      seen.add(uri.fsPath);
+      items.push({ label: `$(file) ${vscode.workspace.asRelativePath(uri, false)}`, description, uri });
+    };
+    for (const copy of this.pickers.copiesOf(f)) {
+      const uri = vscode.Uri.joinPath(copy.uri, ...f.path.split('/'));
+      if (isFile(uri.fsPath)) add(uri, copy.description);
+    }
+    const name = f.path.split('/').pop()!;
+    const found = await vscode.workspace.findFiles(`**/${name.replace(/[[\]{}*?!]/g, '[$&]')}`, '**/node_modules/**', 50);
+    for (const uri of found.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) add(uri);
+    items.push({ label: '$(folder-opened) Browse…' });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Compare ${f.name}:v${f.version}/${f.path} (base) with a workspace file`,
+      placeHolder: `Pick the file to compare with: v${f.version}'s ${name} is the base, the workspace file the changed side`,
+    });
+    if (!picked) return undefined;
+    if (picked.uri) return picked.uri;
+    const chosen = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, canSelectMany: false, openLabel: 'Compare' });
+    return chosen?.[0];
+  }
+}
+
+/** The files of `diff` in VS Code's multi-file diff editor: `left` gives a path's base side, `right` its changed side. */
+async function openChanges(title: string, diff: VersionDiff, left: (path: string) => vscode.Uri, right: (path: string) => vscode.Uri): Promise<void> {
+  const resources: [vscode.Uri, vscode.Uri | undefined, vscode.Uri | undefined][] = [];
+  for (const p of diff.modified) resources.push([right(p), left(p), right(p)]);
+  for (const p of diff.added) resources.push([right(p), undefined, right(p)]);
+  for (const p of diff.removed) resources.push([left(p), left(p), undefined]);
+  for (const r of diff.renamed) resources.push([right(r.to), left(r.from), right(r.to)]);
+  await vscode.commands.executeCommand('vscode.changes', title, resources);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }

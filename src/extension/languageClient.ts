@@ -52,6 +52,21 @@ function editorFeature(feature: 'hover' | 'codeLens' | 'diagnostics'): boolean {
 /** The diagnostics the server published last, per document. */
 const published = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
 
+/**
+ * Whether a hover only says what a Trove squiggle under the cursor says: VS Code shows the
+ * diagnostic's message in the same hover, so the message would stand there twice. Where no
+ * squiggle is shown (diagnostics turned off, or the cursor beside the underlined part), the hover
+ * keeps it.
+ */
+function repeatsDiagnostic(uri: vscode.Uri, position: vscode.Position, hover: vscode.Hover): boolean {
+  if (!editorFeature('diagnostics')) return false;
+  const here = published.get(uri.toString())?.diagnostics.filter((d) => d.range.contains(position)) ?? [];
+  if (!here.length) return false;
+  const text = hover.contents.map((c) => (typeof c === 'string' ? c : c.value)).join('\n')
+    .replace(/\\(.)/g, '$1').replace(/^\*\*Trove\*\* · /, '').trim();
+  return here.some((d) => d.message === text);
+}
+
 export async function startLanguageClient(
   context: vscode.ExtensionContext,
   log: vscode.LogOutputChannel,
@@ -73,7 +88,11 @@ export async function startLanguageClient(
     markdown: { isTrusted: { enabledCommands: Object.values(ClientCommands) } },
     middleware: {
       // trove.hover.enabled, trove.codeLens.enabled, trove.diagnostics.enabled: the client drops what is turned off.
-      provideHover: (document, position, cancel, next) => (editorFeature('hover') ? next(document, position, cancel) : null),
+      provideHover: async (document, position, cancel, next) => {
+        if (!editorFeature('hover')) return null;
+        const hover = await next(document, position, cancel);
+        return hover && repeatsDiagnostic(document.uri, position, hover) ? null : hover;
+      },
       provideCodeLenses: (document, cancel, next) => (editorFeature('codeLens') ? next(document, cancel) : []),
       handleDiagnostics: (uri, diagnostics, next) => {
         published.set(uri.toString(), { uri, diagnostics });

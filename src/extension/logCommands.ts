@@ -25,7 +25,6 @@ export interface LogFolderOptions {
 
 const TYPES = ['dataset', 'model'];
 const LAST_TYPE_KEY = 'trove.lastArtifactType';
-const FOLDER_ARTIFACTS_KEY = 'trove.folderArtifacts';
 
 /** ", best moved from v0" for the aliases that were on another version than `version`. */
 function movedText(before: Map<string, number>, version: number): string {
@@ -50,7 +49,7 @@ export class LogCommands {
 
   async logFolder(target?: unknown, second?: unknown): Promise<LogOutcome | undefined> {
     const options = isLogOptions(second) ? second : isLogOptions(target) ? target : undefined;
-    const uri = target instanceof vscode.Uri ? target : await this.pickFolder();
+    const uri = target instanceof vscode.Uri ? target : await this.pickers.pickFolder('Log Folder as Artifact', 'Pick the folder to log', 'Log Folder');
     if (!uri) return undefined;
     if (uri.scheme !== 'file') throw invalid(`${uri.toString()} is not a folder on this machine; Trove logs local folders.`);
     const folder = uri.fsPath;
@@ -91,7 +90,7 @@ export class LogCommands {
     const message = (outcome.created
       ? `${short} created: ${outcome.files} files, ${formatSize(outcome.size)} (${outcome.storedFiles} new in the store)`
       : `unchanged: same as v${outcome.version} of ${name.trim()}`) + moved;
-    await this.context.workspaceState.update(FOLDER_ARTIFACTS_KEY, { ...this.folderArtifacts(), [folder]: { project, name: name.trim() } });
+    await this.pickers.rememberFolderArtifact(folder, { project, name: name.trim() });
     this.log.info(`${outcome.ref}: ${message}`);
     for (const s of outcome.skipped) this.log.channel.warn(`left out ${s.path}: ${s.reason}`);
     if (outcome.skipped.length) {
@@ -105,30 +104,6 @@ export class LogCommands {
     return outcome;
   }
 
-  private async pickFolder(): Promise<vscode.Uri | undefined> {
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
-    const items: Item[] = [];
-    for (const f of folders) {
-      items.push({ label: `$(root-folder) ${f.name}`, description: f.uri.fsPath, uri: f.uri });
-      const entries = await vscode.workspace.fs.readDirectory(f.uri).then((e) => e, () => [] as [string, vscode.FileType][]);
-      for (const [n, kind] of entries.sort(([a], [b]) => a.localeCompare(b))) {
-        if (kind === vscode.FileType.Directory && !n.startsWith('.') && n !== 'node_modules') items.push({ label: `$(folder) ${f.name}/${n}`, uri: vscode.Uri.joinPath(f.uri, n) });
-      }
-    }
-    items.push({ label: '$(folder-opened) Browse…' });
-    const picked = await vscode.window.showQuickPick(items, { title: 'Log Folder as Artifact', placeHolder: 'Pick the folder to log' });
-    if (!picked) return undefined;
-    if (picked.uri) return picked.uri;
-    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Log Folder' });
-    return chosen?.[0];
-  }
-
-  /** The artifact each folder was last logged as, in this workspace (proposed when it is logged again). */
-  private folderArtifacts(): Record<string, { project: string; name: string }> {
-    return this.context.workspaceState.get<Record<string, { project: string; name: string }>>(FOLDER_ARTIFACTS_KEY) ?? {};
-  }
-
   /**
    * The four answers of Log Folder as Artifact, each step with Back: the name (the artifact this
    * folder was last logged as, else one made from the folder's name), the type (the artifact's own
@@ -138,7 +113,7 @@ export class LogCommands {
    */
   private async askLogAnswers(folder: string, project: string, title: string): Promise<{ name: string; type: string; aliases: string[]; description: string } | undefined> {
     const registry = this.backend.registry;
-    const remembered = this.folderArtifacts()[folder];
+    const remembered = this.pickers.folderArtifacts()[folder];
     let name = remembered?.project === project ? remembered.name : suggestName(basename(folder));
     let type = '';
     let aliasText = '';

@@ -1,6 +1,7 @@
 /**
  * Code that uses a version, for *Copy Usage Snippet*. TypeScript goes through the Trove SDK;
- * Python calls the `trove` CLI (its JSON output is a stable contract) until a Python SDK exists.
+ * Python is plain `wandb` code (`run.use_artifact`, `artifact.download()`), which Trove's W&B door
+ * answers (under `trove run`, or against `trove serve`).
  */
 export type SnippetLanguage = 'python' | 'typescript';
 
@@ -17,7 +18,8 @@ const identifier = (name: string) => {
   const id = name.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^[^A-Za-z_]+/, '');
   return id ? id.charAt(0).toLowerCase() + id.slice(1) : 'artifact';
 };
-const snake = (name: string) => name.replace(/[^A-Za-z0-9]+/g, '_').replace(/^[^A-Za-z_]+/, '').toLowerCase() || 'artifact';
+/** The run that uses a model evaluates it; one that uses anything else trains on it. */
+const jobType = (t: SnippetTarget) => (t.type === 'model' ? 'evaluate' : 'train');
 
 export function usageSnippet(language: SnippetLanguage, target: SnippetTarget): string {
   const r = ref(target);
@@ -27,7 +29,7 @@ export function usageSnippet(language: SnippetLanguage, target: SnippetTarget): 
     return [
       "import { init } from 'trove';",
       '',
-      `const run = await init({ project: ${JSON.stringify(target.project)}, jobType: ${JSON.stringify(target.type === 'model' ? 'evaluate' : 'train')} });`,
+      `const run = await init({ project: ${JSON.stringify(target.project)}, jobType: ${JSON.stringify(jobType(target))} });`,
       `const ${v} = await run.useArtifact(${JSON.stringify(r)});`,
       `const { root } = await ${v}.download({ root: ${JSON.stringify(dir)} });`,
       `console.log(\`\${${v}.ref} is in \${root}\`);`,
@@ -35,15 +37,16 @@ export function usageSnippet(language: SnippetLanguage, target: SnippetTarget): 
       '',
     ].join('\n');
   }
-  const v = snake(target.name);
   return [
-    'import json',
-    'import subprocess',
+    'import wandb',
     '',
-    `# Downloads ${r} and records that this run used it (inside \`trove run\`, it joins that run).`,
-    `${v} = json.loads(subprocess.check_output(`,
-    `    ["trove", "download", ${JSON.stringify(r)}, "--root", ${JSON.stringify(dir)}, "--json"], text=True))`,
-    `print(f"{${v}['ref']} is in {${v}['root']}")`,
+    `# Uses ${r} in a run and downloads its files. Run it with "trove run -- python FILE" (or with`,
+    '# WANDB_BASE_URL set to a trove serve URL): the wandb client then talks to Trove.',
+    `run = wandb.init(project=${JSON.stringify(target.project)}, job_type=${JSON.stringify(jobType(target))})`,
+    `artifact = run.use_artifact(${JSON.stringify(r)})`,
+    'path = artifact.download()',
+    'print(f"{artifact.name} is in {path}")',
+    'run.finish()',
     '',
   ].join('\n');
 }

@@ -38,6 +38,8 @@ const ctx = await chromium.launchPersistentContext(profile, {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+// Copy Usage Snippet's text is read back from the clipboard.
+await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${PORT}` });
 const page = ctx.pages()[0] || await ctx.newPage();
 page.setDefaultTimeout(20000);
 const webviewErrors = [];
@@ -97,14 +99,37 @@ async function answer(text) {
 }
 
 /** Notifications sit in the Notification Center when the smoke-test driver is on. */
-async function expectNotification(text, timeout) {
+async function expectNotification(text, timeout = 20000) {
   await runCommand('Notifications: Show Notifications');
   const item = page.locator('.notifications-center .notification-list-item-message', { hasText: text }).first();
-  await item.waitFor(timeout ? { timeout } : undefined);
+  try {
+    await item.waitFor({ timeout });
+  } catch (e) {
+    await page.keyboard.press('Escape');
+    throw e;
+  }
   const shown = (await item.innerText()).trim();
   await runCommand('Notifications: Clear All Notifications');
   await page.keyboard.press('Escape');
   return shown;
+}
+
+/**
+ * Clicks (`click`) and expects the notification `text`: a click on a webview button right after the
+ * webview took the focus can be taken as focusing it alone (seen in a clean-clone run: the button
+ * shows focus and nothing happened), so the click is made again, up to three times, when the
+ * notification has not come within 8 s. The notification must still appear.
+ */
+async function clickUntilNotified(click, text) {
+  for (let attempt = 1; ; attempt++) {
+    await click();
+    try {
+      return await expectNotification(text, attempt < 3 ? 8000 : 20000);
+    } catch (e) {
+      if (attempt === 3) throw e;
+      log(`  no "${text}" notification after click ${attempt}: clicking again`);
+    }
+  }
 }
 
 const exact = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
@@ -131,6 +156,24 @@ async function expandTreeRow(label) {
       return;
     } catch (e) {
       if (attempt === 3) throw e;
+    }
+  }
+}
+
+/**
+ * Shows the Explorer and waits for the row `label` (a file just written may take a moment to
+ * appear). A reveal in the Trove tree that an earlier action started (Go to Definition, a log)
+ * can take the side bar away from the Explorer meanwhile: show the Explorer again and wait again.
+ */
+async function showInExplorer(label) {
+  const row = explorerRow(label);
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Control+Shift+E');
+    try {
+      await row.waitFor({ timeout: 8000 });
+      return row;
+    } catch (e) {
+      if (attempt >= 4) throw e;
     }
   }
 }
@@ -424,8 +467,7 @@ async function checkLineageActions() {
     await f.locator('#details h2', { hasText: 'mnist-demo/mnist-cnn:v1' }).waitFor();
     const action = (a) => f.locator(`#details vscode-button[data-action="${a}"]`);
     for (const a of ['download', 'reveal', 'copyReference', 'comparePrevious']) await action(a).waitFor();
-    await action('copyReference').click();
-    log('  notification:', await expectNotification('Copied mnist-demo/mnist-cnn:v1'));
+    log('  notification:', await clickUntilNotified(() => action('copyReference').click(), 'Copied mnist-demo/mnist-cnn:v1'));
     await action('reveal').click();
     await troveTree.locator('.monaco-list-row[aria-selected="true"]', { has: page.locator('.label-name', { hasText: exact('v1') }) }).waitFor({ timeout: 15000 });
     assert.equal(await troveTree.locator('.monaco-list-row[aria-selected="true"]').count(), 1);
@@ -517,9 +559,19 @@ async function checkVersionCard() {
     await expandTreeRow('mnist-demo');
     await expandTreeRow('model');
     await expandTreeRow('mnist-cnn');
-    await treeRow('v1').hover();
     const tip = page.locator('.monaco-hover:visible, .workbench-hover:visible', { hasText: 'Produced by run' }).first();
-    await tip.waitFor({ timeout: 15000 });
+    // A tooltip comes when the mouse enters the row; seen twice under load: the row hovered and no
+    // tooltip. Move the mouse away first, and hover once more if none came.
+    for (let attempt = 0; ; attempt++) {
+      await page.mouse.move(700, 5);
+      await treeRow('v1').hover();
+      try {
+        await tip.waitFor({ timeout: 7500 });
+        break;
+      } catch (e) {
+        if (attempt === 1) throw e;
+      }
+    }
     const tipText = await tip.innerText();
     log('  tree tooltip:', oneLine(tipText).slice(0, 160));
     assert.equal(oneLine(tipText), oneLine(hover.text), 'the tree tooltip and the hover say the same');
@@ -766,6 +818,186 @@ async function checkOpenAllChanges() {
   });
 }
 
+// ---- compare with the workspace; a file of a version (issue 14, items 7 and 10) -----------------
+
+/** The rows of the open quick pick, squashed, and its title. */
+async function quickPickShown() {
+  const widget = page.locator('.quick-input-widget');
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
+  return { title: squash(await widget.locator('.quick-input-title').innerText().catch(() => '')), rows: (await page.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map(squash) };
+}
+
+async function checkCompareWithWorkspace() {
+  await check('Compare with Workspace Folder: an edited download against its version (the base) in the multi-file diff editor; the picker offers the copies first', async () => {
+    const copy = path.join(FOLDER, 'artifacts', 'my-dataset-v1');
+    fs.appendFileSync(path.join(copy, 'a.txt'), 'a line added in the workspace\n');
+    fs.writeFileSync(path.join(copy, 'notes.txt'), 'a new file in the workspace\n');
+    await runCommand('View: Close All Editors');
+    await showTroveView();
+    await page.locator('.part.sidebar .composite.title').hover();
+    await page.locator('.part.sidebar .title-actions .action-label[aria-label="Collapse All"]').click();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('dataset');
+    await expandTreeRow('my-dataset');
+    await treeMenu(treeRow('v1'), 'Compare with Workspace Folder');
+    const shown = await quickPickShown();
+    log('  picker:', shown.title, '|', shown.rows.slice(0, 3).join(' | '));
+    assert.match(shown.title, /my-dataset:v1 \(base\)/, 'the picker says which side is the base');
+    // A row's text is its label and its description (no space between them in innerText).
+    assert.match(shown.rows[0], /^artifacts\/my-dataset-v1\s*downloaded v1$/, 'the downloaded copy first');
+    assert.ok(shown.rows.some((r) => /^data\/incoming\s*logged as my-dataset$/.test(r)), 'and the folder it was logged from');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'artifacts/my-dataset-v1' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'my-dataset:v1 (base) ↔ artifacts/my-dataset-v1' }).waitFor();
+    await page.locator('.editor-container .view-lines', { hasText: 'a line added in the workspace' }).first().waitFor();
+    await page.locator('.editor-container .view-lines', { hasText: 'a new file in the workspace' }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'compare-with-folder.png') });
+    await runCommand('View: Close All Editors');
+  });
+
+  await check('a file of a version: Open to the Side, Copy Path, Compare with Workspace File (the base named), Save As', async () => {
+    await showTroveView();
+    await expandTreeRow('v1');
+    const file = treeRow('a.txt');
+    await treeMenu(file, 'Open to the Side');
+    await page.locator('.editor-group-container').nth(1).locator('.tabs-container .tab', { hasText: 'a.txt' }).waitFor();
+    assert.equal(await page.locator('.editor-group-container').count(), 2, 'a second editor group');
+    await runCommand('View: Close All Editor Groups');
+
+    await showTroveView();
+    await treeMenu(treeRow('a.txt'), 'Copy Path');
+    log('  notification:', await expectNotification('Copied a.txt (its path in my-dataset:v1)'));
+
+    await showTroveView();
+    await treeMenu(treeRow('a.txt'), 'Compare with Workspace File');
+    const shown = await quickPickShown();
+    log('  picker:', shown.title, '|', shown.rows.slice(0, 3).join(' | '));
+    assert.match(shown.title, /my-dataset:v1\/a\.txt \(base\)/);
+    assert.match(shown.rows[0], /^artifacts\/my-dataset-v1\/a\.txt\s*downloaded v1$/);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'artifacts/my-dataset-v1/a.txt' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'my-dataset/a.txt (v1, base) ↔ artifacts/my-dataset-v1/a.txt' }).waitFor();
+    await page.locator('.editor-container .monaco-diff-editor .editor.modified .view-lines', { hasText: 'a line added in the workspace' }).waitFor();
+    await runCommand('View: Close All Editors');
+
+    // Save As: VS Code's save dialog (code-server's is a quick input holding the path).
+    const saved = path.join(FOLDER, 'a-from-v1.txt');
+    await showTroveView();
+    await treeMenu(treeRow('a.txt'), 'Save As');
+    await quickInput.waitFor();
+    await quickInput.fill(saved);
+    await page.keyboard.press('Enter');
+    log('  notification:', await expectNotification('Saved a.txt of my-dataset:v1 as a-from-v1.txt'));
+    assert.equal(fs.readFileSync(saved, 'utf8'), 'sample one, edited\n');
+    assert.deepEqual(fs.readdirSync(FOLDER).filter((n) => n.includes('a-from-v1')), ['a-from-v1.txt'], 'no temporary file left');
+  });
+}
+
+// ---- hover, lenses and the usage snippet (issue 14, item 10) ------------------------------------
+
+/** Opens train.py and puts the cursor on the token that holds `text`, at `fraction` of its width. */
+async function cursorInTrainPy(text, fraction) {
+  await runCommand('Go to File...');
+  await quickInput.fill('train.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const token = page.locator('.editor-container .view-line span[class^="mtk"]', { hasText: text }).first();
+  await token.waitFor();
+  const box = await token.boundingBox();
+  await page.mouse.click(box.x + box.width * fraction, box.y + box.height / 2);
+}
+
+/** Asks for the hover at the cursor until one holding `text` shows; its text. */
+async function hoverAtCursor(text) {
+  for (let attempt = 0; ; attempt++) {
+    await runCommand('Show or Focus Hover');
+    try {
+      const hover = page.locator('.monaco-hover:visible', { hasText: text }).first();
+      await hover.waitFor({ timeout: 4000 });
+      return await hover.innerText();
+    } catch (e) {
+      if (attempt === 5) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+async function checkHoverOnceAndEditorSettings() {
+  await check('the hover over a squiggle shows its message once; trove.hover.enabled and trove.codeLens.enabled turn the hover and the lenses off and on', async () => {
+    // train.py holds "mnist-cnn:no-such-alias" since the hover check: the alias part is underlined.
+    await cursorInTrainPy('no-such-alias', 0.8);
+    const text = await hoverAtCursor('no-such-alias');
+    const said = text.match(/has no alias "no-such-alias"/g) ?? [];
+    log('  squiggle hover:', squash(text).slice(0, 200));
+    assert.equal(said.length, 1, `the message once: ${squash(text)}`);
+    await page.keyboard.press('Escape');
+
+    // The lenses over a resolved reference, then none with trove.codeLens.enabled off.
+    const lens = page.locator('.editor-container .contentWidgets .codelens-decoration', { hasText: 'Show Lineage' }).first();
+    await lens.waitFor({ timeout: 30000 });
+    await withWorkspaceSettings({ 'trove.codeLens.enabled': false }, async () => {
+      await lens.waitFor({ state: 'detached', timeout: 30000 });
+    });
+    await lens.waitFor({ timeout: 30000 });
+
+    // With trove.hover.enabled off, the resolved reference has no Trove hover; on again, it has.
+    await withWorkspaceSettings({ 'trove.hover.enabled': false }, async () => {
+      await page.waitForTimeout(1000); // the client reads the setting on each hover
+      await cursorInTrainPy('processed-data:latest', 0.5);
+      await runCommand('Show or Focus Hover');
+      await page.waitForTimeout(2000);
+      assert.equal(await page.locator('.monaco-hover:visible', { hasText: 'Show Lineage' }).count(), 0, 'no Trove hover');
+      await page.keyboard.press('Escape');
+    });
+    await page.waitForTimeout(1000);
+    await cursorInTrainPy('processed-data:latest', 0.5);
+    assert.match(await hoverAtCursor('Show Lineage'), /processed-data/);
+    await page.keyboard.press('Escape');
+    await runCommand('View: Close All Editors');
+  });
+}
+
+async function checkPythonUsageSnippet() {
+  await check('Copy Usage Snippet → Python gives wandb code (run.use_artifact, artifact.download) that runs with Trove: the lineage shows the run that used the version', async () => {
+    // processed-data:v0 has no download folder in the workspace yet (wandb would reuse one named processed-data-v0).
+    const usedBy = () => JSON.parse(cli('show', 'mnist-demo/processed-data:v0', '--json')).usedBy ?? [];
+    const before = new Set(usedBy().map((u) => u.runId));
+    await runCommand('View: Close All Editors');
+    await showTroveView();
+    await page.locator('.part.sidebar .composite.title').hover();
+    await page.locator('.part.sidebar .title-actions .action-label[aria-label="Collapse All"]').click();
+    await expandTreeRow('mnist-demo');
+    await expandTreeRow('dataset');
+    await expandTreeRow('processed-data');
+    await treeMenu(treeRow('v0'), 'Copy Usage Snippet');
+    await pick('Python');
+    log('  notification:', await expectNotification('Copied the Python snippet for processed-data:v0'));
+    const snippet = await page.evaluate(() => navigator.clipboard.readText());
+    log('  snippet:', squash(snippet).slice(0, 200));
+    assert.match(snippet, /^run = wandb\.init\(project="mnist-demo", job_type="train"\)$/m);
+    assert.match(snippet, /^artifact = run\.use_artifact\("mnist-demo\/processed-data:v0"\)$/m);
+    assert.match(snippet, /^path = artifact\.download\(\)$/m);
+    assert.doesNotMatch(snippet, /subprocess/);
+
+    // Run as it was copied, with Run Python File with Trove (python3 there has the pinned wandb client).
+    fs.writeFileSync(path.join(FOLDER, 'use_processed_data.py'), snippet);
+    await treeMenu(await showInExplorer('use_processed_data.py'), 'Run Python File with Trove');
+    const deadline = Date.now() + 120000;
+    let use;
+    while (!(use = usedBy().find((u) => !before.has(u.runId))) && Date.now() < deadline) await page.waitForTimeout(1000);
+    assert.ok(use, `a new run used processed-data:v0: ${JSON.stringify(usedBy())}`);
+    log('  used by:', JSON.stringify(use));
+    assert.equal(use.jobType, 'train', 'the job type the snippet gives');
+    // The run (the wandb run is the trove run) ends when the script has downloaded and finished.
+    const runFile = path.join(STORE, 'runs', use.runId, 'run.json');
+    const status = () => JSON.parse(fs.readFileSync(runFile, 'utf8')).status;
+    for (let i = 0; i < 120 && status() === 'running'; i++) await page.waitForTimeout(1000);
+    assert.equal(status(), 'finished');
+    // wandb's default download folder, ./artifacts/processed-data:v0 beside the script, holds the version's files.
+    const root = path.join(FOLDER, 'artifacts', 'processed-data:v0');
+    log('  verify:', cli('verify', 'mnist-demo/processed-data:v0', '--root', root).trim().split('\n').pop());
+    await runCommand('View: Close All Editors');
+  });
+}
+
 // ---- the scenario -------------------------------------------------------------------------------
 
 try {
@@ -991,6 +1223,7 @@ try {
   });
 
   await checkOpenAllChanges();
+  await checkCompareWithWorkspace();
 
   await check('hovering a use_artifact("…") string in train.py shows the version; an unknown alias is a problem', async () => {
     // A reference the language server cannot resolve, added the way a user would type it.
@@ -1030,6 +1263,7 @@ try {
     await runCommand('View: Close All Editors');
   });
 
+  await checkHoverOnceAndEditorSettings();
   await checkMenusAndSettings();
 
   const frame = webviewFrame();
@@ -1114,9 +1348,7 @@ try {
       'import wandb', '', 'run = wandb.init(job_type="wandb-prep")', "artifact = wandb.Artifact('wandb-dataset', type='dataset')",
       "artifact.add_file('data/raw/labels.json')", 'run.log_artifact(artifact)', '',
     ].join('\n'));
-    await page.keyboard.press('Control+Shift+E');
-    const row = explorerRow('wandb_prep.py');
-    await row.waitFor({ timeout: 30000 });
+    const row = await showInExplorer('wandb_prep.py');
     await row.click({ button: 'right' });
     const item = page.locator('.monaco-menu .action-item', { hasText: 'Run Python File with Trove' }).first();
     await item.waitFor();
@@ -1141,6 +1373,7 @@ try {
   });
 
   await checkDeleteAndUndo();
+  await checkPythonUsageSnippet();
 
   await check('welcome views and the status bar report an empty store and an unreachable backend', async () => {
     const settingsFile = path.join(FOLDER, '.vscode', 'settings.json');

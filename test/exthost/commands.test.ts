@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DownloadOutcome, LogOutcome } from '../../src/core/operations';
@@ -162,13 +162,75 @@ export function registerCommandSuites(): void {
       assert.deepEqual(listing, [['sub', vscode.FileType.Directory], ['a.csv', vscode.FileType.File]]);
     });
 
+    const fileOf = (name: string, version: number, path: string) => ({ kind: 'file', project: 'mnist-demo', name, type: 'dataset', version, path, size: 1, external: false });
+    const activeTab = () => vscode.window.tabGroups.activeTabGroup.activeTab;
+
+    test('Compare with Workspace Folder: an edited download against its version (the base), all changes in the multi-file diff editor', async () => {
+      const root = join(workspaceDir(), 'artifacts', 'exthost-data-v1');
+      assert.ok(await run<DownloadOutcome>(Commands.downloadVersion, 'mnist-demo/exthost-data:v1', { root }), api.lastError());
+      const same = await run<VersionDiff>(Commands.compareWithFolder, 'mnist-demo/exthost-data:v1', root);
+      assert.deepEqual(same, { added: [], removed: [], modified: [], renamed: [] }, api.lastError());
+      writeFileSync(join(root, 'a.csv'), 'x,y\n1,4\n');
+      writeFileSync(join(root, 'notes.txt'), 'added in the workspace\n');
+      rmSync(join(root, 'sub', 'b.txt'));
+      const diff = await run<VersionDiff>(Commands.compareWithFolder, 'mnist-demo/exthost-data:v1', 'artifacts/exthost-data-v1');
+      assert.deepEqual(diff, { added: ['notes.txt'], removed: ['sub/b.txt'], modified: ['a.csv'], renamed: [] }, api.lastError());
+      // VS Code adds the number of files to the title: "… (3 files)".
+      assert.match(activeTab()?.label ?? '', /^exthost-data:v1 \(base\) ↔ artifacts\/exthost-data-v1\b/);
+      assert.equal(await run(Commands.compareWithFolder, 'mnist-demo/exthost-data:v1', join(root, 'no-such-folder')), undefined);
+      assert.match(api.lastError() ?? '', /no-such-folder is not a folder on this machine/);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    test('Compare with Workspace File: a file of a version (the base) against a workspace file in the diff editor', async () => {
+      const local = join(workspaceDir(), 'artifacts', 'exthost-data-v1', 'a.csv');
+      const opened = await run<vscode.Uri>(Commands.compareWithFile, fileOf('exthost-data', 1, 'a.csv'), local);
+      assert.equal(opened?.fsPath, local, api.lastError());
+      const tab = activeTab();
+      assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'a diff editor is active');
+      assert.equal(tab.input.original.toString(), 'trove:/mnist-demo/exthost-data/v1/a.csv');
+      assert.equal(tab.input.modified.fsPath, local);
+      assert.match(tab.label, /exthost-data\/a\.csv \(v1, base\) ↔ artifacts\/exthost-data-v1\/a\.csv/);
+      assert.equal(await run(Commands.compareWithFile, fileOf('exthost-data', 1, 'a.csv'), join(workspaceDir(), 'artifacts')), undefined);
+      assert.match(api.lastError() ?? '', /artifacts is not a file on this machine/);
+      assert.equal(await run(Commands.compareWithFile, 'mnist-demo/exthost-data:v1'), undefined);
+      assert.match(api.lastError() ?? '', /^Compare with Workspace File works on a file of a version/);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    test('a file of a version: Open to the Side, Copy Path, Save As', async () => {
+      const uri = await run<vscode.Uri>(Commands.openFileToSide, fileOf('exthost-data', 1, 'sub/b.txt'));
+      assert.equal(uri?.toString(), 'trove:/mnist-demo/exthost-data/v1/sub/b.txt', api.lastError());
+      assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), uri.toString());
+      assert.equal(vscode.window.activeTextEditor?.viewColumn, vscode.ViewColumn.Two, 'opened beside the editor group');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+      assert.equal(await run(Commands.copyFilePath, fileOf('exthost-data', 1, 'sub/b.txt')), 'sub/b.txt');
+      assert.equal(await vscode.env.clipboard.readText(), 'sub/b.txt');
+
+      const dir = tempDir('trove-save-as-');
+      const dest = join(dir, 'b-copy.txt');
+      const saved = await run<vscode.Uri>(Commands.saveFileAs, fileOf('exthost-data', 1, 'sub/b.txt'), dest);
+      assert.equal(saved?.fsPath, dest, api.lastError());
+      assert.equal(readFileSync(dest, 'utf8'), 'bee\n');
+      // Replacing a file the save dialog agreed to replace; nothing else is left in the folder.
+      writeFileSync(dest, 'old content\n');
+      await run(Commands.saveFileAs, fileOf('exthost-data', 1, 'a.csv'), dest);
+      assert.equal(readFileSync(dest, 'utf8'), 'x,y\n1,3\n');
+      assert.deepEqual(readdirSync(dir), ['b-copy.txt']);
+      assert.equal(await run(Commands.saveFileAs, fileOf('exthost-data', 1, 'missing.txt'), join(dir, 'x.txt')), undefined);
+      assert.match(api.lastError() ?? '', /mnist-demo\/exthost-data:v1\/missing\.txt does not exist/);
+      assert.deepEqual(readdirSync(dir), ['b-copy.txt']);
+    });
+
     test('Copy Reference and Copy Usage Snippet put working text on the clipboard', async () => {
       assert.equal(await run(Commands.copyReference, 'mnist-demo/mnist-cnn:best'), 'mnist-demo/mnist-cnn:v1');
       assert.equal(await vscode.env.clipboard.readText(), 'mnist-demo/mnist-cnn:v1');
       const ts = await run<string>(Commands.copyUsageSnippet, 'mnist-demo/mnist-cnn:v1', 'typescript');
       assert.match(ts ?? '', /run\.useArtifact\("mnist-demo\/mnist-cnn:v1"\)/);
       const py = await run<string>(Commands.copyUsageSnippet, 'mnist-demo/processed-data:v0', 'python');
-      assert.match(py ?? '', /"trove", "download", "mnist-demo\/processed-data:v0"/);
+      assert.match(py ?? '', /^artifact = run\.use_artifact\("mnist-demo\/processed-data:v0"\)$/m);
+      assert.match(py ?? '', /^path = artifact\.download\(\)$/m);
       assert.equal(await vscode.env.clipboard.readText(), py);
     });
 

@@ -44,6 +44,12 @@ describe('Artifacts tree model', () => {
     assert.ok(matches('trove.compareWithPrevious', 'version hasPrevious'));
     assert.ok(!matches('trove.compareWithPrevious', 'version latest'));
     assert.ok(matches('trove.openFile', 'file'));
+    for (const cmd of ['trove.openFileToSide', 'trove.copyFilePath', 'trove.saveFileAs', 'trove.compareWithFile']) {
+      assert.ok(matches(cmd, 'file'), cmd);
+      assert.ok(!matches(cmd, 'version latest'), cmd);
+    }
+    assert.ok(matches('trove.compareWithFolder', 'version latest'));
+    assert.ok(!matches('trove.compareWithFolder', 'file'));
   });
 });
 
@@ -109,11 +115,14 @@ describe('Usage snippets', () => {
     assert.match(code, /useArtifact\("mnist-demo\/processed-data:v0"\)/);
   });
 
-  test('the Python snippet calls the CLI with a JSON result and is valid Python', () => {
+  test('the Python snippet is wandb code (the W&B door answers it), not a subprocess call, and is valid Python', () => {
     const code = usageSnippet('python', target);
-    assert.match(code, /\["trove", "download", "mnist-demo\/processed-data:v0", "--root", "artifacts\/processed-data-v0", "--json"\]/);
+    assert.match(code, /^run = wandb\.init\(project="mnist-demo", job_type="train"\)$/m);
+    assert.match(code, /^artifact = run\.use_artifact\("mnist-demo\/processed-data:v0"\)$/m);
+    assert.match(code, /^path = artifact\.download\(\)$/m);
+    assert.doesNotMatch(code, /subprocess|"trove", "download"/);
     execFileSync('python3', ['-c', `import ast, sys; ast.parse(sys.stdin.read())`], { input: code });
-    assert.match(code, /^processed_data = json\.loads/m);
+    assert.match(usageSnippet('python', { ...target, name: 'mnist-cnn', type: 'model' }), /job_type="evaluate"/);
   });
 });
 

@@ -13,6 +13,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { makeS3Client, s3SettingsFromEnv } from '../../src/core/s3';
 import { CLI, runCli, scaleOutArgs, startServe, tempDir, uniqueName, type ServeProcess } from '../server/harness';
+import { usageSnippet } from '../../src/shared/usageSnippets';
 import { doorStats, py, PYTHON, runProcess, SCRIPTS, unsupported, wandbEnv } from './harness';
 
 const ANON_KEY = 'k'.repeat(40);
@@ -293,5 +294,34 @@ describe('trove run -- python script.py (no server started by the user)', () => 
     // The endpoint is gone with the child.
     const key = r.stderr.match(/trove_run_[0-9a-f]+/);
     assert.equal(key, null, 'the private key is never printed');
+  });
+
+  test('the Python snippet of Copy Usage Snippet runs unchanged: it downloads the version and the lineage says the run used it', async () => {
+    const work = tempDir('trove-wandb-snippet-');
+    const store = join(work, 'store');
+    const data = join(work, 'data');
+    mkdirSync(join(data, 'sub'), { recursive: true });
+    writeFileSync(join(data, 'a.csv'), 'x,y\n1,2\n');
+    writeFileSync(join(data, 'sub', 'b.txt'), 'snippet\n');
+    const logged = await runCli(['--store', store, '--project', 'solo', '--json', 'log', data, '--name', 'snippet-data', '--type', 'dataset']);
+    assert.equal(logged.code, 0, logged.stderr);
+    const dir = join(work, 'proj');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'use_it.py'), usageSnippet('python', { project: 'solo', name: 'snippet-data', alias: 'v0', type: 'dataset' }));
+    const home = join(work, 'home');
+    const userEnv: NodeJS.ProcessEnv = { ...wandbEnv('unused', 'unused', 'unused', home), PATH: `${join(PYTHON, '..')}:${process.env.PATH}` };
+    for (const k of ['WANDB_BASE_URL', 'WANDB_API_KEY', 'WANDB_PROJECT', 'WANDB_ARTIFACT_DIR']) delete userEnv[k];
+    const r = await runProcess(process.execPath, [CLI, '--store', store, '--project', 'solo', '--json', 'run', '--', 'python', 'use_it.py'], userEnv, dir);
+    assert.equal(r.code, 0, r.stderr);
+    const printed = r.stdout.match(/^snippet-data:v0 is in (.+)$/m);
+    assert.ok(printed, `the snippet says where the files are: ${r.stdout}`);
+    const where = printed[1].startsWith('/') ? printed[1] : join(dir, printed[1]);
+    assert.deepEqual(filesUnder(where), filesUnder(data), 'the files, byte for byte');
+    const { runId } = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const lineage = await runCli(['--store', store, '--json', 'lineage', 'solo/snippet-data:v0', '--depth', '1']);
+    const graph = JSON.parse(lineage.stdout) as { nodes: { id: string; kind: string }[]; edges: { from: string; to: string }[] };
+    const runNode = graph.nodes.find((n) => n.kind === 'run' && n.id.includes(runId));
+    assert.ok(runNode, `the trove run is in the lineage: ${lineage.stdout}`);
+    assert.ok(graph.edges.some((e) => e.to === runNode.id), `and used the version: ${JSON.stringify(graph.edges)}`);
   });
 });

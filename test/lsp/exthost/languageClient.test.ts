@@ -59,6 +59,27 @@ suite('Trove language client', () => {
     assert.match(alias.message, /has no alias "prod". Did you mean "production"\?/);
   });
 
+  test('the hover over a squiggle says its message once (VS Code shows the diagnostic\'s); beside the squiggle, or with diagnostics off, the hover says it', async () => {
+    const message = /has no alias "prod"\. Did you mean "production"\?/g;
+    const count = (hovers: vscode.Hover[]) => hoverText(hovers).replace(/\\(.)/g, '$1').match(message)?.length ?? 0;
+    const alias = await waitFor('the unknown-alias squiggle', () => vscode.languages.getDiagnostics(train.uri).find((d) => d.source === 'trove' && d.code === 'unknown-alias'));
+    const under = alias.range.start.translate(0, 1);
+    assert.match(train.getText(alias.range), /^prod$/);
+    const hover = (at: vscode.Position) => vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', train.uri, at);
+    assert.equal(count(await hover(under)), 0, 'under the squiggle, only the diagnostic says it');
+    const beside = positionOf(train, 'mnist-raw:prod"', 2);
+    assert.ok(!alias.range.contains(beside));
+    assert.equal(count(await hover(beside)), 1, 'beside it, the hover says it');
+    await vscode.workspace.getConfiguration('trove').update('diagnostics.enabled', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor('the squiggles to go', () => (vscode.languages.getDiagnostics(train.uri).some((d) => d.source === 'trove') ? undefined : true));
+      assert.equal(count(await hover(under)), 1, 'with diagnostics off, the hover says it');
+    } finally {
+      await vscode.workspace.getConfiguration('trove').update('diagnostics.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor('the squiggles to return', () => vscode.languages.getDiagnostics(train.uri).find((d) => d.source === 'trove' && d.code === 'unknown-alias'));
+  });
+
   test('hover on use_artifact shows the version with trusted command links', async () => {
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', train.uri, positionOf(train, 'mnist-raw:production', 3));
     const text = hoverText(hovers);
