@@ -8,11 +8,11 @@ import { backendEnvironment, backendFromOptions, type BackendChoice } from '../c
 import { defaultProject, defaultStorePath } from '../core/config';
 import { describeError, invalid, TroveError, usageError } from '../core/errors';
 import { formatSize } from '../core/format';
-import { hashFile } from '../core/hash';
+import { forEachLimit, hashFile } from '../core/hash';
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
-import { diffManifests } from '../core/manifest';
 import { formatRef, parseRef, parseVersionAlias, validateAlias } from '../core/names';
-import { downloadVersion, logArtifact, safeJoin } from '../core/operations';
+import { diffVersions, downloadVersion, logArtifact, safeJoin, versionFiles } from '../core/operations';
+import type { ManifestFile } from '../core/types';
 import { gitProvenance } from '../core/provenance';
 import type { Registry } from '../core/registry';
 import { finishRunAfter, withRun } from '../core/runs';
@@ -254,7 +254,7 @@ async function cmdDownload(ctx: Ctx): Promise<void> {
   const link = str(ctx, 'link') ?? 'copy';
   if (link !== 'copy' && link !== 'hardlink') throw usageError('--link must be copy or hardlink.');
   const ref = parseRef(ctx.args[0], ctx.project);
-  const version = await ctx.registry.getVersion(ref);
+  const version = await ctx.registry.getVersion(ref, { manifest: false });
   const key = { project: version.project, name: version.name, version: version.version };
   // The download is recorded as a run (an input of the lineage) where that is allowed; a run
   // that cannot be recorded never fails the download, and the user is told.
@@ -316,24 +316,35 @@ async function cmdLs(ctx: Ctx): Promise<void> {
 
 async function cmdShow(ctx: Ctx): Promise<void> {
   needArgs(ctx, 1, 'trove show <ref>');
-  const v = await ctx.registry.getVersion(parseRef(ctx.args[0], ctx.project));
-  const files = Object.entries(v.manifest).map(([path, e]) => ({ path, digest: e.digest, size: e.size, ...(e.ref ? { ref: e.ref } : {}) }));
+  const v = await ctx.registry.getVersion(parseRef(ctx.args[0], ctx.project), { manifest: false });
+  const fileOf = (f: ManifestFile) => ({ path: f.path, digest: f.digest, size: f.size, ...(f.ref ? { ref: f.ref } : {}) });
   const body = {
     ref: formatRef(v.project, v.name, v.version), version: v.version, type: v.type, aliases: v.aliases, digest: v.digest, size: v.size,
-    files, description: v.description, metadata: v.metadata, createdBy: v.createdBy ?? null, usedBy: v.usedBy, createdAt: v.createdAt,
+    files: [] as ReturnType<typeof fileOf>[], description: v.description, metadata: v.metadata, createdBy: v.createdBy ?? null, usedBy: v.usedBy, createdAt: v.createdAt,
   };
-  if (ctx.json) return ctx.out(JSON.stringify(body));
+  if (ctx.json) {
+    // Every file, written a page at a time: a million of them would make one string of 100 MB.
+    const [head, tail] = JSON.stringify(body).split('"files":[]');
+    await writeOut(head + '"files":[');
+    let first = true;
+    for await (const batch of versionFiles(ctx.registry, v)) {
+      await writeOut(batch.map((f) => `${first ? ((first = false), '') : ','}${JSON.stringify(fileOf(f))}`).join(''));
+    }
+    await writeOut(']' + tail + '\n');
+    return;
+  }
+  const files: ReturnType<typeof fileOf>[] = v.files ? (await ctx.registry.manifestPage({ project: v.project, name: v.name, version: v.version }, null, 200)).items.map(fileOf) : [];
   const lines = [
     `${body.ref}  (${v.type})  aliases: ${v.aliases.join(', ') || '-'}`,
     `digest   ${v.digest}`,
-    `size     ${formatSize(v.size)} in ${files.length} files`,
+    `size     ${formatSize(v.size)} in ${v.files} files`,
     `created  ${v.createdAt}${v.createdBy ? ` by run ${v.createdBy.runId} (${v.createdBy.jobType})` : ''}`,
   ];
   if (v.description) lines.push(`about    ${v.description}`);
   if (Object.keys(v.metadata).length) lines.push(`metadata ${JSON.stringify(v.metadata)}`);
   if (v.usedBy.length) lines.push(`used by  ${v.usedBy.map((u) => `${u.runId} (${u.jobType})`).join(', ')}`);
   lines.push('', table(['PATH', 'SIZE', 'DIGEST'], files.slice(0, 200).map((f) => [f.path, formatSize(f.size), f.digest.slice(0, 12)])));
-  if (files.length > 200) lines.push(`… and ${files.length - 200} more files (use --json for all)`);
+  if (v.files > 200) lines.push(`… and ${v.files - 200} more files (use --json for all)`);
   ctx.out(lines.join('\n'));
 }
 
@@ -343,7 +354,7 @@ async function cmdAlias(ctx: Ctx): Promise<void> {
   const ref = parseRef(refText, ctx.project);
   if (action === 'add') {
     await ctx.registry.addAlias(ref, alias);
-    const v = await ctx.registry.getVersion({ ...ref, alias });
+    const v = await ctx.registry.getVersion({ ...ref, alias }, { manifest: false });
     ctx.out(ctx.json ? JSON.stringify({ ref: formatRef(v.project, v.name, v.version), alias }) : `${alias} -> ${formatRef(v.project, v.name, v.version)}`);
   } else if (action === 'rm') {
     await ctx.registry.removeAlias(ref.project, ref.name, alias);
@@ -355,8 +366,8 @@ async function cmdAlias(ctx: Ctx): Promise<void> {
 
 async function cmdDiff(ctx: Ctx): Promise<void> {
   needArgs(ctx, 2, 'trove diff <refA> <refB>');
-  const [a, b] = await Promise.all(ctx.args.map((r) => ctx.registry.getVersion(parseRef(r, ctx.project))));
-  const d = diffManifests(a.manifest, b.manifest);
+  const [a, b] = await Promise.all(ctx.args.map((r) => ctx.registry.getVersion(parseRef(r, ctx.project), { manifest: false })));
+  const d = await diffVersions(ctx.registry, a, b);
   if (ctx.json) return ctx.out(JSON.stringify(d));
   const lines = [...d.added.map((p) => `+ ${p}`), ...d.removed.map((p) => `- ${p}`), ...d.modified.map((p) => `M ${p}`), ...d.renamed.map((r) => `R ${r.from} -> ${r.to}`)];
   ctx.out(lines.length ? lines.join('\n') : 'no differences');
@@ -375,43 +386,44 @@ async function cmdLineage(ctx: Ctx): Promise<void> {
 
 async function cmdVerify(ctx: Ctx): Promise<number> {
   needArgs(ctx, 1, 'trove verify <ref> [--root DIR]');
-  const v = await ctx.registry.getVersion(parseRef(ctx.args[0], ctx.project));
+  const v = await ctx.registry.getVersion(parseRef(ctx.args[0], ctx.project), { manifest: false });
   const ref = formatRef(v.project, v.name, v.version);
   const problems: string[] = [];
+  let count = 0;
+  const problem = (text: string) => {
+    count++;
+    if (problems.length < 1000) problems.push(text); // the first thousand are listed, all are counted
+  };
   const rootFlag = str(ctx, 'root');
-  const entries = Object.entries(v.manifest);
-  if (rootFlag) {
-    const root = resolve(rootFlag);
-    for (const [path, e] of entries) {
-      const file = safeJoin(root, path);
-      // Only regular files are read: a FIFO or a link to /dev/zero would never end.
-      const st = await lstat(file).catch(() => undefined);
-      if (!st) {
-        problems.push(`missing ${path}`);
-        continue;
+  const root = rootFlag ? resolve(rootFlag) : undefined;
+  for await (const batch of versionFiles(ctx.registry, v)) {
+    const found: string[] = new Array(batch.length);
+    await forEachLimit(batch, 8, async (e, i) => {
+      if (root) {
+        const file = safeJoin(root, e.path);
+        // Only regular files are read: a FIFO or a link to /dev/zero would never end.
+        const st = await lstat(file).catch(() => undefined);
+        if (!st) found[i] = `missing ${e.path}`;
+        else if (st.isSymbolicLink()) found[i] = `${e.path} is a link, not a file`;
+        else if (!st.isFile()) found[i] = `${e.path} is not a regular file`;
+        else {
+          const got = await hashFile(file).catch(() => undefined);
+          if (!got) found[i] = `unreadable ${e.path}`;
+          else if (got.digest !== e.digest) found[i] = `modified ${e.path}`;
+        }
+      } else if (!e.ref && !(await ctx.registry.verifyBlob(e.digest))) {
+        found[i] = `corrupt ${e.path} (blob ${e.digest.slice(0, 12)})`;
       }
-      if (st.isSymbolicLink()) {
-        problems.push(`${path} is a link, not a file`);
-        continue;
-      }
-      if (!st.isFile()) {
-        problems.push(`${path} is not a regular file`);
-        continue;
-      }
-      const got = await hashFile(file).catch(() => undefined);
-      if (!got) problems.push(`unreadable ${path}`);
-      else if (got.digest !== e.digest) problems.push(`modified ${path}`);
-    }
-  } else {
-    for (const [path, e] of entries) if (!e.ref && !(await ctx.registry.verifyBlob(e.digest))) problems.push(`corrupt ${path} (blob ${e.digest.slice(0, 12)})`);
+    });
+    for (const f of found) if (f) problem(f); // in path order
   }
   const where = rootFlag ? resolve(rootFlag) : ctx.registry.location;
   if (ctx.json) ctx.out(JSON.stringify({ ref, ok: problems.length === 0, problems }));
   if (problems.length) {
-    process.stderr.write(`trove: ${problems.length} of ${entries.length} files of ${ref} in ${where} do not match (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}); ${rootFlag ? 'download the version again' : 'log the files again to restore their content'}.\n`);
+    process.stderr.write(`trove: ${count} of ${v.files} files of ${ref} in ${where} do not match (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}); ${rootFlag ? 'download the version again' : 'log the files again to restore their content'}.\n`);
     return 1;
   }
-  if (!ctx.json) ctx.out(`ok: ${entries.length} files of ${ref} in ${where} match`);
+  if (!ctx.json) ctx.out(`ok: ${v.files} files of ${ref} in ${where} match`);
   return 0;
 }
 
@@ -538,6 +550,11 @@ function wandbEnv(env: NodeJS.ProcessEnv, project: string, url: string, key: str
     WANDB_MODE: env.WANDB_MODE === 'disabled' || env.WANDB_MODE === 'offline' ? env.WANDB_MODE : 'online',
     WANDB_ERROR_REPORTING: 'false',
   };
+}
+
+/** Writes to stdout, waiting when a pipe is full (long outputs are written in pieces). */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
 }
 
 function table(head: string[], rows: string[][]): string {

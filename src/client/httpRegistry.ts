@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RequestInit, Response } from 'node-fetch';
 import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/errors';
@@ -14,11 +15,13 @@ import { PackCache } from '../core/packCache';
 import type { Registry } from '../core/registry';
 import { DEFAULT_PROTECTED_ALIASES } from '../core/versionRules';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, NewRun, ProjectSummary,
-  RestoreResult, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail, VersionKey, VersionSummary,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile,
+  ManifestFile, ManifestPage, NewRun, ProjectSummary, RestoreResult, RunRecord, RunStatus, StoredFile, StreamCommitRequest, TransferOptions, VersionDetail,
+  VersionKey, VersionSummary,
 } from '../core/types';
 import {
-  bearer, encodePack, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, PACK_MAX_BLOBS, PACK_MAX_BYTES, parseErrorBody, PROTECTED_PARAM, routePath, Routes,
+  bearer, encodePack, MANIFEST_STREAM_CONTENT_TYPE, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, PACK_MAX_BLOBS, PACK_MAX_BYTES, parseErrorBody, PROTECTED_PARAM,
+  routePath, Routes,
   type Page, type Route, type UploadTarget,
 } from '../server/protocol';
 
@@ -47,6 +50,13 @@ interface CallOptions {
   idempotent?: boolean;
 }
 
+/** A streamed commit lasts as long as the log that feeds it (hashing and uploading a million files). */
+const STREAM_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+const STREAM_KEEPALIVE_MS = 5000;
+/** Downloads of small blobs go in batches of up to this many blobs and bytes (the server allows 5000 and 16 MiB). */
+const FETCH_BATCH_BLOBS = 2000;
+const FETCH_BATCH_BYTES = 8 << 20;
+const FETCH_BLOB_MAX = 1 << 20;
 /** Small files are uploaded from memory; anything larger is streamed from disk. */
 const BUFFER_LIMIT = 256 << 10;
 const BUFFER_BUDGET = 256 << 20;
@@ -225,9 +235,17 @@ export class HttpRegistry implements Registry {
     return this.list(Routes.listVersions, { project, name }, `listing the versions of ${project}/${name}`);
   }
 
-  async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
-    const v = await this.call<VersionDetail>(Routes.getVersion, { project: ref.project, name: ref.name, alias: ref.alias }, { what: `reading ${formatRef(ref.project, ref.name, ref.alias)}` });
+  async getVersion(ref: ArtifactRef, options: { manifest?: boolean } = {}): Promise<VersionDetail> {
+    const v = await this.call<VersionDetail>(Routes.getVersion, { project: ref.project, name: ref.name, alias: ref.alias }, {
+      what: `reading ${formatRef(ref.project, ref.name, ref.alias)}`, query: options.manifest === false ? '?manifest=false' : undefined,
+    });
     return { ...v, manifest: withoutPrototype(v.manifest) };
+  }
+
+  manifestPage(key: VersionKey, cursor: string | null, limit = MAX_PAGE): Promise<ManifestPage> {
+    return this.call(Routes.manifestPage, { project: key.project, name: key.name, alias: `v${key.version}` }, {
+      what: `reading the files of ${formatRef(key.project, key.name, key.version)}`, query: `?limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+    });
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -265,19 +283,30 @@ export class HttpRegistry implements Registry {
     const buffers = new Map<number, Buffer>();
     let budget = BUFFER_BUDGET;
     let hashedBytes = 0;
-    await forEachLimit(files, 4, async (f, i) => {
-      if (digests[i]) return;
-      if (f.size <= BUFFER_LIMIT) {
-        const data = await readFile(f.absPath, { signal });
-        digests[i] = createHash('sha256').update(data).digest('hex');
-        if (budget >= data.length) {
-          budget -= data.length;
-          buffers.set(i, data);
-        }
-        progress?.report({ bytes: (hashedBytes += data.length) });
-      } else {
-        digests[i] = (await hashFile(f.absPath, signal, (n) => progress?.report({ bytes: (hashedBytes += n) }))).digest;
+    // Small files: synchronous reads in short batches (one async fs call costs more than reading
+    // a small file), yielding between batches so cancellation and progress stay responsive.
+    const large: number[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
+      if (digests[i]) continue;
+      if (f.size > BUFFER_LIMIT) {
+        large.push(i);
+        continue;
       }
+      const data = readFileSync(f.absPath);
+      digests[i] = createHash('sha256').update(data).digest('hex');
+      if (budget >= data.length) {
+        budget -= data.length;
+        buffers.set(i, data);
+      }
+      progress?.report({ bytes: (hashedBytes += data.length) });
+      if (i % 256 === 255) {
+        if (signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await forEachLimit(large, 4, async (i) => {
+      digests[i] = (await hashFile(files[i].absPath, signal, (n) => progress?.report({ bytes: (hashedBytes += n) }))).digest;
     }, signal);
 
     const firstIndex = new Map<string, number>();
@@ -426,6 +455,90 @@ export class HttpRegistry implements Registry {
     });
   }
 
+  /** Whether the server sends small blobs in batches (POST /blobs/fetch); learnt on the first try. */
+  private batchFetch = true;
+
+  /**
+   * Many blobs into new files: small ones in batches of one request each (embedded servers), each
+   * checked against its SHA-256; large ones, and everything when the server does not batch, one
+   * by one as fetchBlob does.
+   */
+  async fetchBlobs(items: { digest: string; size: number; destPath: string }[], options: TransferOptions & { link?: 'copy' | 'hardlink'; onDone?: (files: number, bytes: number) => void } = {}): Promise<void> {
+    if (options.link === 'hardlink') throw invalid(`Hard links need the embedded store; files from ${this.location} are always copied (drop --link hardlink).`);
+    const single: typeof items = [];
+    const groups: (typeof items)[] = [];
+    let group: typeof items = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (item.size > FETCH_BLOB_MAX || !this.batchFetch) {
+        single.push(item);
+        continue;
+      }
+      if (group.length >= FETCH_BATCH_BLOBS || bytes + item.size > FETCH_BATCH_BYTES) {
+        groups.push(group);
+        group = [];
+        bytes = 0;
+      }
+      group.push(item);
+      bytes += item.size;
+    }
+    if (group.length) groups.push(group);
+    await forEachLimit(groups, 4, async (batch) => {
+      if (!this.batchFetch || !(await this.fetchBatch(batch, options))) {
+        await forEachLimit(batch, 4, async (item) => {
+          await this.fetchBlob(item.digest, item.destPath, options);
+          options.onDone?.(1, item.size);
+        }, options.signal);
+      }
+    }, options.signal);
+    await forEachLimit(single, this.concurrency, async (item) => {
+      await this.fetchBlob(item.digest, item.destPath, options);
+      options.onDone?.(1, item.size);
+    }, options.signal);
+  }
+
+  /** One POST /blobs/fetch; false when the server does not offer it. */
+  private async fetchBatch(batch: { digest: string; size: number; destPath: string }[], options: TransferOptions & { onDone?: (files: number, bytes: number) => void }): Promise<boolean> {
+    const what = `downloading ${batch.length} files`;
+    const res = await this.exchange(what, `${this.baseUrl}${routePath(Routes.fetchBlobs)}`, () => ({
+      method: Routes.fetchBlobs.method, headers: this.headers(true), body: JSON.stringify({ blobs: batch.map((b) => b.digest) }),
+    }), { signal: options.signal, idempotent: true, timeoutMs: this.timeoutMs });
+    if (res.status === 404 || res.status === 405) {
+      await res.arrayBuffer().catch(() => undefined);
+      this.batchFetch = false;
+      return false;
+    }
+    if (!res.ok) throw await this.failure(res, what);
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      if (options.signal?.aborted) throw new TroveError('cancelled', 'Cancelled.');
+      throw new TroveError('unavailable', `Server ${this.baseUrl}: ${what} broke off (${(e as Error).message}).`);
+    }
+    const nl = body.indexOf(10);
+    let index: { blobs: { digest: string; size: number }[] };
+    try {
+      index = JSON.parse(body.toString('utf8', 0, nl)) as typeof index;
+    } catch {
+      throw new TroveError('unavailable', `Server ${this.baseUrl} sent a damaged answer while ${what}.`);
+    }
+    let offset = nl + 1;
+    for (let i = 0; i < batch.length; i++) {
+      const want = batch[i];
+      const got = index.blobs[i];
+      const data = body.subarray(offset, offset + (got?.size ?? 0));
+      offset += got?.size ?? 0;
+      if (!got || got.digest !== want.digest || data.length !== want.size || createHash('sha256').update(data).digest('hex') !== want.digest) {
+        throw integrity(`Blob ${want.digest.slice(0, 12)} from ${this.location} does not match its digest; the server's store is damaged (run \`trove verify\` there).`);
+      }
+      writeFileSync(want.destPath, data, { flag: 'wx' }); // one async call per small file costs more than the write
+      options.onDone?.(1, want.size);
+      if (i % 256 === 255) await new Promise((r) => setImmediate(r));
+    }
+    return true;
+  }
+
   /** Streams a blob to `destPath` (which must not exist) and checks its SHA-256. */
   async fetchBlob(digest: string, destPath: string, options: TransferOptions & { link?: 'copy' | 'hardlink' } = {}): Promise<void> {
     if (options.link === 'hardlink') throw invalid(`Hard links need the embedded store; files from ${this.location} are always copied (drop --link hardlink).`);
@@ -493,6 +606,55 @@ export class HttpRegistry implements Registry {
   }
 
   // ---- versions -----------------------------------------------------------------------------
+
+  /**
+   * The manifest goes as `application/x-ndjson` (the commit's fields, then one file per line),
+   * written as the stream yields it: one request for the whole log, no body held in memory.
+   */
+  async commitVersionStream(request: StreamCommitRequest, files: AsyncIterable<ManifestFile[]>): Promise<CommitResult> {
+    const { project, name, ...fields } = request;
+    let failure: unknown;
+    const body = Readable.from((async function* () {
+      try {
+        yield Buffer.from(JSON.stringify(fields) + '\n');
+        // While the log stores a window of files, a blank line every few seconds keeps the body
+        // alive (the server cuts off a body from which nothing arrives for 30 s).
+        const it = files[Symbol.asyncIterator]();
+        let next = it.next();
+        for (;;) {
+          let timer: NodeJS.Timeout | undefined;
+          const idle = new Promise<null>((r) => (timer = setTimeout(() => r(null), STREAM_KEEPALIVE_MS)));
+          const got = await Promise.race([next, idle]).finally(() => clearTimeout(timer));
+          if (got === null) {
+            yield Buffer.from('\n');
+            continue;
+          }
+          if (got.done) break;
+          let text = '';
+          for (const f of got.value) text += JSON.stringify(f) + '\n';
+          next = it.next();
+          yield Buffer.from(text);
+        }
+      } catch (e) {
+        failure = e; // the caller hears this error, not the broken request it causes
+        throw e;
+      }
+    })(), { objectMode: false, highWaterMark: 256 << 10 }); // bytes, not 16 batches, wait in the stream
+    const what = `committing ${project}/${name}`;
+    let res: Response;
+    try {
+      res = await this.exchange(what, `${this.baseUrl}${routePath(Routes.commitVersion, { project, name })}`, () => ({
+        method: Routes.commitVersion.method, body, headers: { ...this.headers(false), 'content-type': MANIFEST_STREAM_CONTENT_TYPE },
+      }), { idempotent: false, timeoutMs: STREAM_TIMEOUT_MS });
+    } catch (e) {
+      throw failure ?? e;
+    }
+    if (failure) throw failure;
+    if (!res.ok) throw await this.failure(res, what);
+    const result = (await res.json()) as CommitResult;
+    this.changed();
+    return result;
+  }
 
   async commitVersion(request: CommitRequest): Promise<CommitResult> {
     const { project, name, ...body } = request;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { hashFile } from './hash';
 import { diffManifests } from './manifest';
 import type { Registry } from './registry';
-import { scanFolder, type ScannedFile } from './scan';
+import { scanSorted, type ScannedFile } from './scan';
 import { StatCache } from './statCache';
 import type { Manifest, VersionDiff } from './types';
 
@@ -20,7 +20,16 @@ export async function folderManifest(files: readonly ScannedFile[]): Promise<Man
  * the artifact's logs spares hashing the files it still knows.
  */
 export async function diffFolder(registry: Registry, base: { project: string; name: string; manifest: Manifest }, absPath: string, cacheDir: string): Promise<VersionDiff> {
-  const cache = StatCache.load(join(cacheDir, 'stat', base.project, `${base.name}.json`));
-  const files = await scanFolder(absPath, { cache, exclude: registry.storeFolder ? [registry.storeFolder] : [] });
+  // The cache the artifact's logs keep (core/operations.ts), read in path order alongside the scan and never written here.
+  const cache = await StatCache.open(join(cacheDir, 'stat', base.project, `${base.name}.stat`), { readOnly: true });
+  const files: ScannedFile[] = [];
+  try {
+    for await (const f of scanSorted(absPath, { exclude: registry.storeFolder ? [registry.storeFolder] : [] })) {
+      f.digest = (await cache.lookup(f.path, f.absPath, f.key))?.digest;
+      files.push(f);
+    }
+  } finally {
+    await cache.discard();
+  }
   return diffManifests(base.manifest, await folderManifest(files));
 }

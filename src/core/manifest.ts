@@ -178,13 +178,19 @@ export function diffManifests(a: Manifest, b: Manifest): VersionDiff {
  * and the artifact digest.
  */
 export function checkCommitRequest(req: CommitRequest): { aliases: string[]; metadata: Record<string, unknown>; manifest: Manifest; digest: string } {
+  const { aliases, metadata } = checkCommitHeader(req);
+  const manifest = validateManifest(req.manifest);
+  return { aliases, metadata, manifest, digest: artifactDigest(manifest) };
+}
+
+/** checkCommitRequest without the manifest, for a commit whose manifest comes as a stream. */
+export function checkCommitHeader(req: Omit<CommitRequest, 'manifest'>): { aliases: string[]; metadata: Record<string, unknown> } {
   validateProject(req.project);
   validateName(req.name);
   validateType(req.type);
   const aliases = [...new Set(req.aliases)].filter((a) => a !== 'latest');
   aliases.forEach((a) => validateAlias(a));
   const metadata = req.metadata ?? {};
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
-  const manifest = validateManifest(req.manifest);
-  return { aliases, metadata, manifest, digest: artifactDigest(manifest) };
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw invalid('Metadata must be a JSON object, for example {"epochs": 10}.');
+  return { aliases, metadata };
 }

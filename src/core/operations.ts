@@ -4,14 +4,14 @@ import { lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
-import { folderManifest } from './folderDiff';
 import { forEachLimit, hashFile } from './hash';
-import { artifactDigest, byUtf8, validateManifestPath } from './manifest';
+import { byUtf8, sortUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
-import { scanFolder, type ScannedFile, type SkippedEntry } from './scan';
+import { MANIFEST_BATCH, ManifestTally } from './manifestStream';
+import { mergeSorted, scanSorted, type ScannedFile, type SkippedEntry } from './scan';
 import { StatCache } from './statCache';
-import type { CommitResult, Manifest, TransferOptions, VersionDetail } from './types';
+import type { CommitResult, ManifestFile, TransferOptions, VersionDetail, VersionDiff } from './types';
 
 /** What goes into a new version: folders, single files and external references. */
 export interface ArtifactContent {
@@ -40,6 +40,12 @@ export interface LogOutcome extends CommitResult {
   skipped: SkippedEntry[];
 }
 
+/** A window of files is stored together (one pack, one request) once it holds this many files or bytes. */
+const STORE_WINDOW_FILES = 4096;
+const STORE_WINDOW_BYTES = 256 << 20;
+
+type LogItem = { kind: 'file'; path: string; file: ScannedFile } | { kind: 'ref'; path: string; entry: ManifestFile };
+
 /**
  * The existing version a folder's content equals, found before logging it (the editor says so
  * before asking for aliases and a description): digests come from the stat cache, files it does
@@ -49,20 +55,39 @@ export interface LogOutcome extends CommitResult {
 export async function equalVersion(registry: Registry, req: { project: string; name: string; absPath: string; cacheDir: string }, maxHashBytes = 256 << 20): Promise<number | undefined> {
   const versions = await registry.listVersions(req.project, req.name).catch(() => undefined);
   if (!versions?.length) return undefined;
-  const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
-  const files = await scanFolder(req.absPath, { cache, exclude: registry.storeFolder ? [registry.storeFolder] : [] });
-  if (!files.length) return undefined;
-  let unknownBytes = 0;
-  for (const f of files) if (!f.digest) unknownBytes += f.size;
-  if (unknownBytes > maxHashBytes) return undefined;
-  const digest = artifactDigest(await folderManifest(files));
+  // The files in path order, digests from the cache the log keeps (read, never written here),
+  // into the same running digest a commit computes: nothing grows with the number of files.
+  const cache = await StatCache.open(statCacheFile(req.cacheDir, req.project, req.name), { readOnly: true });
+  const tally = new ManifestTally();
+  let hashedBytes = 0;
+  try {
+    for await (const f of scanSorted(req.absPath, { exclude: registry.storeFolder ? [registry.storeFolder] : [] })) {
+      let digest = (await cache.lookup(f.path, f.absPath, f.key))?.digest;
+      if (!digest) {
+        hashedBytes += f.size;
+        if (hashedBytes > maxHashBytes) return undefined;
+        digest = (await hashFile(f.absPath)).digest;
+      }
+      tally.add({ path: f.path, digest, size: f.size });
+    }
+  } finally {
+    await cache.discard();
+  }
+  if (!tally.files) return undefined;
+  const digest = tally.digest();
   return versions.find((v) => v.digest === digest)?.version;
+}
+
+/** Where the stat cache of an artifact lives under the cache folder. */
+function statCacheFile(cacheDir: string, project: string, name: string): string {
+  return join(cacheDir, 'stat', project, `${name}.stat`);
 }
 
 /**
  * Logs files as the next version of an artifact: scan (digests from the stat cache where files
  * are unchanged), store only content the backend lacks, then commit. Equal content reuses the
- * existing version.
+ * existing version. Files pass through in path order, a window at a time, straight into a
+ * streamed commit: a folder of a million files is never listed whole in memory.
  */
 export async function logArtifact(registry: Registry, req: LogRequest, options: TransferOptions = {}): Promise<LogOutcome> {
   // Bad names fail before any file is read or stored.
@@ -70,76 +95,135 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
   validateName(req.name);
   validateType(req.type);
   (req.aliases ?? []).forEach((a) => validateAlias(a, { allowLatest: true }));
-  const cache = StatCache.load(join(req.cacheDir, 'stat', req.project, `${req.name}.json`));
-  const scanned: ScannedFile[] = [];
+  const references: ManifestFile[] = [];
+  for (const r of req.content.references) references.push({ ...(await describeReference(r.uri, options.signal)), path: validateManifestPath(r.path) });
+  references.sort((a, b) => byUtf8(a.path, b.path));
+  for (const f of req.content.files) {
+    if (statSync(f.absPath, { throwIfNoEntry: false })?.isDirectory()) throw invalid(`${f.absPath} is a folder, not a file; add it as a folder.`);
+  }
   const skipped: SkippedEntry[] = [];
   // An embedded store inside a logged folder is left out: logging it would store the store.
   const exclude = registry.storeFolder ? [registry.storeFolder] : [];
-  options.progress?.report({ phase: 'scanning' });
-  for (const dir of req.content.dirs) {
-    const found = await scanFolder(dir.absPath, { prefix: dir.prefix, cache, signal: options.signal, skipped, exclude, onFile: (n) => options.progress?.report({ totalFiles: scanned.length + n }) });
-    // One at a time: spreading a folder's files into push() passes each as an argument on the stack.
-    for (const f of found) scanned.push(f);
-  }
-  for (const f of req.content.files) {
-    const [one] = await scanFolder(f.absPath, { cache, signal: options.signal, exclude });
-    if (!one) throw invalid(`${f.absPath} is a folder, not a file; add it as a folder.`);
-    scanned.push({ ...one, path: validateManifestPath(f.path) });
-  }
-  const manifest: Manifest = Object.create(null) as Manifest;
-  const seen = new Set<string>();
-  const claim = (path: string) => {
-    if (seen.has(path)) throw invalid(`Two entries of the artifact would have the path "${path}"; give one of them another name.`);
-    seen.add(path);
+  const items = (): AsyncGenerator<LogItem> => {
+    skipped.length = 0; // each pass scans again
+    const wrap = async function* (files: AsyncIterable<ScannedFile>, path?: string): AsyncGenerator<LogItem> {
+      for await (const file of files) {
+        if (path !== undefined) file.path = validateManifestPath(path);
+        yield { kind: 'file', path: file.path, file };
+      }
+    };
+    const refs = async function* (): AsyncGenerator<LogItem> {
+      for (const entry of references) yield { kind: 'ref', path: entry.path, entry };
+    };
+    return mergeSorted<LogItem>([
+      ...req.content.dirs.map((d) => wrap(scanSorted(d.absPath, { prefix: d.prefix, signal: options.signal, skipped, exclude }))),
+      // Single files, each under its own path; sorted among themselves first.
+      ...[...req.content.files].sort((a, b) => byUtf8(a.path, b.path)).map((f) => wrap(scanSorted(f.absPath, { signal: options.signal, exclude }), f.path)),
+      refs(),
+    ]);
   };
-  scanned.forEach((f) => claim(f.path));
-  for (const r of req.content.references) {
-    claim(validateManifestPath(r.path));
-    manifest[r.path] = await describeReference(r.uri, options.signal);
-  }
-  if (scanned.length === 0 && req.content.references.length === 0) {
-    throw invalid(skipped.length
-      ? `There is nothing to log: the folder holds no regular files (${skipped.length} other entries left out, first: ${skipped[0].path}, ${skipped[0].reason}). Add files or pick another folder.`
-      : 'There is nothing to log: the folder holds no files. Add files or pick another folder.');
-  }
-  throwIfAborted(options.signal);
-  const commit = () => registry.commitVersion({
-    project: req.project, name: req.name, type: req.type, manifest, aliases: req.aliases ?? [],
+  const header = {
+    project: req.project, name: req.name, type: req.type, aliases: req.aliases ?? [],
     description: req.description, metadata: req.metadata, runId: req.runId,
-  });
-  // Every digest known from the stat cache: commit straight away. The backend accepts it when
-  // it holds every blob (always, when the content equals an existing version), and otherwise
-  // says which are missing; then the files are stored as usual.
-  if (scanned.length > 0 && scanned.every((f) => f.digest)) {
-    for (const f of scanned) manifest[f.path] = { digest: f.digest!, size: f.size };
+  };
+  const cacheFile = statCacheFile(req.cacheDir, req.project, req.name);
+  let storedFiles = 0;
+  let seen = 0;
+  /**
+   * The manifest in batches, in path order. Files the stat cache knows go straight through;
+   * the others (all files when `storeAll`) are stored a window at a time first.
+   */
+  async function* manifestBatches(storeAll: boolean): AsyncGenerator<ManifestFile[]> {
+    const cache = await StatCache.open(cacheFile);
+    let ok = false;
     try {
-      options.progress?.report({ phase: 'committing', totalFiles: scanned.length, files: scanned.length });
-      const result = await commit();
-      return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles: 0, skipped };
-    } catch (e) {
-      if (!(e instanceof TroveError && e.code === 'integrity')) throw e;
+      let previous: string | undefined;
+      let window: { item: LogItem; hit?: { digest: string; end: number } }[] = [];
+      let toStore: ScannedFile[] = [];
+      let windowBytes = 0;
+      let doneFiles = 0;
+      let doneBytes = 0;
+      const flush = async (): Promise<ManifestFile[]> => {
+        if (toStore.length) {
+          const base = { files: doneFiles, bytes: doneBytes };
+          const outer = options.progress;
+          const progress = outer && {
+            report: (u: Parameters<typeof outer.report>[0]) => outer.report({
+              phase: u.phase, files: u.files === undefined ? undefined : base.files + u.files, bytes: u.bytes === undefined ? undefined : base.bytes + u.bytes,
+              totalFiles: u.totalFiles === undefined ? undefined : Math.max(seen, base.files + u.totalFiles), totalBytes: u.totalBytes === undefined ? undefined : base.bytes + u.totalBytes,
+            }),
+          };
+          const stored = await registry.storeFiles(toStore, { signal: options.signal, progress });
+          stored.forEach((s, i) => {
+            toStore[i].digest = s.digest;
+            if (s.stored) storedFiles++;
+          });
+          doneFiles += toStore.length;
+          doneBytes += windowBytes;
+        }
+        const out: ManifestFile[] = [];
+        for (const { item, hit } of window) {
+          if (item.kind === 'ref') {
+            out.push(item.entry);
+            continue;
+          }
+          const f = item.file;
+          cache.remember(f.path, f.absPath, f.key, f.digest!, hit);
+          out.push({ path: f.path, digest: f.digest!, size: f.size });
+        }
+        await cache.drain();
+        window = [];
+        toStore = [];
+        windowBytes = 0;
+        return out;
+      };
+      for await (const item of items()) {
+        if (item.path === previous) throw invalid(`Two entries of the artifact would have the path "${item.path}"; give one of them another name.`);
+        previous = item.path;
+        seen++;
+        if (item.kind === 'file') {
+          const hit = await cache.lookup(item.path, item.file.absPath, item.file.key);
+          item.file.digest = hit?.digest;
+          window.push({ item, hit });
+          if (!hit || storeAll) {
+            toStore.push(item.file);
+            windowBytes += item.file.size;
+          }
+        } else {
+          window.push({ item });
+        }
+        if (toStore.length >= STORE_WINDOW_FILES || windowBytes >= STORE_WINDOW_BYTES || window.length >= MANIFEST_BATCH) {
+          yield await flush();
+          options.progress?.report({ phase: 'storing', totalFiles: seen });
+        }
+      }
+      if (seen === 0) {
+        throw invalid(skipped.length
+          ? `There is nothing to log: the folder holds no regular files (${skipped.length} other entries left out, first: ${skipped[0].path}, ${skipped[0].reason}). Add files or pick another folder.`
+          : 'There is nothing to log: the folder holds no files. Add files or pick another folder.');
+      }
+      if (window.length) yield await flush();
+      throwIfAborted(options.signal);
+      options.progress?.report({ phase: 'committing', totalFiles: seen, files: seen });
+      await cache.save();
+      ok = true;
+    } finally {
+      if (!ok) await cache.discard();
     }
   }
-  // Stored in path order, the order downloads read them in: small files then sit in their pack
-  // in the order they are read back.
-  scanned.sort((a, b) => byUtf8(a.path, b.path));
-  let storedFiles = 0;
-  for (let attempt = 1; ; attempt++) {
-    const stored = await registry.storeFiles(scanned, options);
-    stored.forEach((s, i) => {
-      manifest[s.path] = { digest: s.digest, size: s.size };
-      cache.remember(scanned[i].absPath, scanned[i].key, s.digest);
-      if (s.stored) storedFiles++;
-    });
-    cache.save();
-    throwIfAborted(options.signal);
-    options.progress?.report({ phase: 'committing' });
+  options.progress?.report({ phase: 'scanning' });
+  // Digests the stat cache knows are committed without storing: the backend accepts them when
+  // it holds every blob (always, when the content equals an existing version), and otherwise
+  // says which are missing; then everything is stored and committed again. The commit looks for
+  // every blob again while gc is kept out: one that this log found stored (unused, so gc may take
+  // it) can be gone by then, and storing again puts it back.
+  for (let attempt = 0; ; attempt++) {
     try {
-      const result = await commit();
+      storedFiles = 0;
+      seen = 0;
+      const result = await registry.commitVersionStream(header, manifestBatches(attempt > 0));
       return { ...result, ref: formatRef(req.project, req.name, result.version), storedFiles, skipped };
     } catch (e) {
-      // The commit looks for every blob again while gc is kept out: one that this log found
-      // stored (unused, so gc may take it) can be gone by then. Storing again puts it back.
       if (!(e instanceof TroveError && e.code === 'integrity')) throw e;
       if (attempt === COMMIT_ATTEMPTS) {
         throw new TroveError('conflict', `Content of this log was removed from ${registry.location} (by \`trove gc\`) ${COMMIT_ATTEMPTS} times before it could be committed; run the log again once gc has finished.`);
@@ -177,96 +261,135 @@ export function safeJoin(root: string, path: string): string {
   return full;
 }
 
-/** Files of `root` that exist and differ from the version's content (what a download would overwrite). */
-export async function findConflicts(version: VersionDetail, rootIn: string, pathPrefix?: string): Promise<string[]> {
+/**
+ * A version's files in path order, a batch at a time: from the manifest it carries when it was
+ * read whole, else page by page from the registry (a million files are never held at once).
+ */
+export async function* versionFiles(registry: Pick<Registry, 'manifestPage'> | undefined, version: VersionDetail, pathPrefix?: string): AsyncGenerator<ManifestFile[]> {
+  const keep = (f: ManifestFile) => !pathPrefix || f.path.startsWith(pathPrefix);
+  const paths = Object.keys(version.manifest);
+  // An empty manifest on a version with files: it was read without it (getVersion(ref, { manifest: false })).
+  if (paths.length > 0 || version.files === 0) {
+    sortUtf8(paths);
+    for (let i = 0; i < paths.length; i += MANIFEST_BATCH) {
+      const batch = paths.slice(i, i + MANIFEST_BATCH).map((path) => ({ path, ...version.manifest[path] })).filter(keep);
+      if (batch.length) yield batch;
+    }
+    return;
+  }
+  if (!registry) throw new Error('versionFiles: a version read without its manifest needs the registry to page it');
+  const key = { project: version.project, name: version.name, version: version.version };
+  let cursor: string | null = null;
+  do {
+    const page = await registry.manifestPage(key, cursor);
+    const batch = page.items.filter(keep);
+    if (batch.length) yield batch;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+/** Files of `root` that exist and differ from the version's content (what a download would overwrite); at most `max`. */
+export async function findConflicts(version: VersionDetail, rootIn: string, pathPrefix?: string, registry?: Registry, max = 1000): Promise<string[]> {
   const root = resolve(rootIn);
   if (!existsSync(root)) return [];
   const conflicts: string[] = [];
-  await forEachLimit(selectPaths(version.manifest, pathPrefix), 8, async (path) => {
-    const dest = safeJoin(root, path);
-    const st = await lstat(dest).catch(() => undefined);
-    if (!st) return;
-    const e = version.manifest[path];
-    if (!st.isFile() || st.size !== e.size || (await hashFile(dest)).digest !== e.digest) conflicts.push(path);
-  });
-  return conflicts.sort();
-}
-
-function selectPaths(manifest: Manifest, pathPrefix?: string): string[] {
-  const paths = Object.keys(manifest);
-  return pathPrefix ? paths.filter((p) => p.startsWith(pathPrefix)) : paths;
+  for await (const batch of versionFiles(registry, version, pathPrefix)) {
+    await forEachLimit(batch, 8, async (e) => {
+      const dest = safeJoin(root, e.path);
+      const st = await lstat(dest).catch(() => undefined);
+      if (!st) return;
+      if (!st.isFile() || st.size !== e.size || (await hashFile(dest)).digest !== e.digest) conflicts.push(e.path);
+    });
+    if (conflicts.length >= max) break;
+  }
+  return sortUtf8(conflicts);
 }
 
 /**
  * Writes a version's files under `root`. Into a new folder, everything goes to a staging folder
  * renamed into place at the end; into an existing one, each file goes to a temporary name renamed
- * over the target. Either way a failure or a kill leaves no half-written file.
+ * over the target. Either way a failure or a kill leaves no half-written file. The manifest is
+ * read a page at a time.
  */
 export async function downloadVersion(registry: Registry, version: VersionDetail, options: DownloadOptions): Promise<DownloadOutcome> {
   const root = resolve(options.root);
-  const paths = selectPaths(version.manifest, options.pathPrefix);
-  if (paths.length === 0) throw invalid(`No file of ${formatRef(version.project, version.name, version.version)} matches the path prefix "${options.pathPrefix}".`);
-  paths.forEach((p) => safeJoin(root, p)); // reject the whole version before writing anything
+  const ref = formatRef(version.project, version.name, version.version);
   const rootStat = statSync(root, { throwIfNoEntry: false });
   if (rootStat && !rootStat.isDirectory()) throw invalid(`${root} is a file, not a folder; pass --root a new or existing folder to download into.`);
   const fresh = !rootStat;
   // Short temporary names: a file name near 255 bytes must still fit beside them.
   const target = fresh ? join(dirname(root), `.trove-partial-${process.pid}-${randomBytes(4).toString('hex')}`) : root;
   if (!fresh) {
-    // Nothing is written through a link inside the root: a link where a folder goes would send
-    // files (and, with --force, overwrites) outside it.
-    await refuseLinkedFolders(root, paths);
-    const conflicts = options.overwrite ? [] : await findConflicts(version, root, options.pathPrefix);
+    // Into an existing folder, every path is checked and every conflict found before anything is
+    // written; nothing is written through a link inside the root: a link where a folder goes would
+    // send files (and, with --force, overwrites) outside it.
+    let any = false;
+    const checked = new Set<string>();
+    for await (const batch of versionFiles(registry, version, options.pathPrefix)) {
+      batch.forEach((f) => safeJoin(root, f.path));
+      await refuseLinkedFolders(root, batch.map((f) => f.path), checked);
+      any = true;
+    }
+    if (!any) throw invalid(`No file of ${ref} matches the path prefix "${options.pathPrefix}".`);
+    const conflicts = options.overwrite ? [] : await findConflicts(version, root, options.pathPrefix, registry);
     if (conflicts.length) {
-      throw new TroveError('conflict', `${conflicts.length} file(s) in ${root} differ from ${formatRef(version.project, version.name, version.version)} (first: ${conflicts[0]}); pass --force to overwrite them or choose another --root.`);
+      throw new TroveError('conflict', `${conflicts.length}${conflicts.length >= 1000 ? ' or more' : ''} file(s) in ${root} differ from ${ref} (first: ${conflicts[0]}); pass --force to overwrite them or choose another --root.`);
     }
   }
-  const dirs = new Set<string>();
-  for (const p of paths) {
-    const i = p.lastIndexOf('/');
-    if (i > 0) dirs.add(p.slice(0, i));
-  }
   mkdirSync(target, { recursive: true });
-  // Creating only the deepest folders is enough with recursive mkdir.
-  const sortedDirs = [...dirs].sort();
-  const leaves = sortedDirs.filter((d, i) => !(sortedDirs[i + 1]?.startsWith(d + '/')));
-  for (const d of leaves) mkdirSync(join(target, ...d.split('/')), { recursive: true });
-  options.progress?.report({ totalFiles: paths.length, totalBytes: paths.reduce((s, p) => s + version.manifest[p].size, 0), phase: 'downloading' });
+  if (!options.pathPrefix) options.progress?.report({ totalFiles: version.files, totalBytes: version.size, phase: 'downloading' });
+  else options.progress?.report({ phase: 'downloading' });
   let unchanged = 0;
   let done = 0;
   let bytes = 0;
-  const report = (files: number, size: number) => options.progress?.report({ files: (done += files), bytes: (bytes += size) });
-  // Into a new folder, a backend that can write many files at once gets all blobs together.
-  const batched = fresh && registry.fetchBlobs ? paths.filter((p) => !version.manifest[p].ref) : [];
+  let files = 0;
+  const report = (n: number, size: number) => options.progress?.report({ files: (done += n), bytes: (bytes += size) });
+  const made = new Set<string>();
   try {
-    if (batched.length) {
-      const items = batched.map((p) => ({ digest: version.manifest[p].digest, size: version.manifest[p].size, destPath: join(target, ...p.split('/')) }));
-      await registry.fetchBlobs!(items, { signal: options.signal, link: options.link, onDone: report });
-    }
-    const rest = batched.length ? paths.filter((p) => version.manifest[p].ref) : paths;
-    await forEachLimit(rest, 16, async (path) => {
-      const e = version.manifest[path];
-      const dest = join(target, ...path.split('/'));
-      let tmp = dest;
-      if (!fresh) {
-        const st = await lstat(dest).catch(() => undefined);
-        if (st?.isFile() && st.size === e.size && (await hashFile(dest)).digest === e.digest) {
-          unchanged++;
-          report(1, e.size);
-          return;
+    for await (const batch of versionFiles(registry, version, options.pathPrefix)) {
+      files += batch.length;
+      // Folders first; creating only the deepest ones is enough with recursive mkdir.
+      const dirs = new Set<string>();
+      for (const f of batch) {
+        safeJoin(root, f.path); // refuse a path that would escape before anything of it is written
+        const i = f.path.lastIndexOf('/');
+        if (i > 0 && !made.has(f.path.slice(0, i))) dirs.add(f.path.slice(0, i));
+      }
+      const sortedDirs = sortUtf8([...dirs]);
+      const leaves = sortedDirs.filter((d, i) => !(sortedDirs[i + 1]?.startsWith(d + '/')));
+      for (const d of leaves) mkdirSync(join(target, ...d.split('/')), { recursive: true });
+      if (made.size > 100_000) made.clear();
+      for (const d of dirs) made.add(d);
+      // Into a new folder, a backend that can write many files at once gets the batch's blobs together.
+      const together = fresh && registry.fetchBlobs ? batch.filter((f) => !f.ref) : [];
+      if (together.length) {
+        await registry.fetchBlobs!(together.map((f) => ({ digest: f.digest, size: f.size, destPath: join(target, ...f.path.split('/')) })), { signal: options.signal, link: options.link, onDone: report });
+      }
+      const rest = together.length ? batch.filter((f) => f.ref) : batch;
+      await forEachLimit(rest, 16, async (e) => {
+        const dest = join(target, ...e.path.split('/'));
+        let tmp = dest;
+        if (!fresh) {
+          const st = await lstat(dest).catch(() => undefined);
+          if (st?.isFile() && st.size === e.size && (await hashFile(dest)).digest === e.digest) {
+            unchanged++;
+            report(1, e.size);
+            return;
+          }
+          tmp = join(dirname(dest), `.trove-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
         }
-        tmp = join(dirname(dest), `.trove-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-      }
-      try {
-        if (e.ref) await fetchReference(e, tmp, options.signal);
-        else await registry.fetchBlob(e.digest, tmp, { signal: options.signal, link: options.link });
-        if (tmp !== dest) await rename(tmp, dest);
-      } catch (err) {
-        if (tmp !== dest) await unlink(tmp).catch(() => undefined);
-        throw err;
-      }
-      report(1, e.size);
-    }, options.signal);
+        try {
+          if (e.ref) await fetchReference(e, tmp, options.signal);
+          else await registry.fetchBlob(e.digest, tmp, { signal: options.signal, link: options.link });
+          if (tmp !== dest) await rename(tmp, dest);
+        } catch (err) {
+          if (tmp !== dest) await unlink(tmp).catch(() => undefined);
+          throw err;
+        }
+        report(1, e.size);
+      }, options.signal);
+    }
+    if (files === 0) throw invalid(`No file of ${ref} matches the path prefix "${options.pathPrefix}".`);
     if (fresh) {
       await mkdir(dirname(root), { recursive: true });
       await rename(target, root);
@@ -280,17 +403,75 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
     }
     throw e;
   }
-  return { root, files: paths.length, unchanged };
+  return { root, files, unchanged };
+}
+
+/**
+ * What changed from version A to version B (as diffManifests), read a page of each at a time
+ * and walked side by side in path order: only the changed paths are held, never both manifests.
+ */
+export async function diffVersions(registry: Registry, a: VersionDetail, b: VersionDetail): Promise<VersionDiff> {
+  const added: ManifestFile[] = [];
+  const removed: ManifestFile[] = [];
+  const modified: string[] = [];
+  const flat = async function* (batches: AsyncGenerator<ManifestFile[]>): AsyncGenerator<ManifestFile> {
+    for await (const batch of batches) yield* batch;
+  };
+  const left = flat(versionFiles(registry, a));
+  const right = flat(versionFiles(registry, b));
+  let x = await left.next();
+  let y = await right.next();
+  while (!x.done || !y.done) {
+    const order = x.done ? 1 : y.done ? -1 : byUtf8(x.value.path, y.value.path);
+    if (order < 0) {
+      removed.push(x.value);
+      x = await left.next();
+    } else if (order > 0) {
+      added.push(y.value!);
+      y = await right.next();
+    } else {
+      if (x.value.digest !== y.value!.digest || x.value.size !== y.value!.size) modified.push(x.value.path);
+      x = await left.next();
+      y = await right.next();
+    }
+  }
+  // Pair each removed path with an added path of the same content, first come first served.
+  const addedByDigest = new Map<string, ManifestFile[]>();
+  for (const f of added) {
+    const list = addedByDigest.get(f.digest);
+    if (list) list.push(f);
+    else addedByDigest.set(f.digest, [f]);
+  }
+  const renamed: { from: string; to: string }[] = [];
+  const renamedTo = new Set<string>();
+  const stillRemoved: string[] = [];
+  for (const f of removed) {
+    const to = addedByDigest.get(f.digest)?.shift();
+    if (to) {
+      renamed.push({ from: f.path, to: to.path });
+      renamedTo.add(to.path);
+    } else {
+      stillRemoved.push(f.path);
+    }
+  }
+  return { added: added.map((f) => f.path).filter((p) => !renamedTo.has(p)), removed: stillRemoved, modified, renamed };
 }
 
 /**
  * Refuses a download into `root` when a folder on the way to one of the version's files is a
  * symbolic link (or a file): writing there would follow the link out of the root.
  */
-async function refuseLinkedFolders(root: string, paths: string[]): Promise<void> {
+async function refuseLinkedFolders(root: string, paths: string[], checked = new Set<string>()): Promise<void> {
   const folders = new Set<string>();
-  for (const p of paths) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i));
-  for (const folder of [...folders].sort()) {
+  for (const p of paths) {
+    for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) {
+      const folder = p.slice(0, i);
+      if (!checked.has(folder)) folders.add(folder);
+    }
+  }
+  if (checked.size > 100_000) checked.clear(); // a bound, at worst a folder is checked twice
+  for (const folder of sortUtf8([...folders])) {
+    checked.add(folder);
     const st = await lstat(join(root, ...folder.split('/'))).catch(() => undefined);
     if (!st) continue;
     if (st.isSymbolicLink()) {

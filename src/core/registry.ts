@@ -1,8 +1,8 @@
 import type { ArtifactRef } from './names';
 import type {
-  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, RestoreResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile,
-  NewRun, ProjectSummary, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail,
-  VersionKey, VersionSummary,
+  ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, RestoreResult, GcOptions, GcResult,
+  LineageGraph, LineageOptions, LocalFile, NewRun, ProjectSummary, RunRecord, RunStatus, StoredFile, TransferOptions, VersionDetail,
+  VersionKey, VersionSummary, ManifestFile, ManifestPage, StreamCommitRequest,
 } from './types';
 
 /**
@@ -20,8 +20,13 @@ export interface Registry {
   listProjects(): Promise<ProjectSummary[]>;
   listArtifacts(project: string): Promise<ArtifactSummary[]>;
   listVersions(project: string, name: string): Promise<VersionSummary[]>;
-  /** Resolves `:latest`, `:alias` or `:vN` and returns the version with its manifest. */
-  getVersion(ref: ArtifactRef): Promise<VersionDetail>;
+  /**
+   * Resolves `:latest`, `:alias` or `:vN` and returns the version with its manifest, or with an
+   * empty one when `manifest` is false (a version of a million files is then paged, not loaded).
+   */
+  getVersion(ref: ArtifactRef, options?: { manifest?: boolean }): Promise<VersionDetail>;
+  /** Up to `limit` (default and most 5000) files of a version in path order, from `cursor` (null: the start). */
+  manifestPage(key: VersionKey, cursor: string | null, limit?: number): Promise<ManifestPage>;
 
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord>;
@@ -36,6 +41,11 @@ export interface Registry {
   storeFiles(files: LocalFile[], options?: TransferOptions): Promise<StoredFile[]>;
   /** Creates the next version from a manifest whose blobs are all stored (or reuses an equal one). */
   commitVersion(request: CommitRequest): Promise<CommitResult>;
+  /**
+   * commitVersion with the manifest as a stream of batches in path order (UTF-8 bytes), each
+   * path once: neither side holds the whole manifest. The stream may store blobs as it goes.
+   */
+  commitVersionStream(request: StreamCommitRequest, files: AsyncIterable<ManifestFile[]>): Promise<CommitResult>;
   /** Writes one blob to `destPath` (which must not exist yet), checked against its digest. */
   fetchBlob(digest: string, destPath: string, options?: TransferOptions & { link?: 'copy' | 'hardlink' }): Promise<void>;
   /**

@@ -1,8 +1,8 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 import { invalid, throwIfAborted } from './errors';
-import { validateManifestPath } from './manifest';
-import type { StatCache, StatKey } from './statCache';
+import { byUtf8, validateManifestPath } from './manifest';
+import type { StatKey } from './statCache';
 import type { LocalFile } from './types';
 
 export interface ScannedFile extends LocalFile {
@@ -20,9 +20,7 @@ export interface SkippedEntry {
 
 export interface ScanOptions {
   prefix?: string;
-  cache?: StatCache;
   signal?: AbortSignal;
-  onFile?: (count: number) => void;
   /** Receives every entry left out, with the reason (see the README: what `log` stores). */
   skipped?: SkippedEntry[];
   /** Folders never to descend into (the embedded store itself, when it lies inside the folder). */
@@ -57,18 +55,9 @@ function showBytes(name: Buffer): string {
   return out;
 }
 
-/**
- * Lists the regular files under `root` with their artifact paths under `prefix`. Links to files
- * are followed, wherever they point; links to folders are not (a link cannot loop or pull in a
- * tree from elsewhere). Everything else (folder links, dangling or looping links, FIFOs, sockets,
- * devices, the store itself) is left out and reported in `options.skipped`. A name that is not
- * valid UTF-8 cannot be a manifest path: the scan fails naming every such entry. Digests come
- * from the stat cache where it still holds.
- */
-export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
-  let top: Stats;
+function statRoot(root: string): Stats {
   try {
-    top = statSync(root);
+    return statSync(root);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw invalid(`${root} does not exist; pass an existing file or folder.`);
@@ -76,17 +65,36 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     if (code === 'ELOOP') throw invalid(`${root} is a link that loops; pass a file or folder.`);
     throw e;
   }
-  const prefix = options.prefix ? options.prefix.replace(/\/+$/, '') + '/' : '';
+}
+
+/** The regular files under `root`, as one list (scanSorted one at a time). */
+export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFile[]> {
   const out: ScannedFile[] = [];
+  for await (const f of scanSorted(root, options)) out.push(f);
+  return out;
+}
+
+/**
+ * Lists the regular files under `root` with their artifact paths under `prefix`, one at a time
+ * and in the order of their paths' UTF-8 bytes: each folder's entries are sorted with a folder's
+ * name read as "name/", so a depth-first walk yields every path in order and no list of all files
+ * is ever built. Links to files are followed, wherever they point; links to folders are not (a
+ * link cannot loop or pull in a tree from elsewhere). Everything else (folder links, dangling or
+ * looping links, FIFOs, sockets, devices, the store itself) is left out and reported in
+ * `options.skipped`. A name that is not valid UTF-8 cannot be a manifest path: the scan fails at
+ * its end naming every such entry.
+ */
+export async function* scanSorted(root: string, options: ScanOptions = {}): AsyncGenerator<ScannedFile> {
+  const top = statRoot(root);
+  const prefix = options.prefix ? options.prefix.replace(/\/+$/, '') + '/' : '';
   const skip = (rel: string, reason: string) => options.skipped?.push({ path: prefix + rel, reason });
-  const add = (abs: string, rel: string, st: Stats) => {
-    const path = validateManifestPath(prefix + rel);
+  const fileOf = (abs: string, rel: string, st: Stats): ScannedFile => {
     const key = keyOf(st);
-    out.push({ path, absPath: abs, size: key.size, key, digest: options.cache?.lookup(abs, key) });
+    return { path: validateManifestPath(prefix + rel), absPath: abs, size: key.size, key };
   };
   if (top.isFile()) {
-    add(root, root.split(sep).pop()!, top);
-    return out;
+    yield fileOf(root, root.split(sep).pop()!, top);
+    return;
   }
   if (!top.isDirectory()) throw invalid(`${root} is neither a file nor a folder (${kindOf(top)}).`);
   const excluded = new Map<string, string>();
@@ -101,10 +109,8 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     excluded.set(`${st.dev}:${st.ino}`, folder);
   }
   const badNames: string[] = [];
-  // Paths are built by concatenation: path.join/relative per file cost more than the lstat.
-  const stack: [abs: string, rel: string][] = [[root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, '']];
-  while (stack.length) {
-    const [dir, relDir] = stack.pop()!;
+  interface Frame { dir: string; rel: string; entries: { name: string; key: string; dir: boolean; link: boolean }[]; next: number }
+  const open = (dir: string, rel: string): Frame => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -115,57 +121,81 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
     // Node decodes names that are not UTF-8 with U+FFFD: such a name names no file. Find them by their bytes.
     if (entries.some((e) => e.name.includes('\uFFFD'))) {
       for (const raw of readdirSync(dir, { encoding: 'buffer' })) {
-        if (!Buffer.from(raw.toString('utf8')).equals(raw)) badNames.push((relDir ? `${relDir}/` : '') + showBytes(raw));
+        if (!Buffer.from(raw.toString('utf8')).equals(raw)) badNames.push((rel ? `${rel}/` : '') + showBytes(raw));
       }
       entries = entries.filter((e) => !e.name.includes('\uFFFD') || existsSync(`${dir}${sep}${e.name}`));
     }
-    for (const entry of entries) {
-      const abs = `${dir}${sep}${entry.name}`;
-      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        if (excluded.size) {
-          const st = lstatSync(abs, { throwIfNoEntry: false });
-          if (st && excluded.has(`${st.dev}:${st.ino}`)) {
-            skip(rel, 'the Trove store itself, which is never logged');
-            continue;
-          }
+    const sorted = entries.map((e) => ({ name: e.name, key: e.isDirectory() ? `${e.name}/` : e.name, dir: e.isDirectory(), link: e.isSymbolicLink() }));
+    sorted.sort((a, b) => byUtf8(a.key, b.key));
+    return { dir, rel, entries: sorted, next: 0 };
+  };
+  // Paths are built by concatenation: path.join/relative per file cost more than the lstat.
+  const stack: Frame[] = [open(root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, '')];
+  let count = 0;
+  while (stack.length) {
+    const frame = stack[stack.length - 1];
+    if (frame.next >= frame.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const entry = frame.entries[frame.next++];
+    const abs = `${frame.dir}${sep}${entry.name}`;
+    const rel = frame.rel ? `${frame.rel}/${entry.name}` : entry.name;
+    if (entry.dir) {
+      if (excluded.size) {
+        const st = lstatSync(abs, { throwIfNoEntry: false });
+        if (st && excluded.has(`${st.dev}:${st.ino}`)) {
+          skip(rel, 'the Trove store itself, which is never logged');
+          continue;
         }
-        stack.push([abs, rel]);
-        continue;
       }
-      let st: Stats | undefined;
-      let reason: string | undefined;
-      if (entry.isSymbolicLink()) {
-        try {
-          st = statSync(abs, { throwIfNoEntry: false });
-          if (!st) reason = 'a link whose target does not exist';
-          else if (st.isDirectory()) reason = 'a link to a folder; links to folders are not followed';
-          else if (!st.isFile()) reason = `a link to ${kindOf(st)}`;
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          reason = code === 'ELOOP' ? 'a link that loops' : `a link that cannot be followed (${code ?? (e as Error).message})`;
-        }
-      } else {
-        st = lstatSync(abs, { throwIfNoEntry: false });
-        if (!st) reason = 'removed while the folder was read';
-        else if (!st.isFile()) reason = kindOf(st);
+      stack.push(open(abs, rel));
+      continue;
+    }
+    let st: Stats | undefined;
+    let reason: string | undefined;
+    if (entry.link) {
+      try {
+        st = statSync(abs, { throwIfNoEntry: false });
+        if (!st) reason = 'a link whose target does not exist';
+        else if (st.isDirectory()) reason = 'a link to a folder; links to folders are not followed';
+        else if (!st.isFile()) reason = `a link to ${kindOf(st)}`;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        reason = code === 'ELOOP' ? 'a link that loops' : `a link that cannot be followed (${code ?? (e as Error).message})`;
       }
-      if (reason || !st) {
-        skip(rel, reason ?? 'removed while the folder was read');
-        continue;
-      }
-      add(abs, rel, st);
-      if (out.length % 1000 === 0) {
-        options.onFile?.(out.length);
-        throwIfAborted(options.signal);
-        await new Promise((r) => setImmediate(r));
-      }
+    } else {
+      st = lstatSync(abs, { throwIfNoEntry: false });
+      if (!st) reason = 'removed while the folder was read';
+      else if (!st.isFile()) reason = kindOf(st);
+    }
+    if (reason || !st) {
+      skip(rel, reason ?? 'removed while the folder was read');
+      continue;
+    }
+    yield fileOf(abs, rel, st);
+    if (++count % 1000 === 0) {
+      throwIfAborted(options.signal);
+      await new Promise((r) => setImmediate(r));
     }
   }
   if (badNames.length) {
     badNames.sort();
     throw invalid(`${badNames.length} name(s) under ${root} are not valid UTF-8, so they cannot be stored under their names: ${badNames.slice(0, 10).join(', ')}${badNames.length > 10 ? ', …' : ''}; rename them (for example with convmv) and log again.`);
   }
-  options.onFile?.(out.length);
-  return out;
+}
+
+/** Merges streams that are each in path order into one in path order. */
+export async function* mergeSorted<T extends { path: string }>(sources: AsyncIterator<T>[]): AsyncGenerator<T> {
+  const heads = await Promise.all(sources.map((s) => s.next()));
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      if (heads[i].done) continue;
+      if (best < 0 || byUtf8(heads[i].value.path, heads[best].value.path) < 0) best = i;
+    }
+    if (best < 0) return;
+    yield heads[best].value;
+    heads[best] = await sources[best].next();
+  }
 }

@@ -1,11 +1,19 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, unlinkSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { dirname } from 'node:path';
+import { byUtf8 } from './manifest';
+import { linesOf } from './manifestStream';
 
 /**
- * Remembers the digest of files already hashed, keyed by absolute path and checked against
- * size, mtime and inode, like git's index. An entry whose mtime is not clearly older than the
- * moment the cache was written is "racily clean" (the file may have changed within the same
- * clock tick) and is hashed again.
+ * Remembers the digest of files already hashed, checked against size, mtime and inode, like
+ * git's index. An entry whose mtime is not clearly older than the moment the cache was written
+ * is "racily clean" (the file may have changed within the same clock tick) and is hashed again.
+ *
+ * The cache is a text file read and written as a stream, in the order files are logged (by path,
+ * UTF-8 bytes), so a million files never sit in memory: line 1 is `{"format":3,"writtenAtMs":N}`,
+ * then one line per file `<path> TAB <size> TAB <mtimeMs> TAB <ino> TAB <digest> TAB <absolute
+ * path as a JSON string>`. Lookups walk it alongside the scan; a re-log that finds every file
+ * unchanged leaves the file as it is.
  */
 export interface StatKey {
   size: number;
@@ -20,26 +28,43 @@ export interface StatKey {
  */
 const RACY_MARGIN_MS = 50;
 
-interface CacheFile {
-  format: 2;
-  writtenAtMs: number;
-  entries: Record<string, [size: number, mtimeMs: number, ino: number, digest: string]>;
+interface Line {
+  path: string;
+  text: string;
+  end: number;
 }
 
 export class StatCache {
-  private entries: CacheFile['entries'] = {};
+  private lines?: AsyncGenerator<{ line: string; end: number }>;
+  private current?: Line | null;
   private writtenAtMs = 0;
-  private dirty = false;
+  private headerEnd = 0;
+  /** Byte offset in the old file up to which the new cache would be identical. */
+  private matchedEnd = 0;
+  private out?: WriteStream;
+  private pending = '';
+  private readonly startedAtMs = Date.now();
+  /** Where the line last looked up ends in the old file. */
+  private lastEnd = 0;
 
-  private constructor(private readonly file: string) {}
+  private constructor(private readonly file: string, private readonly readOnly: boolean) {}
 
-  static load(file: string): StatCache {
-    const cache = new StatCache(file);
+  /**
+   * Opens the cache of one artifact; a missing or unreadable cache means every file is hashed.
+   * A read-only cache answers lookups and never writes (remember and save do nothing).
+   */
+  static async open(file: string, options: { readOnly?: boolean } = {}): Promise<StatCache> {
+    const cache = new StatCache(file, !!options.readOnly);
     try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-      if (parsed.format === 2 && parsed.entries) {
-        cache.entries = parsed.entries;
-        cache.writtenAtMs = parsed.writtenAtMs;
+      const lines = linesOf(createReadStream(file, { highWaterMark: 1 << 20 }));
+      const first = await lines.next();
+      const header = first.done ? undefined : (JSON.parse(first.value.line) as { format?: number; writtenAtMs?: number });
+      if (header?.format === 3 && typeof header.writtenAtMs === 'number') {
+        cache.lines = lines;
+        cache.writtenAtMs = header.writtenAtMs;
+        cache.headerEnd = cache.matchedEnd = first.value!.end;
+      } else {
+        await lines.return(undefined);
       }
     } catch {
       // No cache yet, or an unreadable one: every file is hashed, which is always correct.
@@ -47,31 +72,118 @@ export class StatCache {
     return cache;
   }
 
-  lookup(absPath: string, key: StatKey): string | undefined {
-    const e = this.entries[absPath];
-    if (!e) return undefined;
-    if (e[0] !== key.size || e[1] !== key.mtimeMs || e[2] !== key.ino) return undefined;
+  private async advance(): Promise<void> {
+    const next = this.lines ? await this.lines.next() : undefined;
+    if (!next || next.done) {
+      this.current = null;
+      return;
+    }
+    const tab = next.value.line.indexOf('\t');
+    this.current = { path: next.value.line.slice(0, tab), text: next.value.line, end: next.value.end };
+  }
+
+  /**
+   * The digest remembered for `path` when its file is unchanged. Calls must come in path order
+   * (UTF-8 bytes), each path once, and each must be followed by `remember` for the same file.
+   */
+  async lookup(path: string, absPath: string, key: StatKey): Promise<{ digest: string; end: number } | undefined> {
+    if (this.current === undefined) await this.advance();
+    while (this.current && byUtf8(this.current.path, path) < 0) {
+      this.diverge(); // a file gone since the last log
+      await this.advance();
+    }
+    if (!this.current || this.current.path !== path) return undefined;
+    const f = this.current.text.split('\t');
+    this.lastEnd = this.current.end;
+    await this.advance();
+    if (Number(f[1]) !== key.size || Number(f[2]) !== key.mtimeMs || Number(f[3]) !== key.ino || JSON.parse(f[5]) !== absPath) return undefined;
     if (key.mtimeMs + RACY_MARGIN_MS >= this.writtenAtMs) return undefined;
-    return e[3];
+    if (!/^[0-9a-f]{64}$/.test(f[4])) return undefined; // a damaged line: the file is hashed again
+    // A copy of the digest, not a slice of the line: a slice would keep the whole line (with its
+    // absolute path, about 300 bytes) alive for as long as the digest lives in a window of the log.
+    return { digest: Buffer.from(f[4], 'hex').toString('hex'), end: this.lastEnd };
   }
 
-  remember(absPath: string, key: StatKey, digest: string): void {
-    const e = this.entries[absPath];
-    if (e && e[0] === key.size && e[1] === key.mtimeMs && e[2] === key.ino && e[3] === digest) return;
-    this.entries[absPath] = [key.size, key.mtimeMs, key.ino, digest];
-    this.dirty = true;
+  /**
+   * Records a file's digest, in path order; `hit` is what lookup answered for it, when it
+   * answered. Lookups may run ahead of remember (a batch is looked up, stored, then remembered).
+   */
+  remember(path: string, absPath: string, key: StatKey, digest: string, hit?: { end: number }): void {
+    if (hit && !this.out) {
+      this.matchedEnd = hit.end; // still identical to the old file up to here
+      return;
+    }
+    this.diverge();
+    this.pending += `${path}\t${key.size}\t${key.mtimeMs}\t${key.ino}\t${digest}\t${JSON.stringify(absPath)}\n`;
+    if (this.pending.length >= 1 << 16) this.flushPending();
   }
 
-  /** Writes the cache (temp file + rename); racily clean entries are rewritten with the new time. */
-  save(): void {
-    const now = Date.now();
-    // Rewrite an unchanged cache only to move its time past racily clean entries.
-    if (!this.dirty && !Object.values(this.entries).some((e) => e[1] + RACY_MARGIN_MS >= this.writtenAtMs)) return;
+  /** From the first difference on, the new cache is written out (after what matched of the old one). */
+  private diverge(): void {
+    if (this.out || this.readOnly) return;
     mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    const body: CacheFile = { format: 2, writtenAtMs: now, entries: this.entries };
-    writeFileSync(tmp, JSON.stringify(body));
-    renameSync(tmp, this.file);
-    this.dirty = false;
+    this.out = createWriteStream(this.tmp());
+    this.out.write(JSON.stringify({ format: 3, writtenAtMs: this.startedAtMs }) + '\n');
+    if (this.matchedEnd > this.headerEnd) {
+      // The unchanged beginning of the old cache, copied as it is (its entries' times are older still).
+      this.copying = new Promise<void>((resolve, reject) => {
+        createReadStream(this.file, { start: this.headerEnd, end: this.matchedEnd - 1 })
+          .on('error', reject)
+          .on('end', resolve)
+          .pipe(this.out!, { end: false });
+      });
+    }
+  }
+
+  private copying?: Promise<void>;
+
+  private flushPending(): void {
+    if (!this.pending || !this.out) return;
+    const text = this.pending;
+    this.pending = '';
+    const write = () => this.out!.write(text);
+    this.writes = (this.writes ?? Promise.resolve()).then(async () => {
+      await this.copying;
+      if (!write()) await once(this.out!, 'drain');
+    });
+  }
+
+  private writes?: Promise<void>;
+
+  /** Waits until what was remembered so far is written: callers remember a batch, then drain, so no more than a batch waits in memory. */
+  async drain(): Promise<void> {
+    this.flushPending();
+    await this.copying;
+    await this.writes;
+  }
+
+  private tmp(): string {
+    return `${this.file}.${process.pid}.tmp`;
+  }
+
+  /** Writes the cache when anything differed (temp file + rename); an unchanged cache is left alone. */
+  async save(): Promise<void> {
+    if (this.current === undefined && this.lines) await this.advance();
+    if (this.current) this.diverge(); // files gone since the last log
+    await this.lines?.return(undefined);
+    if (!this.out) return;
+    this.flushPending();
+    await this.copying;
+    await this.writes;
+    this.out.end();
+    await once(this.out, 'finish');
+    renameSync(this.tmp(), this.file);
+  }
+
+  /** Drops a half-written new cache (the old one stays). */
+  async discard(): Promise<void> {
+    await this.lines?.return(undefined);
+    if (!this.out) return;
+    this.out.destroy();
+    try {
+      unlinkSync(this.tmp());
+    } catch {
+      // not created yet
+    }
   }
 }

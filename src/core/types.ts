@@ -15,6 +15,17 @@ export interface ManifestEntry {
   versionId?: string;
 }
 
+/** One file of a version with its path: what pages and streams of a manifest carry. */
+export interface ManifestFile extends ManifestEntry {
+  path: string;
+}
+
+/** A page of a manifest in path order (UTF-8 bytes); `nextCursor` fetches the next one, null at the end. */
+export interface ManifestPage {
+  items: ManifestFile[];
+  nextCursor: string | null;
+}
+
 /** Relative POSIX path -> entry. Keys are validated by `validateManifestPath`. */
 export type Manifest = Record<string, ManifestEntry>;
 
@@ -88,6 +99,7 @@ export interface VersionDetail extends VersionSummary {
   type: string;
   description: string;
   metadata: Record<string, unknown>;
+  /** Empty when asked for without it (`getVersion(ref, { manifest: false })`); then page it with `manifestPage`. */
   manifest: Manifest;
   createdBy?: RunLink;
   usedBy: RunLink[];
@@ -111,6 +123,9 @@ export interface CommitRequest {
   metadata?: Record<string, unknown>;
   runId?: string;
 }
+
+/** A commit whose manifest comes as a stream (`commitVersionStream`). */
+export type StreamCommitRequest = Omit<CommitRequest, 'manifest'>;
 
 export interface CommitResult {
   version: number;

@@ -91,8 +91,8 @@ export function checkArtifactType(project: string, name: string, storedType: str
 }
 
 /** A commit whose manifest names blobs the store does not hold (digests of the missing ones). */
-export function missingBlobsError(missing: readonly string[]): TroveError {
-  return integrity(`${missing.length} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
+export function missingBlobsError(missing: readonly string[], total = missing.length): TroveError {
+  return integrity(`${total} file(s) of the manifest are not in the store (first: ${missing[0].slice(0, 12)}); upload them before committing.`);
 }
 
 /** The order of a run's inputs and outputs in the lineage: by `project~name~vK`, as the embedded store names them. */

@@ -6,13 +6,17 @@ import { parseVersionAlias, validateAlias, validateName, validateProject, type A
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { runNotFound } from '../core/runs';
 import { DEFAULT_PROTECTED_ALIASES, parseProtectedAliases } from '../core/versionRules';
-import type { CommitRequest, LineageGraph, NewRun, RunRecord, VersionDetail } from '../core/types';
+import type { CommitRequest, LineageGraph, ManifestPage, NewRun, RunRecord, VersionDetail } from '../core/types';
+import { linesOf, MANIFEST_BATCH } from '../core/manifestStream';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { EVERY_PROJECT } from './blobScope';
 import { bodyOf, checkUnauthenticatedRequest, FairSlots, GuardError, isLoopbackHostName } from './guards';
 import type { PackAccess } from './blobStore';
 import type { ServerBackend } from './backend';
 import {
-  API_PREFIX, API_VERSION, decodePack, PROTECTED_PARAM, DEFAULT_PAGE, ERROR_STATUS, isPackContentType, MAX_JSON_BODY, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, requireDigestList, routePattern, Routes,
+  API_PREFIX, API_VERSION, decodePack, PROTECTED_PARAM, DEFAULT_PAGE, ERROR_STATUS, isManifestStreamContentType, isPackContentType, MAX_FETCH_BLOB, MAX_FETCH_BLOBS,
+  MAX_FETCH_BYTES, MAX_JSON_BODY, MAX_MANIFEST_LINE, MAX_PAGE, PACK_CONTENT_TYPE, PACK_HEADER, requireDigestList, routePattern, Routes,
   type ErrorBody, type Route,
   sendJson,
 } from './protocol';
@@ -82,8 +86,9 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     if (!packs) throw new HttpError('not_found', 'This server does not hand out whole packs; fetch blobs one by one.');
     return digestParam(c);
   };
-  const routes: [string, RegExp, Handler, { public?: boolean }][] = [];
-  const route = (r: Route, handler: Handler, flags: { public?: boolean } = {}) => routes.push([r.method, routePattern(r), handler, flags]);
+  const routes: [string, RegExp, Handler, { public?: boolean; reads?: boolean }][] = [];
+  /** `reads`: a POST that only reads (its body is a question), open to read-only tokens. */
+  const route = (r: Route, handler: Handler, flags: { public?: boolean; reads?: boolean } = {}) => routes.push([r.method, routePattern(r), handler, flags]);
 
   // For load balancers and `curl`: no token, and nothing in the answer that needs one.
   route(Routes.health, async (c) => send(c, 200, { status: 'ok', mode: backend.mode, api: API_VERSION }), { public: true });
@@ -102,27 +107,51 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
   });
   route(Routes.commitVersion, async (c) => {
     const project = allow(c, 0, 'write');
-    const body = await json<Partial<CommitRequest>>(c, MAX_JSON_BODY);
-    if (typeof body.type !== 'string') throw invalid('"type" is required (a word such as dataset or model).');
-    if (body.aliases !== undefined && (!Array.isArray(body.aliases) || body.aliases.some((a) => typeof a !== 'string'))) throw invalid('"aliases" must be an array of strings.');
-    if (body.description !== undefined && typeof body.description !== 'string') throw invalid('"description" must be a string.');
-    if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) throw invalid('"metadata" must be a JSON object.');
-    if (body.runId !== undefined && typeof body.runId !== 'string') throw invalid('"runId" must be a string.');
-    const manifest = validateManifest(body.manifest);
-    // A version may name as its creator only a run of its own project (another project's run is, to this token, no run at all).
-    if (body.runId) {
-      const run = await readableRun(c, body.runId);
-      if (run.project !== project) throw noSuchRun(body.runId);
+    if (isManifestStreamContentType(c.req.headers['content-type'])) {
+      // A streamed manifest: the commit's fields on the first line, then one file per line.
+      const lines = ndjsonLines(c);
+      const first = await lines.next();
+      if (first.done) throw invalid('The request body is empty; send the commit fields on the first line.');
+      const body = checkCommitFields(first.value);
+      await checkRun(c, project, body.runId);
+      async function* files(): AsyncGenerator<unknown[]> {
+        let batch: unknown[] = [];
+        for await (const value of lines) {
+          batch.push(value);
+          if (batch.length >= MANIFEST_BATCH) {
+            yield batch;
+            batch = [];
+          }
+        }
+        if (batch.length) yield batch;
+      }
+      const result = await backend.commitStream({ project, name: name(c, 1), type: body.type, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId }, files(), c.who.project);
+      send(c, result.created ? 201 : 200, result);
+      return;
     }
+    const body = await json<Partial<CommitRequest>>(c, MAX_JSON_BODY);
+    const fields = checkCommitFields(body);
+    const manifest = validateManifest(body.manifest);
+    await checkRun(c, project, body.runId);
     await backend.ensureBlobs(manifest, c.who.project);
     const result = await backend.meta.commitVersion({
-      project, name: name(c, 1), type: body.type, manifest, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId,
+      project, name: name(c, 1), type: fields.type, manifest, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId,
     });
     send(c, result.created ? 201 : 200, result);
   });
   route(Routes.getVersion, async (c) => {
     const project = allow(c, 0, 'read');
-    send(c, 200, await visibleRuns(c, await backend.meta.getVersion(ref(c, project))));
+    if (c.url.searchParams.get('manifest') === 'false') return send(c, 200, await visibleRuns(c, await backend.meta.getVersion(ref(c, project), { manifest: false })));
+    // The whole manifest, for clients that ask for it: written a page at a time, never one string.
+    await sendStreamed(c, await visibleRuns(c, await backend.meta.getVersion(ref(c, project), { manifest: false })), backend.meta);
+  });
+  route(Routes.manifestPage, async (c) => {
+    const project = allow(c, 0, 'read');
+    const detail = await backend.meta.getVersion(ref(c, project), { manifest: false });
+    const limitText = c.url.searchParams.get('limit');
+    const limit = limitText === null ? MAX_PAGE : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid(`"limit" must be a whole number from 1 to ${MAX_PAGE}.`);
+    send(c, 200, await backend.meta.manifestPage({ project, name: detail.name, version: detail.version }, c.url.searchParams.get('cursor'), limit));
   });
   route(Routes.lineage, async (c) => {
     const project = allow(c, 0, 'read');
@@ -215,6 +244,44 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     });
     send(c, 201, { stored: members.length });
   });
+  route(Routes.fetchBlobs, async (c) => {
+    // Many small blobs in one answer (a download of a million files is not a million requests).
+    // Scale-out servers hand out whole packs from the object store instead (GET /packs/{pack}).
+    if (backend.mode !== 'embedded') throw new HttpError('not_found', 'This server does not send blobs in batches; fetch them with GET /blobs/{digest}.');
+    const digests = (await json<{ blobs?: unknown }>(c, MAX_SMALL_JSON_BODY)).blobs;
+    if (!Array.isArray(digests) || !digests.length || digests.length > MAX_FETCH_BLOBS || digests.some((d) => typeof d !== 'string' || !/^[0-9a-f]{64}$/.test(d))) {
+      throw invalid(`"blobs" must be a list of 1 to ${MAX_FETCH_BLOBS} blob digests.`);
+    }
+    // Only blobs this token may read (API.md "Blobs and projects"), as GET /blobs/{digest}.
+    const readable = await backend.scope.readable(c.who.project, digests as string[]);
+    const unreadable = (digests as string[]).find((d) => !readable.has(d));
+    if (unreadable) throw notFound(`Blob ${unreadable.slice(0, 12)} is not in the store.`);
+    const parts: { digest: string; size: number; stream: Readable }[] = [];
+    let total = 0;
+    try {
+      for (const digest of digests as string[]) {
+        const source = await backend.blobs.open(digest);
+        if ('redirect' in source) throw new HttpError('not_found', 'This server does not send blobs in batches; fetch them with GET /blobs/{digest}.');
+        parts.push({ digest, size: source.size, stream: source.stream });
+        total += source.size;
+        if (source.size > MAX_FETCH_BLOB || total > MAX_FETCH_BYTES) {
+          throw invalid(`A batch holds blobs of up to ${MAX_FETCH_BLOB >> 20} MiB and ${MAX_FETCH_BYTES >> 20} MiB in all; fetch larger ones with GET /blobs/{digest}.`);
+        }
+      }
+    } catch (e) {
+      for (const p of parts) p.stream.destroy();
+      throw e;
+    }
+    const head = Buffer.from(JSON.stringify({ blobs: parts.map((p) => ({ digest: p.digest, size: p.size })) }) + '\n');
+    c.res.setHeader('content-type', PACK_CONTENT_TYPE);
+    c.res.setHeader('content-length', head.length + total);
+    c.res.writeHead(200);
+    c.res.write(head);
+    for (const p of parts) {
+      for await (const chunk of p.stream) if (!c.res.write(chunk)) await once(c.res, 'drain');
+    }
+    c.res.end();
+  }, { reads: true });
   route(Routes.putBlob, async (c) => {
     const digest = digestParam(c);
     const length = c.req.headers['content-length'];
@@ -321,6 +388,13 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     return { nodes, edges: g.edges.filter((e) => ids.has(e.from) && ids.has(e.to)) };
   }
 
+  /** A version may name as its creator only a run of its own project (another project's run is, to this token, no run at all). */
+  async function checkRun(c: Call, project: string, runId: string | undefined): Promise<void> {
+    if (!runId) return;
+    const run = await readableRun(c, runId);
+    if (run.project !== project) throw noSuchRun(runId);
+  }
+
   async function authenticate(req: IncomingMessage): Promise<Principal> {
     const header = req.headers.authorization;
     if (!header) {
@@ -360,7 +434,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
         if (!hit) throw new HttpError('invalid', `${req.method} is not allowed on ${url.pathname}.`, 405);
         who = hit[3].public ? { tokenId: null, project: '', scope: 'read' } : await authenticate(req);
         // Every route but GET writes: a read-only token is refused before a byte of its body is read.
-        if (req.method !== 'GET') requireWriter(who);
+        if (req.method !== 'GET' && !hit[3].reads) requireWriter(who);
         const params = hit[1].exec(url.pathname)!.slice(1).map((p) => {
           try {
             return decodeURIComponent(p);
@@ -426,6 +500,59 @@ async function json<T>(c: Call, limit: number): Promise<T> {
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid('The request body must be a JSON object.');
   return value as T;
+}
+
+/** The fields of a commit besides its manifest, checked. */
+function checkCommitFields(value: unknown): Omit<Partial<CommitRequest>, 'type'> & { type: string } {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid('The commit must be a JSON object.');
+  const body = value as Partial<CommitRequest>;
+  if (typeof body.type !== 'string') throw invalid('"type" is required (a word such as dataset or model).');
+  if (body.aliases !== undefined && (!Array.isArray(body.aliases) || body.aliases.some((a) => typeof a !== 'string'))) throw invalid('"aliases" must be an array of strings.');
+  if (body.description !== undefined && typeof body.description !== 'string') throw invalid('"description" must be a string.');
+  if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) throw invalid('"metadata" must be a JSON object.');
+  if (body.runId !== undefined && typeof body.runId !== 'string') throw invalid('"runId" must be a string.');
+  return body as Omit<Partial<CommitRequest>, 'type'> & { type: string };
+}
+
+/** The JSON values of an `application/x-ndjson` body, one per line, read as the bytes arrive. */
+async function* ndjsonLines(c: Call): AsyncGenerator<unknown> {
+  let n = 0;
+  for await (const { line } of linesOf(c.body())) {
+    n++;
+    if (line.length > MAX_MANIFEST_LINE) throw new HttpError('invalid', `Line ${n} of the body is longer than ${MAX_MANIFEST_LINE} bytes.`, 413);
+    if (!line.trim()) continue;
+    try {
+      yield JSON.parse(line);
+    } catch {
+      throw invalid(`Line ${n} of the body is not valid JSON.`);
+    }
+  }
+}
+
+/** A VersionDetail with its whole manifest, written as JSON a page of the manifest at a time. */
+async function sendStreamed(c: Call, detail: VersionDetail, meta: ServerBackend['meta']): Promise<void> {
+  const { manifest: _omitted, ...rest } = detail;
+  const res = c.res;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.writeHead(200);
+  const write = async (text: string) => {
+    if (!res.write(text)) await once(res, 'drain');
+  };
+  await write(JSON.stringify(rest).slice(0, -1) + ',"manifest":{');
+  let cursor: string | null = null;
+  let first = true;
+  do {
+    const page: ManifestPage = await meta.manifestPage({ project: detail.project, name: detail.name, version: detail.version }, cursor, MAX_PAGE);
+    let text = '';
+    for (const { path, ...entry } of page.items) {
+      text += `${first ? '' : ','}${JSON.stringify(path)}:${JSON.stringify(entry)}`;
+      first = false;
+    }
+    await write(text);
+    cursor = page.nextCursor;
+  } while (cursor);
+  res.end('}}');
 }
 
 function param(c: Call, i: number): string {

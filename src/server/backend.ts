@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { usageError } from '../core/errors';
+import { checkCommitHeader } from '../core/manifest';
+import { checkManifestFile, spooledBatches, spoolManifest, type ManifestFile } from '../core/manifestStream';
 import { missingBlobsError } from '../core/versionRules';
-import type { Manifest, GcOptions, GcResult } from '../core/types';
+import type { CommitResult, GcOptions, GcResult, Manifest, StreamCommitRequest } from '../core/types';
 import { serverTokensFile } from '../store/layout';
 import { DEFAULT_GC_MIN_AGE_S, LocalRegistry } from '../store/localRegistry';
 import { LocalBlobStore, S3BlobStore, type BlobStore } from './blobStore';
@@ -24,6 +29,8 @@ export interface ServerBackend {
   readonly presignDownloads: boolean;
   /** Throws unless every blob the manifest names is stored (and verified) and readable by `project` (the committer's token's). */
   ensureBlobs(manifest: Manifest, project: string): Promise<void>;
+  /** Commits a manifest that arrives as a stream of batches in path order (never held whole), with ensureBlobs' checks for `project` (the committer's token's). */
+  commitStream(request: StreamCommitRequest, files: AsyncIterable<unknown[]>, project: string): Promise<CommitResult>;
   /** Whether `project` may fetch this pack whole (it may read every blob in it). */
   packReadable(pack: string, project: string): Promise<boolean>;
   gc(dryRun: boolean, options?: GcOptions): Promise<GcResult>;
@@ -68,7 +75,8 @@ class EmbeddedBackend implements ServerBackend {
       listProjects: () => registry.listProjects(),
       listArtifacts: (p) => registry.listArtifacts(p),
       listVersions: (p, n) => registry.listVersions(p, n),
-      getVersion: (r) => registry.getVersion(r),
+      getVersion: (r, o) => registry.getVersion(r, o),
+      manifestPage: (k, c, l) => registry.manifestPage(k, c, l),
       createRun: (r) => registry.createRun(r),
       getRun: (id) => registry.getRun(id),
       finishRun: (id, s) => registry.finishRun(id, s),
@@ -98,6 +106,24 @@ class EmbeddedBackend implements ServerBackend {
 
   async packReadable(): Promise<boolean> {
     return false; // the embedded store's packs are its own files, never handed out
+  }
+
+  commitStream(request: StreamCommitRequest, files: AsyncIterable<unknown[]>, project: string): Promise<CommitResult> {
+    // LocalRegistry checks every entry and that every blob is stored as it spools the stream;
+    // here, a batch at a time: may this project name them?
+    const self = this;
+    async function* scoped(): AsyncGenerator<ManifestFile[]> {
+      for await (const batch of files) {
+        const manifest: Manifest = Object.create(null) as Manifest;
+        for (const raw of batch) {
+          const f = checkManifestFile(raw);
+          manifest[f.path] = f;
+        }
+        await self.ensureBlobs(manifest, project);
+        yield batch as ManifestFile[];
+      }
+    }
+    return this.registry.commitVersionStream(request, scoped());
   }
 
   gc(dryRun: boolean, options?: GcOptions): Promise<GcResult> {
@@ -136,6 +162,25 @@ class ScaleOutBackend implements ServerBackend {
     // Blobs uploaded straight to S3 by a client that did not confirm them: check them now.
     const missing = await this.blobs.confirm([...check.values()], project);
     if (missing.length) throw missingBlobsError(missing);
+  }
+
+  async commitStream(request: StreamCommitRequest, files: AsyncIterable<unknown[]>, project: string): Promise<CommitResult> {
+    checkCommitHeader(request);
+    const spool = join(tmpdir(), `trove-manifest-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      const spooled = await spoolManifest(files, spool);
+      // Content equal to a version of this artifact (so of this project) was checked when that version was committed.
+      if (!(await this.meta.hasVersionDigest(request.project, request.name, spooled.digest))) {
+        for await (const batch of spooledBatches(spool)) {
+          const manifest: Manifest = Object.create(null) as Manifest;
+          for (const f of batch) manifest[f.path] = f;
+          await this.ensureBlobs(manifest, project);
+        }
+      }
+      return await this.meta.commitSpooled(request, spooled);
+    } finally {
+      await unlink(spool).catch(() => undefined);
+    }
   }
 
   packReadable(pack: string, project: string): Promise<boolean> {

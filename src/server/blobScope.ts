@@ -29,18 +29,80 @@ export function manifestDigests(manifest: Manifest): string[] {
 }
 
 /**
+ * A set of blob digests kept as one sorted buffer of raw 32-byte digests: a version of a million
+ * files takes 32 MB outside the JavaScript heap, not a Set of a million 64-character strings
+ * (over 100 MB of heap).
+ */
+export class DigestSet {
+  private readonly scratch = Buffer.alloc(32);
+
+  private constructor(private readonly keys: Buffer, readonly size: number) {}
+
+  /** The set of the given digests (hex; anything else is ignored). */
+  static async from(batches: AsyncIterable<string[]>): Promise<DigestSet> {
+    let keys = Buffer.alloc(32 * 1024);
+    let n = 0;
+    for await (const batch of batches) {
+      for (const d of batch) {
+        if (!/^[0-9a-f]{64}$/.test(d)) continue;
+        if ((n + 1) * 32 > keys.length) {
+          const bigger = Buffer.alloc(keys.length * 2);
+          keys.copy(bigger);
+          keys = bigger;
+        }
+        keys.write(d, n * 32, 'hex');
+        n++;
+      }
+    }
+    // Sorted through an index (by the first four bytes, then the rest), then copied in order.
+    const order = new Uint32Array(n);
+    const prefix = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      order[i] = i;
+      prefix[i] = keys.readUInt32BE(i * 32);
+    }
+    order.sort((a, b) => (prefix[a] !== prefix[b] ? (prefix[a] < prefix[b] ? -1 : 1) : keys.compare(keys, b * 32, b * 32 + 32, a * 32, a * 32 + 32)));
+    const sorted = Buffer.alloc(n * 32);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const at = order[i] * 32;
+      if (m > 0 && keys.compare(sorted, (m - 1) * 32, m * 32, at, at + 32) === 0) continue; // a digest named twice
+      keys.copy(sorted, m * 32, at, at + 32);
+      m++;
+    }
+    return new DigestSet(sorted, m);
+  }
+
+  has(digest: string): boolean {
+    if (digest.length !== 64) return false;
+    this.scratch.write(digest, 'hex');
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = this.scratch.compare(this.keys, mid * 32, mid * 32 + 32);
+      if (order === 0) return true;
+      if (order > 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
+/**
  * The embedded store's index, kept by the server: the digests of a project's versions, read from
- * its committed version records (never changed once committed, so each is read once), and the digests its
- * tokens uploaded, in `<store>/server/uploads/<project>` (one digest a line, appended). A miss
- * reloads the project when the store changed since (or after a second, for changes the store's
- * watcher did not report), so a version committed a moment ago is readable at once.
+ * its committed version records (never changed once committed, so each is read once) into a
+ * DigestSet each, and the digests its tokens uploaded, in `<store>/server/uploads/<project>` (one
+ * digest a line, appended). A miss reloads the project when the store changed since (or after a
+ * second, for changes the store's watcher did not report), so a version committed a moment ago is
+ * readable at once.
  */
 export class EmbeddedBlobScope implements BlobScope {
-  private readonly projects = new Map<string, { loadedAt: number; change: number; digests: Set<string> }>();
+  private readonly projects = new Map<string, ProjectDigests>();
   /** Digests of each version record read so far, by path. */
-  private readonly records = new Map<string, string[]>();
+  private readonly records = new Map<string, DigestSet>();
 
-  constructor(private readonly registry: Pick<LocalRegistry, 'root' | 'committedManifests'>, private readonly changeCount: () => number) {}
+  constructor(private readonly registry: Pick<LocalRegistry, 'root' | 'committedVersions'>, private readonly changeCount: () => number) {}
 
   private uploadsFile(project: string): string {
     return serverUploadsFile(this.registry.root, project);
@@ -50,7 +112,7 @@ export class EmbeddedBlobScope implements BlobScope {
     if (project === EVERY_PROJECT) return new Set(digests);
     validateProject(project);
     let entry = this.projects.get(project);
-    const hits = (e: { digests: Set<string> }) => new Set(digests.filter((d) => e.digests.has(d)));
+    const hits = (e: ProjectDigests) => new Set(digests.filter((d) => e.uploads.has(d) || e.versions.some((v) => v.has(d))));
     if (entry) {
       const found = hits(entry);
       if (found.size === new Set(digests).size) return found;
@@ -64,33 +126,45 @@ export class EmbeddedBlobScope implements BlobScope {
     if (project === EVERY_PROJECT || !digests.length) return;
     validateProject(project);
     const known = this.projects.get(project);
-    const fresh = known ? digests.filter((d) => !known.digests.has(d)) : digests;
+    const fresh = known ? digests.filter((d) => !known.uploads.has(d) && !known.versions.some((v) => v.has(d))) : digests;
     if (!fresh.length) return;
     await mkdir(dirname(this.uploadsFile(project)), { recursive: true });
     // One append of whole lines (O_APPEND): concurrent grants never interleave inside a line.
     await appendFile(this.uploadsFile(project), fresh.map((d) => `${d}\n`).join(''));
-    for (const d of fresh) known?.digests.add(d);
+    for (const d of fresh) known?.uploads.add(d);
   }
 
-  private async load(project: string): Promise<{ loadedAt: number; change: number; digests: Set<string> }> {
+  private async load(project: string): Promise<ProjectDigests> {
     const change = this.changeCount();
     const loadedAt = Date.now();
-    const digests = new Set<string>();
+    const uploads = new Set<string>();
     const text = await readFile(this.uploadsFile(project), 'utf8').catch(() => '');
-    for (const line of text.split('\n')) if (/^[0-9a-f]{64}$/.test(line)) digests.add(line);
+    for (const line of text.split('\n')) if (/^[0-9a-f]{64}$/.test(line)) uploads.add(line);
     // Only committed versions (those state.json lists): a record is rewritten only before that.
-    for (const record of await this.registry.committedManifests(project)) {
-      let list = this.records.get(record.key);
-      if (!list) {
-        const manifest = await record.manifest();
-        if (!manifest) continue; // a record being written: read it on the next load
-        list = manifestDigests(manifest);
-        this.records.set(record.key, list);
+    const versions: DigestSet[] = [];
+    for (const record of await this.registry.committedVersions(project)) {
+      let set = this.records.get(record.key);
+      if (!set) {
+        try {
+          set = await DigestSet.from(record.digests());
+        } catch {
+          continue; // a record being written: read it on the next load
+        }
+        this.records.set(record.key, set);
       }
-      for (const d of list) digests.add(d);
+      versions.push(set);
     }
-    const entry = { loadedAt, change, digests };
+    const entry = { loadedAt, change, uploads, versions };
     this.projects.set(project, entry);
     return entry;
   }
+}
+
+interface ProjectDigests {
+  loadedAt: number;
+  change: number;
+  /** Blobs its tokens uploaded. */
+  uploads: Set<string>;
+  /** Blobs of each committed version. */
+  versions: DigestSet[];
 }

@@ -1,12 +1,13 @@
 import pg from 'pg';
-import { TroveError } from '../core/errors';
+import { invalid, notFound, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
-import { checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
-import { parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
+import { checkCommitHeader, checkCommitRequest, manifestSize, sortManifest } from '../core/manifest';
+import { spooledBatches, type SpooledManifest } from '../core/manifestStream';
+import { formatRef, parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
-  ArtifactSummary, CommitRequest, CommitResult, DeleteOptions, DeleteResult, LineageGraph, LineageOptions, Manifest, NewRun, ProjectSummary, RunLink, RunRecord,
-  RestoreResult, RunStatus, RunUpdate, VersionDetail, VersionKey, VersionSummary,
+  ArtifactSummary, CommitRequest, CommitResult, DeleteOptions, DeleteResult, LineageGraph, LineageOptions, Manifest, ManifestFile, ManifestPage, NewRun,
+  ProjectSummary, RestoreResult, RunLink, RunRecord, RunStatus, RunUpdate, StreamCommitRequest, VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
   aliasesByVersion, aliasesToMove, aliasesToRestore, aliasNotFound, artifactDeleted, artifactNotFound, checkArtifactType, compareVersionKeys, contentFreed,
@@ -55,6 +56,17 @@ alter table versions add column if not exists deleted_aliases jsonb;
 alter table versions add column if not exists latest_after integer;
 alter table versions drop constraint if exists versions_artifact_id_digest_key;
 create unique index if not exists versions_live_digest on versions (artifact_id, digest) where deleted_at is null;
+alter table versions alter column manifest drop not null;
+create table if not exists manifest_entries (
+  artifact_id bigint not null,
+  version integer not null,
+  path text collate "C" not null,
+  digest text not null,
+  size bigint not null,
+  ref jsonb,
+  primary key (artifact_id, version, path),
+  foreign key (artifact_id, version) references versions(artifact_id, version)
+);
 create table if not exists aliases (
   artifact_id bigint not null,
   alias text not null,
@@ -252,12 +264,12 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
     }));
   }
 
-  async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
+  async getVersion(ref: ArtifactRef, options: { manifest?: boolean } = {}): Promise<VersionDetail> {
     const a = await this.artifactRow(ref.project, ref.name);
     const version = await this.resolve(a.id, ref.project, ref.name, a.next_version, ref.alias);
     const [v, aliases, usedBy] = await Promise.all([
       this.query<{ digest: string; size: string; files: number; created_at: Date; description: string; metadata: Record<string, unknown>; manifest: string; created_by: string | null; job_type: string | null }>(
-        `select v.digest, v.size, v.files, v.created_at, v.description, v.metadata, v.manifest, v.created_by, r.job_type
+        `select v.digest, v.size, v.files, v.created_at, v.description, v.metadata, ${options.manifest === false ? 'null as manifest' : 'v.manifest'}, v.created_by, r.job_type
            from versions v left join runs r on r.id = v.created_by where v.artifact_id = $1 and v.version = $2`, [a.id, version]),
       this.query<{ alias: string }>('select alias from aliases where artifact_id = $1 and version = $2', [a.id, version]),
       this.query<{ run_id: string; job_type: string }>('select i.run_id, r.job_type from run_inputs i join runs r on r.id = i.run_id where i.artifact_id = $1 and i.version = $2 order by i.run_id', [a.id, version]),
@@ -268,9 +280,49 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
     return {
       project: ref.project, name: ref.name, type: a.type, version, aliases: sortAliases(aliases.rows.map((r) => r.alias)), digest: row.digest,
       size: Number(row.size), files: row.files, createdAt: iso(row.created_at)!, description: row.description, metadata: row.metadata,
-      manifest: sortManifest(JSON.parse(row.manifest) as Manifest), ...(createdBy ? { createdBy } : {}),
+      manifest: options.manifest === false ? {} : row.manifest !== null ? sortManifest(JSON.parse(row.manifest) as Manifest) : await this.entriesOf(a.id, version),
+      ...(createdBy ? { createdBy } : {}),
       usedBy: usedBy.rows.map((r) => ({ runId: r.run_id, jobType: r.job_type })),
     };
+  }
+
+  /** A manifest kept as rows of manifest_entries, as one object (for callers that asked for it whole). */
+  private async entriesOf(artifactId: string, version: number): Promise<Manifest> {
+    const manifest: Manifest = {};
+    let cursor: string | null = null;
+    do {
+      const page = await this.entryPage(artifactId, version, cursor, 5000);
+      for (const { path, ...entry } of page.items) manifest[path] = entry;
+      cursor = page.nextCursor;
+    } while (cursor);
+    return manifest;
+  }
+
+  /** Up to `limit` rows of manifest_entries after path `after`, in path order (the "C" collation orders by UTF-8 bytes). */
+  private async entryPage(artifactId: string, version: number, after: string | null, limit: number): Promise<ManifestPage> {
+    const { rows } = await this.query<{ path: string; digest: string; size: string; ref: { ref: string; etag?: string; versionId?: string } | null }>(
+      `select path, digest, size, ref from manifest_entries where artifact_id = $1 and version = $2 ${after === null ? '' : 'and path > $4'} order by path limit $3`,
+      after === null ? [artifactId, version, limit] : [artifactId, version, limit, after]);
+    const items = rows.map((r) => ({ path: r.path, digest: r.digest, size: Number(r.size), ...(r.ref ?? {}) }));
+    return { items, nextCursor: rows.length === limit ? `p:${rows[rows.length - 1].path}` : null };
+  }
+
+  async manifestPage(key: VersionKey, cursor: string | null, limit = 5000): Promise<ManifestPage> {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 5000) throw invalid('A manifest page holds 1 to 5000 files.');
+    const a = await this.artifactRow(key.project, key.name);
+    const { rows } = await this.query<{ inline: string | null }>('select manifest as inline from versions where artifact_id = $1 and version = $2', [a.id, key.version]);
+    if (!rows[0]) throw notFound(`Version ${formatRef(key.project, key.name, key.version)} does not exist.`);
+    if (rows[0].inline === null) {
+      if (cursor !== null && !cursor.startsWith('p:')) throw invalid(`"${cursor.slice(0, 80)}" is not a cursor of this manifest; start again without one.`);
+      return this.entryPage(a.id, key.version, cursor === null ? null : cursor.slice(2), limit);
+    }
+    // A manifest stored whole by an earlier release.
+    const offset = cursor === null ? 0 : /^i:\d{1,9}$/.test(cursor) ? Number(cursor.slice(2)) : NaN;
+    if (!Number.isSafeInteger(offset)) throw invalid(`"${String(cursor).slice(0, 80)}" is not a cursor of this manifest; start again without one.`);
+    const manifest = sortManifest(JSON.parse(rows[0].inline) as Manifest);
+    const paths = Object.keys(manifest);
+    const items = paths.slice(offset, offset + limit).map((path) => ({ path, ...manifest[path] }));
+    return { items, nextCursor: offset + limit < paths.length ? `i:${offset + limit}` : null };
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -328,14 +380,34 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
 
   // ---- versions -----------------------------------------------------------------------------
 
+  /** Whether the artifact has a version with this artifact digest. */
+  async hasVersionDigest(project: string, name: string, digest: string): Promise<boolean> {
+    const { rowCount } = await this.query('select 1 from versions v join artifacts a on a.id = v.artifact_id where a.project = $1 and a.name = $2 and v.digest = $3 and v.deleted_at is null', [project, name, digest]);
+    return !!rowCount;
+  }
+
   /**
    * Creates the next version. The caller (the server) has checked every blob is stored; here one
    * transaction locks the artifact row, so concurrent commits of one artifact serialize.
    */
   async commitVersion(req: CommitRequest): Promise<CommitResult> {
-    const { aliases, metadata, manifest, digest } = checkCommitRequest(req);
-    const size = manifestSize(manifest);
-    const files = Object.keys(manifest).length;
+    const { manifest, digest } = checkCommitRequest(req);
+    const paths = Object.keys(manifest); // sorted
+    async function* batches(): AsyncGenerator<ManifestFile[]> {
+      for (let i = 0; i < paths.length; i += 5000) yield paths.slice(i, i + 5000).map((path) => ({ path, ...manifest[path] }));
+    }
+    return this.commitEntries(req, { digest, files: paths.length, size: manifestSize(manifest) }, batches);
+  }
+
+  /** commitVersion for a manifest the server spooled to a file as it streamed in (checked and hashed on the way). */
+  commitSpooled(req: StreamCommitRequest, spooled: SpooledManifest): Promise<CommitResult> {
+    return this.commitEntries(req, spooled, () => spooledBatches(spooled.file));
+  }
+
+  /** The manifest goes into manifest_entries, a batch per statement, inside the commit's transaction. */
+  private async commitEntries(req: StreamCommitRequest, tally: { digest: string; files: number; size: number }, entries: () => AsyncIterable<ManifestFile[]>): Promise<CommitResult> {
+    const { aliases, metadata } = checkCommitHeader(req);
+    const { digest, files, size } = tally;
     if (req.runId) await this.getRun(req.runId);
     return this.tx(async (c) => {
       const now = new Date();
@@ -352,23 +424,37 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
         // gc holds GC_LOCK exclusively while it decides and deletes: with it shared, the ledger
         // checked here keeps every blob of this version until the commit is visible to gc.
         await c.query('select pg_advisory_xact_lock_shared($1)', [GC_LOCK]);
-        const missing = await this.unknownBlobs(manifest, c);
-        if (missing.length) throw missingBlobsError(missing.map((b) => b.digest));
+        const asManifest = (batch: ManifestFile[]) => {
+          const m: Manifest = Object.create(null) as Manifest;
+          for (const f of batch) m[f.path] = f;
+          return m;
+        };
+        for await (const batch of entries()) {
+          const missing = await this.unknownBlobs(asManifest(batch), c);
+          if (missing.length) throw missingBlobsError(missing.map((b) => b.digest));
+        }
         version = a.next_version;
         await c.query(
           `insert into versions (artifact_id, version, digest, size, files, created_at, description, metadata, manifest, created_by)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [a.id, version, digest, size, files, now, req.description ?? '', JSON.stringify(metadata), JSON.stringify(manifest), req.runId ?? null]);
+           values ($1, $2, $3, $4, $5, $6, $7, $8, null, $9)`,
+          [a.id, version, digest, size, files, now, req.description ?? '', JSON.stringify(metadata), req.runId ?? null]);
+        for await (const batch of entries()) {
+          await c.query(
+            `insert into manifest_entries (artifact_id, version, path, digest, size, ref)
+             select $1, $2, * from unnest($3::text[], $4::text[], $5::bigint[], $6::jsonb[])`,
+            [a.id, version, batch.map((f) => f.path), batch.map((f) => f.digest), batch.map((f) => f.size),
+              batch.map((f) => (f.ref === undefined ? null : JSON.stringify({ ref: f.ref, ...(f.etag !== undefined ? { etag: f.etag } : {}), ...(f.versionId !== undefined ? { versionId: f.versionId } : {}) })))]);
+          // The project's tokens may read what its versions name (blob scoping, API.md).
+          await c.query('insert into blob_projects (project, digest) select $1, unnest($2::text[]) on conflict do nothing', [req.project, manifestDigests(asManifest(batch))]);
+        }
         await c.query('update artifacts set next_version = $2 where id = $1', [a.id, version + 1]);
-        // The project's tokens may read what its versions name (blob scoping, API.md).
-        await c.query('insert into blob_projects (project, digest) select $1, unnest($2::text[]) on conflict do nothing', [req.project, manifestDigests(manifest)]);
       }
       for (const alias of aliasesToMove(aliases)) {
         await c.query('insert into aliases (artifact_id, alias, version) values ($1, $2, $3) on conflict (artifact_id, alias) do update set version = excluded.version', [a.id, alias, version]);
       }
       await c.query('update artifacts set updated_at = $2 where id = $1', [a.id, now]);
       await c.query("select nextval('changes')");
-      return { version, digest, created: !same.rows[0], size, files };
+      return { version, digest, created: !same.rows[0], size: same.rows[0] ? Number(same.rows[0].size) : size, files: same.rows[0] ? same.rows[0].files : files };
     });
   }
 
@@ -446,7 +532,7 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
     }
     return this.tx(async (c) => {
       await c.query('select 1 from artifacts where id = $1 for update', [a.id]);
-      const { rows: [v] } = await c.query<{ digest: string; manifest: string; deleted_at: Date | null; deleted_aliases: string[] | null; latest_after: number | null }>(
+      const { rows: [v] } = await c.query<{ digest: string; manifest: string | null; deleted_at: Date | null; deleted_aliases: string[] | null; latest_after: number | null }>(
         'select digest, manifest, deleted_at, deleted_aliases, latest_after from versions where artifact_id = $1 and version = $2', [a.id, k.version]);
       if (!v) throw versionNotFound(k);
       if (!v.deleted_at) throw notDeleted(k);
@@ -454,7 +540,19 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
       if (twin.rows[0]) throw sameContentLive(k, twin.rows[0].version);
       // As a commit: with GC_LOCK shared, the blobs checked here stay until the restore is visible to gc.
       await c.query('select pg_advisory_xact_lock_shared($1)', [GC_LOCK]);
-      if ((await this.unknownBlobs(JSON.parse(v.manifest) as Manifest, c)).length) throw contentFreed(k);
+      if (v.manifest !== null) {
+        if ((await this.unknownBlobs(JSON.parse(v.manifest) as Manifest, c)).length) throw contentFreed(k);
+      } else {
+        // A manifest kept as rows: checked a page at a time.
+        let cursor: string | null = null;
+        do {
+          const page = await this.entryPage(a.id, k.version, cursor, 5000);
+          const m: Manifest = Object.create(null) as Manifest;
+          for (const { path, ...entry } of page.items) m[path] = entry;
+          if ((await this.unknownBlobs(m, c)).length) throw contentFreed(k);
+          cursor = page.nextCursor === null ? null : page.nextCursor.slice(2);
+        } while (cursor !== null);
+      }
       const current = await c.query<{ alias: string; version: number }>('select alias, version from aliases where artifact_id = $1', [a.id]);
       const targets = new Map(current.rows.map((r) => [r.alias, r.version]));
       const back = aliasesToRestore({ version: k.version, deletedAt: iso(v.deleted_at)!, aliases: v.deleted_aliases ?? [], ...(v.latest_after !== null ? { latestAfter: v.latest_after } : {}) }, (x) => targets.get(x));
@@ -508,10 +606,20 @@ export class PgStore implements MetadataStore, BlobLedger, TokenStore, BlobScope
     try {
       // One manifest at a time: manifests can be large.
       // Deleted versions (tombstones) keep no content: what only they name is freed.
-      const { rows } = await c.query<{ artifact_id: string; version: number }>('select artifact_id, version from versions where deleted_at is null');
+      const { rows } = await c.query<{ artifact_id: string; version: number }>('select artifact_id, version from versions where manifest is not null and deleted_at is null');
       for (const r of rows) {
         const m = await c.query<{ manifest: string }>('select manifest from versions where artifact_id = $1 and version = $2', [r.artifact_id, r.version]);
         for (const e of Object.values(JSON.parse(m.rows[0].manifest) as Manifest)) if (!e.ref) used.add(e.digest);
+      }
+      // Manifests kept as rows: their distinct digests, a bounded page at a time.
+      let after = '';
+      for (;;) {
+        const page = await c.query<{ digest: string }>(
+          `select distinct e.digest from manifest_entries e join versions v on v.artifact_id = e.artifact_id and v.version = e.version
+           where v.deleted_at is null and e.ref is null and e.digest > $1 order by e.digest limit 50000`, [after]);
+        for (const r of page.rows) used.add(r.digest);
+        if (page.rows.length < 50000) break;
+        after = page.rows[page.rows.length - 1].digest;
       }
     } finally {
       c.release();

@@ -31,6 +31,7 @@ export const Routes = {
   deleteVersion: { method: 'DELETE', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}` },
   restoreVersion: { method: 'POST', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}/restore` },
   deleteArtifact: { method: 'DELETE', path: `${V}/projects/{project}/artifacts/{name}` },
+  manifestPage: { method: 'GET', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}/manifest` },
   lineage: { method: 'GET', path: `${V}/projects/{project}/artifacts/{name}/versions/{alias}/lineage` },
   addAlias: { method: 'PUT', path: `${V}/projects/{project}/artifacts/{name}/aliases/{alias}` },
   removeAlias: { method: 'DELETE', path: `${V}/projects/{project}/artifacts/{name}/aliases/{alias}` },
@@ -42,6 +43,7 @@ export const Routes = {
   confirmBlobs: { method: 'POST', path: `${V}/blobs/confirm` },
   uploadPack: { method: 'POST', path: `${V}/blobs/pack` },
   putBlob: { method: 'PUT', path: `${V}/blobs/{digest}` },
+  fetchBlobs: { method: 'POST', path: `${V}/blobs/fetch` },
   getBlob: { method: 'GET', path: `${V}/blobs/{digest}` },
   getPack: { method: 'GET', path: `${V}/packs/{pack}` },
   packIndex: { method: 'GET', path: `${V}/packs/{pack}/index` },
@@ -75,6 +77,22 @@ export const PACK_CONTENT_TYPE = 'application/x-trove-pack';
 export function isPackContentType(value: string | undefined): boolean {
   return /^application\/x-trove-pack\b/i.test(value ?? '');
 }
+/** Content type of a streamed commit: the commit's fields on the first line, then one manifest file per line (API.md "Large manifests"). */
+export const MANIFEST_STREAM_CONTENT_TYPE = 'application/x-ndjson';
+
+/** Whether a Content-Type header announces a streamed commit. */
+export function isManifestStreamContentType(value: string | undefined): boolean {
+  return /^application\/x-ndjson\b/i.test(value ?? '');
+}
+
+/** The longest line of a streamed manifest: a path of up to 4096 characters and its entry. */
+export const MAX_MANIFEST_LINE = 64 << 10;
+
+/** POST /blobs/fetch: blobs per request, the largest blob in one, and the bytes of a whole answer. */
+export const MAX_FETCH_BLOBS = 5000;
+export const MAX_FETCH_BLOB = 1 << 20;
+export const MAX_FETCH_BYTES = 16 << 20;
+
 /** Response header of `GET /blobs/{digest}`: the pack holding the blob, which the client may fetch whole. */
 export const PACK_HEADER = 'x-trove-pack';
 

@@ -19,6 +19,9 @@ import { PackSet } from './packs';
  * LocalRegistry ingests and fetches through it, `trove serve` receives and opens through it, and
  * gc sweeps through it. Whatever it stores under a digest is the bytes of that digest.
  */
+/** Blobs an instance remembers as present, at most (a memo: past it, it starts again). */
+const PRESENT_MAX = 50_000;
+
 export class LocalBlobs {
   /**
    * `digest:size` of blobs this instance has seen complete. A hint only: gc may remove an unused
@@ -149,11 +152,21 @@ export class LocalBlobs {
   has(digest: string, size: number, loose?: Set<string>): boolean {
     const key = `${digest}:${size}`;
     if (this.present.has(key)) return true;
-    const found = this.packs.lookup(digest, size, false)
-      || ((!loose || loose.has(digest)) && statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size)
+    if (this.packs.lookup(digest, size, false)) return true; // the pack index answers without a memo
+    const found = ((!loose || loose.has(digest)) && statSync(this.blobPath(digest), { throwIfNoEntry: false })?.size === size)
       || this.packs.lookup(digest, size, true);
-    if (found) this.present.add(key);
+    if (found === true) this.remember(key); // a loose blob: remembered, so it is not looked up on disk again
     return !!found;
+  }
+
+  /**
+   * Remembers a loose blob as present. Only loose blobs: the pack index already answers for
+   * packed ones from typed arrays, and a memo of every packed blob of a 200,000-file commit would
+   * hold tens of MB of strings on the heap of a server.
+   */
+  private remember(key: string): void {
+    if (this.present.size >= PRESENT_MAX) this.present.clear(); // a memo, bounded: a server sees millions of blobs
+    this.present.add(key);
   }
 
   /**
@@ -161,21 +174,33 @@ export class LocalBlobs {
    * saw before: gc in another process may have removed them). Called under the commit gate.
    */
   missingNow(manifest: Manifest): string[] {
+    return this.missingNowChecker()(Object.values(manifest));
+  }
+
+  /**
+   * missingNow for a manifest read in batches (a streamed commit): the packs are looked at again
+   * once, and the loose blobs listed once, for all the batches given to the answer.
+   */
+  missingNowChecker(): (entries: Iterable<{ digest: string; size: number; ref?: string }>) => string[] {
     this.packs.refresh(true);
-    const entries = Object.values(manifest).filter((e) => !e.ref);
-    const loose = entries.length > 256 ? this.looseNames() : undefined;
-    const missing: string[] = [];
-    for (const e of entries) {
-      const key = `${e.digest}:${e.size}`;
-      const found = this.packs.lookup(e.digest, e.size, false)
-        || ((!loose || loose.has(e.digest)) && statSync(this.blobPath(e.digest), { throwIfNoEntry: false })?.size === e.size);
-      if (found) this.present.add(key);
-      else {
-        this.present.delete(key);
-        missing.push(e.digest);
+    let loose: Set<string> | undefined;
+    let seen = 0;
+    return (entries) => {
+      const missing: string[] = [];
+      for (const e of entries) {
+        if (e.ref) continue;
+        if (!loose && ++seen > 256) loose = this.looseNames();
+        const key = `${e.digest}:${e.size}`;
+        if (this.packs.lookup(e.digest, e.size, false)) continue;
+        if ((!loose || loose.has(e.digest)) && statSync(this.blobPath(e.digest), { throwIfNoEntry: false })?.size === e.size) {
+          this.remember(key);
+        } else {
+          this.present.delete(key);
+          missing.push(e.digest);
+        }
       }
-    }
-    return missing;
+      return missing;
+    };
   }
 
   /** Removes the given packs (when no blob of theirs is in `used`) and loose blobs not in `used`. Under the gc gate. */

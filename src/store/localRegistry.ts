@@ -1,17 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { invalid, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
-import { checkCommitRequest, manifestSize, withoutPrototype } from '../core/manifest';
+import { checkCommitHeader, validateManifest, withoutPrototype } from '../core/manifest';
+import { batches, checkManifestFile, fileLines, parseManifestLine, spooledBatches, spoolManifest } from '../core/manifestStream';
 import { parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
 import type {
   ArtifactSummary, ChangeListener, CommitRequest, CommitResult, DeleteOptions, DeleteResult, GcOptions, GcResult, LineageGraph, LineageOptions, LocalFile, Manifest,
-  NewRun, ProjectSummary, RestoreResult, RunLink, RunRecord, RunStatus, RunUpdate, StoredFile, TransferOptions, VersionDetail, VersionKey,
-  VersionSummary,
+  ManifestFile, ManifestPage, NewRun, ProjectSummary, RestoreResult, RunLink, RunRecord, RunStatus, RunUpdate, StoredFile, StreamCommitRequest, TransferOptions,
+  VersionDetail, VersionKey, VersionSummary,
 } from '../core/types';
 import {
   aliasesByVersion, aliasesToMove, aliasesToRestore, aliasNotFound, artifactDeleted, artifactNotFound, checkArtifactType, compareVersionKeys, contentFreed,
@@ -23,6 +24,15 @@ import { storeExists } from './layout';
 import { isDeadLocalProcess, withCommitGate, withGcGate, withLock } from './lock';
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
+/**
+ * Version 2 adds manifests kept beside their version record (`versions/v<K>.manifest`); a store
+ * becomes version 2 when its first such version is written, so older Trove releases keep reading
+ * stores that have none.
+ */
+const STORE_FORMAT_LINES = 2;
+/** Versions of up to this many files keep their manifest inside `v<K>.json` (format 1). */
+export const INLINE_MANIFEST_MAX = 10_000;
+const PAGE_MAX = 5000;
 
 /** `state.json` of an artifact: the commit point. A version exists once state.json lists it. */
 interface ArtifactState {
@@ -49,7 +59,9 @@ interface VersionSummaryRecord {
 interface VersionRecord extends VersionSummaryRecord {
   description: string;
   metadata: Record<string, unknown>;
-  manifest: Manifest;
+  /** Inline manifest (up to INLINE_MANIFEST_MAX files), or `manifestFile` names `v<K>.manifest` beside it. */
+  manifest?: Manifest;
+  manifestFile?: string;
   createdBy?: string;
 }
 
@@ -118,8 +130,8 @@ export class LocalRegistry implements Registry {
     if (!existing || typeof existing !== 'object' || existing.format !== STORE_FORMAT.format) {
       throw invalid(`${this.root} is not a Trove store (its format.json says format ${JSON.stringify(existing?.format ?? null)}); pick another --store folder.`);
     }
-    if (existing.version !== STORE_FORMAT.version) {
-      throw invalid(`The store at ${this.root} has format version ${JSON.stringify(existing.version ?? null)}, and this Trove reads version ${STORE_FORMAT.version} only; use a Trove that knows that version.`);
+    if (existing.version !== STORE_FORMAT.version && existing.version !== STORE_FORMAT_LINES) {
+      throw invalid(`The store at ${this.root} has format version ${JSON.stringify(existing.version ?? null)}, and this Trove reads versions ${STORE_FORMAT.version} and ${STORE_FORMAT_LINES} only; use a Trove that knows that version.`);
     }
     this.formatChecked = true;
     return true;
@@ -157,14 +169,14 @@ export class LocalRegistry implements Registry {
   }
 
   /**
-   * For `trove serve`'s blob scope: every committed version of a project's artifacts (those its
-   * state.json lists), each with a key that names that record alone and a reader of its manifest
-   * (undefined when the record cannot be read yet). Records never change once committed, so a
-   * caller may keep what it read under the key.
+   * The committed versions of a project (those state.json lists), each with a way to read the
+   * digests of the stored blobs its manifest names (not `s3://` references), a batch at a time:
+   * inline manifests and manifest files (format 2) alike. The reader fails while a record cannot
+   * be read yet. Records never change once committed, so a caller may keep what it read under the key.
    */
-  async committedManifests(project: string): Promise<{ key: string; manifest: () => Promise<Manifest | undefined> }[]> {
+  async committedVersions(project: string): Promise<{ key: string; digests: () => AsyncGenerator<string[]> }[]> {
     const projectDir = join(this.root, 'projects', project);
-    const out: { key: string; manifest: () => Promise<Manifest | undefined> }[] = [];
+    const out: { key: string; digests: () => AsyncGenerator<string[]> }[] = [];
     for (const name of await readdir(projectDir).catch(() => [] as string[])) {
       let state: { versions?: { version: number }[] };
       try {
@@ -173,21 +185,28 @@ export class LocalRegistry implements Registry {
         continue;
       }
       for (const { version } of state.versions ?? []) {
-        const path = join(projectDir, name, 'versions', `v${version}.json`);
+        const self = this;
         out.push({
-          key: path,
-          manifest: async () => {
-            try {
-              return (JSON.parse(await readFile(path, 'utf8')) as { manifest?: Manifest }).manifest ?? {};
-            } catch {
-              return undefined; // a record being written: read it on the next load
+          key: join(projectDir, name, 'versions', `v${version}.json`),
+          digests: async function* () {
+            const rec = await self.readVersionRecord(project, name, version);
+            let batch: string[] = [];
+            for await (const f of self.manifestFiles(project, name, rec)) {
+              if (f.ref) continue;
+              batch.push(f.digest);
+              if (batch.length >= 5000) {
+                yield batch;
+                batch = [];
+              }
             }
+            if (batch.length) yield batch;
           },
         });
       }
     }
     return out;
   }
+
 
   private async readState(project: string, name: string): Promise<ArtifactState | undefined> {
     this.checkFormat();
@@ -269,18 +288,63 @@ export class LocalRegistry implements Registry {
     return state.versions.map((v) => ({ ...v, aliases: aliasesOf.get(v.version) ?? [] })).sort((a, b) => b.version - a.version);
   }
 
-  async getVersion(ref: ArtifactRef): Promise<VersionDetail> {
+  async getVersion(ref: ArtifactRef, options: { manifest?: boolean } = {}): Promise<VersionDetail> {
     const state = await this.requireState(ref.project, ref.name);
     const version = await this.resolveVersion(state, ref.project, ref.alias);
     const rec = await this.readVersionRecord(ref.project, ref.name, version);
+    const manifest = options.manifest === false ? (Object.create(null) as Manifest) : await this.wholeManifest(ref.project, ref.name, rec);
     const usedBy = await this.usedBy({ project: ref.project, name: ref.name, version });
     const links = await Promise.all(usedBy.map((id) => this.runLink(id)));
     const createdBy = rec.createdBy ? await this.runLink(rec.createdBy) : undefined;
     return {
       project: ref.project, name: ref.name, type: state.type, version, aliases: aliasesByVersion(Object.entries(state.aliases)).get(version) ?? [],
       digest: rec.digest, size: rec.size, files: rec.files, createdAt: rec.createdAt, description: rec.description,
-      metadata: rec.metadata, manifest: withoutPrototype(rec.manifest), ...(createdBy ? { createdBy } : {}), usedBy: links.filter((l): l is RunLink => !!l),
+      metadata: rec.metadata, manifest, ...(createdBy ? { createdBy } : {}), usedBy: links.filter((l): l is RunLink => !!l),
     };
+  }
+
+  /** A version's whole manifest as one object (for callers that asked for it; large ones are paged instead). */
+  private async wholeManifest(project: string, name: string, rec: VersionRecord): Promise<Manifest> {
+    if (rec.manifest) return withoutPrototype(rec.manifest);
+    const manifest = Object.create(null) as Manifest;
+    for await (const f of this.manifestFiles(project, name, rec)) {
+      const { path, end: _end, ...entry } = f;
+      manifest[path] = entry;
+    }
+    return manifest;
+  }
+
+  /** The files of a version record in path order, from byte `offset` of its manifest file (or index of its inline manifest). */
+  private async *manifestFiles(project: string, name: string, rec: VersionRecord, offset = 0): AsyncGenerator<ManifestFile & { end: number }> {
+    if (rec.manifest) {
+      const manifest = validateManifest(rec.manifest); // sorted, and checked as anything read from disk
+      let i = 0;
+      for (const path of Object.keys(manifest)) if (i++ >= offset) yield { path, ...manifest[path], end: i };
+      return;
+    }
+    const file = join(this.artifactDir(project, name), 'versions', rec.manifestFile!);
+    for await (const { line, end } of fileLines(file, offset)) {
+      if (line) yield { ...checkManifestFile(parseManifestLine(line)), end };
+    }
+  }
+
+  async manifestPage(key: VersionKey, cursor: string | null, limit = PAGE_MAX): Promise<ManifestPage> {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > PAGE_MAX) throw invalid(`A manifest page holds 1 to ${PAGE_MAX} files.`);
+    const state = await this.requireState(key.project, key.name);
+    await this.resolveVersion(state, key.project, `v${key.version}`);
+    const rec = await this.readVersionRecord(key.project, key.name, key.version);
+    // The cursor is the position after the last file sent: a byte offset in the manifest file, or an index in an inline manifest.
+    const offset = cursor === null ? 0 : /^\d{1,15}$/.test(cursor) ? Number(cursor) : NaN;
+    if (!Number.isSafeInteger(offset)) throw invalid(`"${String(cursor).slice(0, 80)}" is not a cursor of this manifest; start again without one.`);
+    const items: ManifestFile[] = [];
+    let next = offset;
+    for await (const { end, ...f } of this.manifestFiles(key.project, key.name, rec, offset)) {
+      items.push(f);
+      next = end;
+      if (items.length === limit) break;
+    }
+    const more = items.length === limit && next < (rec.manifest ? rec.files : (await stat(join(this.artifactDir(key.project, key.name), 'versions', rec.manifestFile!))).size);
+    return { items, nextCursor: more ? String(next) : null };
   }
 
   private async runLink(runId: string): Promise<RunLink | undefined> {
@@ -430,56 +494,97 @@ export class LocalRegistry implements Registry {
   // ---- versions -----------------------------------------------------------------------------
 
   async commitVersion(req: CommitRequest): Promise<CommitResult> {
-    const { aliases, metadata, manifest, digest } = checkCommitRequest(req);
+    const { manifest, ...rest } = req;
+    const files = validateManifest(manifest); // sorted by path
+    async function* sorted(): AsyncGenerator<ManifestFile> {
+      for (const path of Object.keys(files)) yield { path, ...files[path] };
+    }
+    return this.commitVersionStream(rest, batches(sorted()));
+  }
+
+  /**
+   * The manifest goes to a file in tmp/ as it arrives (checked, in path order, hashed on the
+   * way), so no more than a batch of it is ever in memory; under the artifact's lock and the
+   * commit gate new content has its blobs checked from that file, then the file becomes
+   * `versions/v<K>.manifest` (or, when small, the inline manifest of `v<K>.json`).
+   */
+  async commitVersionStream(req: StreamCommitRequest, files: AsyncIterable<ManifestFile[]>): Promise<CommitResult> {
+    const { aliases, metadata } = checkCommitHeader(req);
     this.ensureLayout();
     const dir = this.artifactDir(req.project, req.name);
-    const current = await this.readState(req.project, req.name);
-    const known = current?.versions.find((v) => v.digest === digest);
-    // Equal to the version `latest` already names, with no alias to move: nothing to write at all.
-    if (known && current!.type === req.type && current!.aliases.latest === known.version && aliases.every((a) => current!.aliases[a] === known.version)) {
-      return { version: known.version, digest, created: false, size: known.size, files: known.files };
-    }
-    if (!known) {
-      // Content equal to an existing version was checked when that version was committed.
-      const missing = Object.values(manifest).filter((e) => !e.ref && !this.hasBlob(e.digest, e.size));
-      if (missing.length) throw missingBlobsError(missing.map((e) => e.digest));
-    }
     await mkdir(join(dir, 'versions'), { recursive: true });
-    // The artifact's lock orders commits of one artifact; the gate keeps gc out while this
-    // commit checks its blobs and writes (gc may have removed a blob this log found stored).
-    const result = await withLock(join(dir, '.lock'), () => withCommitGate(this.gateDir, async () => {
-      const now = new Date().toISOString();
-      const state: ArtifactState = (await this.readState(req.project, req.name)) ?? {
-        name: req.name, type: req.type, createdAt: now, updatedAt: now, nextVersion: 0, versions: [], aliases: Object.create(null) as Record<string, number>,
-      };
-      checkArtifactType(req.project, req.name, state.type, req.type);
-      const same = state.versions.find((v) => v.digest === digest);
-      let version: number;
-      if (same) {
-        version = same.version;
-      } else {
-        const gone = this.blobs.missingNow(manifest);
-        if (gone.length) throw missingBlobsError(gone);
-        version = state.nextVersion;
-        const rec: VersionRecord = {
-          version, digest, size: manifestSize(manifest), files: Object.keys(manifest).length, createdAt: now,
-          description: req.description ?? '', metadata, manifest, ...(req.runId ? { createdBy: req.runId } : {}),
-        };
-        await writeFileAtomic(join(dir, 'versions', `v${version}.json`), JSON.stringify(rec));
-        state.versions.push({ version, digest, size: rec.size, files: rec.files, createdAt: now });
-        state.nextVersion = version + 1;
+    // Beside the versions, not in tmp/: gc clears tmp/ of old files while a long log may still be streaming.
+    const spool = join(dir, 'versions', `.spool-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
+    try {
+      const tally = await spoolManifest(files, spool);
+      const digest = tally.digest;
+      const current = await this.readState(req.project, req.name);
+      const known = current?.versions.find((v) => v.digest === digest);
+      // Equal to the version `latest` already names, with no alias to move: nothing to write at all.
+      if (known && current!.type === req.type && current!.aliases.latest === known.version && aliases.every((a) => current!.aliases[a] === known.version)) {
+        return { version: known.version, digest, created: false, size: known.size, files: known.files };
       }
-      for (const a of aliasesToMove(aliases)) state.aliases[a] = version;
-      state.updatedAt = now;
-      await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1)); // the commit point
-      const summary = state.versions.find((v) => v.version === version)!;
-      return { version, digest, created: !same, size: summary.size, files: summary.files };
-    }));
-    if (req.runId && result.created) {
-      await writeFile(join(this.root, 'runs', req.runId, 'outputs', versionKeyFile({ project: req.project, name: req.name, version: result.version })), '').catch(() => undefined);
+      await mkdir(join(dir, 'versions'), { recursive: true });
+      // The artifact's lock orders commits of one artifact; the gate keeps gc out while this
+      // commit checks its blobs and writes (gc may have removed a blob this log found stored).
+      const result = await withLock(join(dir, '.lock'), () => withCommitGate(this.gateDir, async () => {
+        const now = new Date().toISOString();
+        const state: ArtifactState = (await this.readState(req.project, req.name)) ?? {
+          name: req.name, type: req.type, createdAt: now, updatedAt: now, nextVersion: 0, versions: [], aliases: Object.create(null) as Record<string, number>,
+        };
+        checkArtifactType(req.project, req.name, state.type, req.type);
+        const same = state.versions.find((v) => v.digest === digest);
+        let version: number;
+        if (same) {
+          version = same.version;
+        } else {
+          // Content equal to an existing version was checked when that version was committed.
+          const gone: string[] = []; // the first of them, for the error
+          let goneCount = 0;
+          const missingNow = this.blobs.missingNowChecker();
+          for await (const batch of spooledBatches(spool)) {
+            for (const d of missingNow(batch)) if (++goneCount <= 10) gone.push(d);
+          }
+          if (goneCount) throw missingBlobsError(gone, goneCount);
+          version = state.nextVersion;
+          const rec: VersionRecord = {
+            version, digest, size: tally.size, files: tally.files, createdAt: now,
+            description: req.description ?? '', metadata, ...(req.runId ? { createdBy: req.runId } : {}),
+          };
+          if (tally.files <= INLINE_MANIFEST_MAX) {
+            rec.manifest = Object.create(null) as Manifest;
+            for await (const batch of spooledBatches(spool)) for (const { path, ...entry } of batch) rec.manifest[path] = entry;
+          } else {
+            this.upgradeFormat(STORE_FORMAT_LINES);
+            rec.manifestFile = `v${version}.manifest`;
+            await rename(spool, join(dir, 'versions', rec.manifestFile));
+          }
+          await writeFileAtomic(join(dir, 'versions', `v${version}.json`), JSON.stringify(rec));
+          state.versions.push({ version, digest, size: rec.size, files: rec.files, createdAt: now });
+          state.nextVersion = version + 1;
+        }
+        for (const a of aliasesToMove(aliases)) state.aliases[a] = version;
+        state.updatedAt = now;
+        await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 1)); // the commit point
+        const summary = state.versions.find((v) => v.version === version)!;
+        return { version, digest, created: !same, size: summary.size, files: summary.files };
+      }));
+      if (req.runId && result.created) {
+        await writeFile(join(this.root, 'runs', req.runId, 'outputs', versionKeyFile({ project: req.project, name: req.name, version: result.version })), '').catch(() => undefined);
+      }
+      this.notify();
+      return result;
+    } finally {
+      await unlink(spool).catch(() => undefined);
     }
-    this.notify();
-    return result;
+  }
+
+  /** Raises format.json's version (never lowers it) before writing what only that version allows. */
+  private upgradeFormat(version: number): void {
+    const formatFile = join(this.root, 'format.json');
+    const existing = JSON.parse(readFileSync(formatFile, 'utf8')) as { version?: number };
+    if ((existing.version ?? 0) >= version) return;
+    writeFileAtomicSync(formatFile, JSON.stringify({ format: STORE_FORMAT.format, version }, null, 2) + '\n');
   }
 
   async addAlias(ref: ArtifactRef, alias: string): Promise<void> {
@@ -569,7 +674,8 @@ export class LocalRegistry implements Registry {
       const twin = state.versions.find((v) => v.digest === tombstone.digest);
       if (twin) throw sameContentLive(k, twin.version);
       const rec = await this.readVersionRecord(k.project, k.name, k.version);
-      if (this.blobs.missingNow(rec.manifest).length) throw contentFreed(k);
+      const missingNow = this.blobs.missingNowChecker();
+      for await (const batch of batches(this.manifestFiles(k.project, k.name, rec))) if (missingNow(batch).length) throw contentFreed(k);
       const back = aliasesToRestore(tombstone, (a) => (Object.hasOwn(state.aliases, a) ? state.aliases[a] : undefined));
       const { deletedAt: _d, aliases: _a, latestAfter: _l, ...summary } = tombstone;
       state.versions = [...state.versions, summary].sort((a, b) => a.version - b.version);
@@ -650,7 +756,8 @@ export class LocalRegistry implements Registry {
         for (const file of await readdir(versionsDir).catch(() => [] as string[])) {
           if (!file.endsWith('.json') || tombstones.has(file)) continue;
           const rec = await readJson<VersionRecord>(join(versionsDir, file));
-          for (const e of Object.values(rec?.manifest ?? {})) if (!e.ref) used.add(e.digest);
+          if (!rec) continue;
+          for await (const e of this.manifestFiles(project, name, rec)) if (!e.ref) used.add(e.digest);
         }
       }
     }

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { integrity } from '../core/errors';
 import { writeFileAtomicSync } from './atomic';
+import { BlobIndex } from './blobIndex';
 
 /** Where a small blob lives inside a pack file. */
 export interface PackedBlob {
@@ -30,7 +31,10 @@ const FLUSH_AT = 4 << 20;
  * pack for the same reason). A pack is immutable; its index is written last.
  */
 export class PackSet {
-  private readonly byDigest = new Map<string, PackedBlob>();
+  private readonly byDigest = new BlobIndex();
+  /** Pack ids by number (the index stores numbers) and numbers by id. */
+  private readonly ids: string[] = [];
+  private readonly numbers = new Map<string, number>();
   private readonly loaded = new Set<string>();
   private dirMtime = -1;
   private lastRefresh = 0;
@@ -62,22 +66,41 @@ export class PackSet {
       } catch {
         continue; // removed by gc meanwhile
       }
-      for (const [digest, [offset, size]] of Object.entries(index.blobs)) this.byDigest.set(digest, { pack: id, offset, size });
-      this.loaded.add(id);
+      this.add(id, index.blobs);
     }
+    const gone = new Set<number>();
     for (const id of [...this.loaded]) {
       if (present.has(id)) continue;
       this.loaded.delete(id);
-      for (const [digest, where] of this.byDigest) if (where.pack === id) this.byDigest.delete(digest);
+      gone.add(this.numbers.get(id)!);
     }
+    if (gone.size) this.byDigest.removePacks(gone);
+  }
+
+  private add(id: string, blobs: Record<string, [number, number]>): void {
+    let n = this.numbers.get(id);
+    if (n === undefined) {
+      n = this.ids.push(id) - 1;
+      this.numbers.set(id, n);
+    }
+    for (const digest in blobs) {
+      const [offset, size] = blobs[digest];
+      this.byDigest.set(digest, n, offset, size);
+    }
+    this.loaded.add(id);
+  }
+
+  private find(digest: string): PackedBlob | undefined {
+    const hit = this.byDigest.get(digest);
+    return hit && { pack: this.ids[hit.pack], offset: hit.offset, size: hit.size };
   }
 
   /** The blob's place (with the given size, when one is given). */
   lookup(digest: string, size: number | undefined, refreshOnMiss: boolean): PackedBlob | undefined {
-    let where = this.byDigest.get(digest);
+    let where = this.find(digest);
     if (!where && refreshOnMiss) {
       this.refresh();
-      where = this.byDigest.get(digest);
+      where = this.find(digest);
     }
     return where && (size === undefined || where.size === size) ? where : undefined;
   }
@@ -99,7 +122,7 @@ export class PackSet {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       this.refresh(true);
-      const moved = this.byDigest.get(digest);
+      const moved = this.find(digest);
       if (!moved || moved.pack === where.pack) {
         throw integrity(`The pack file ${this.packPath(where.pack)} is missing although its index lists it: the store is damaged; run \`trove verify\` on the versions you need and log their files again.`);
       }
@@ -159,7 +182,7 @@ export class PackSet {
     if (fd !== undefined) closeSync(fd);
     this.fds.delete(id);
     if (this.last?.pack === id) this.last = undefined;
-    if (this.loaded.delete(id)) for (const [digest, where] of this.byDigest) if (where.pack === id) this.byDigest.delete(digest);
+    if (this.loaded.delete(id)) this.byDigest.removePacks(new Set([this.numbers.get(id)!]));
   }
 
   /** Pack files with no index: leftovers of a killed writer once they are old. */
@@ -171,10 +194,7 @@ export class PackSet {
   }
 
   writer(): PackWriter {
-    return new PackWriter(this.dir, this.tmpDir, (id, blobs) => {
-      for (const [digest, [offset, size]] of Object.entries(blobs)) this.byDigest.set(digest, { pack: id, offset, size });
-      this.loaded.add(id);
-    });
+    return new PackWriter(this.dir, this.tmpDir, (id, blobs) => this.add(id, blobs));
   }
 
   close(): void {

@@ -76,7 +76,7 @@ describe('integrity', () => {
     // An unused blob that gc would remove if it ran.
     await new LocalRegistry(store).storeFiles([{ path: 'x', absPath: join(folder, 'f.txt'), size: 7 }].map((f) => ({ ...f, absPath: writeTree(join(t.dir, 'future-unused'), { 'u.txt': 'unused!' }) + '/u.txt' })));
     const packsBefore = readdirSync(join(store, 'packs')).sort();
-    for (const [format, pattern] of [[{ format: 'trove-store', version: 2 }, /has format version 2, and this Trove reads version 1 only/], [{ format: 'other-tool' }, /is not a Trove store \(its format.json says format "other-tool"\)/]] as const) {
+    for (const [format, pattern] of [[{ format: 'trove-store', version: 3 }, /has format version 3, and this Trove reads versions 1 and 2 only/], [{ format: 'other-tool' }, /is not a Trove store \(its format.json says format "other-tool"\)/]] as const) {
       writeFileSync(join(store, 'format.json'), JSON.stringify(format));
       const all = [['ls'], ['ls', 'p'], ['show', 'p/d'], ['download', 'p/d', '--root', join(t.dir, 'future-out')], ['verify', 'p/d'], ['gc', '--min-age', '0'], ['log', folder, '--name', 'd', '--type', 'dataset'], ['alias', 'add', 'p/d:v0', 'x'], ['lineage', 'p/d']];
       for (const args of format.format === 'trove-store' ? all : [['ls'], ['gc', '--min-age', '0']]) {

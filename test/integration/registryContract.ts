@@ -13,7 +13,7 @@ import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact, type ArtifactContent } from '../../src/core/operations';
 import type { Registry } from '../../src/core/registry';
 import { scanFolder } from '../../src/core/scan';
-import type { CommitRequest } from '../../src/core/types';
+import type { CommitRequest, ManifestFile, StreamCommitRequest } from '../../src/core/types';
 import { isDeletedError } from '../../src/core/versionRules';
 import { tempDir, writeTree } from '../helpers';
 
@@ -414,6 +414,14 @@ export function registryContract(label: string, open: () => Promise<ContractBack
               if (!gcRuns++) await target.gc(false, { minAgeSeconds: 0 });
               return target.commitVersion(req);
             };
+          }
+          if (prop === 'commitVersionStream') {
+            // A log streams its manifest while it stores: gc runs once every file is stored and
+            // listed, before the commit that the end of the stream starts.
+            return (req: StreamCommitRequest, files: AsyncIterable<ManifestFile[]>) => target.commitVersionStream(req, (async function* () {
+              for await (const batch of files) yield batch;
+              if (!gcRuns++) await target.gc(false, { minAgeSeconds: 0 });
+            })());
           }
           const value = Reflect.get(target, prop);
           return typeof value === 'function' ? value.bind(target) : value;

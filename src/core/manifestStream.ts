@@ -1,0 +1,179 @@
+/**
+ * Manifests too large to hold as one object or one string: a stream of entries in path order,
+ * checked, hashed and counted as they pass, and the line format in which the embedded store and
+ * the HTTP API carry them (src/store/FORMAT.md, src/server/API.md).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { invalid } from './errors';
+import { byUtf8, isDigest, validateManifestPath } from './manifest';
+import type { ManifestFile } from './types';
+
+export type { ManifestFile, ManifestPage } from './types';
+
+/** Entries a streamed manifest is checked and stored in (one pack index, one SQL insert, one HTTP page). */
+export const MANIFEST_BATCH = 5000;
+
+/** Checks one entry that came from a client or a file; returns it with only the known fields. */
+export function checkManifestFile(raw: unknown): ManifestFile {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('A manifest entry must be an object {path, digest, size}.');
+  const e = raw as Partial<ManifestFile>;
+  const path = validateManifestPath(e.path as string);
+  if (!Number.isSafeInteger(e.size) || (e.size as number) < 0) throw invalid(`Manifest entry "${path}" has an invalid size.`);
+  const out: ManifestFile = { path, digest: e.digest as string, size: e.size as number };
+  if (e.ref === undefined) {
+    if (!isDigest(e.digest)) throw invalid(`Manifest entry "${path}" needs a SHA-256 digest (64 lowercase hex characters).`);
+  } else {
+    if (typeof e.ref !== 'string' || !/^(file|https?|s3):\/\//.test(e.ref)) throw invalid(`Manifest entry "${path}" has an unsupported reference URI.`);
+    if (typeof e.digest !== 'string' || e.digest.length === 0 || e.digest.length > 200) throw invalid(`Manifest entry "${path}" needs a checksum.`);
+    out.ref = e.ref;
+    if (typeof e.etag === 'string') out.etag = e.etag;
+    if (typeof e.versionId === 'string') out.versionId = e.versionId;
+  }
+  return out;
+}
+
+/**
+ * The artifact digest, file count and size of a manifest that passes by in path order (UTF-8
+ * bytes): the same digest as artifactDigest, without holding the manifest. A path out of order
+ * or repeated is refused.
+ */
+export class ManifestTally {
+  files = 0;
+  size = 0;
+  private last: string | undefined;
+  private readonly hash = createHash('sha256');
+  private text = '';
+
+  add(f: ManifestFile): void {
+    if (this.last !== undefined) {
+      const order = byUtf8(this.last, f.path);
+      if (order === 0) throw invalid(`The manifest names "${f.path}" twice.`);
+      if (order > 0) throw invalid(`The manifest is not in path order: "${f.path}" comes after "${this.last}".`);
+    }
+    this.last = f.path;
+    this.files++;
+    this.size += f.size;
+    this.text += `${f.path}\t${f.digest}\t${f.size}\n`;
+    if (this.text.length >= 65536) {
+      this.hash.update(this.text, 'utf8');
+      this.text = '';
+    }
+  }
+
+  digest(): string {
+    return this.hash.update(this.text, 'utf8').digest('hex');
+  }
+}
+
+/**
+ * One entry as a line of a manifest file: `<path> TAB <digest> TAB <size>`, and for external
+ * references a fourth field, the JSON object `{ref, etag?, versionId?}`. Paths hold no TAB or LF
+ * (validateManifestPath), so a file of plain entries is exactly the text the artifact digest hashes.
+ */
+export function manifestLine(f: ManifestFile): string {
+  if (f.ref === undefined) return `${f.path}\t${f.digest}\t${f.size}\n`;
+  const extra: Record<string, string> = { ref: f.ref };
+  if (f.etag !== undefined) extra.etag = f.etag;
+  if (f.versionId !== undefined) extra.versionId = f.versionId;
+  return `${f.path}\t${f.digest}\t${f.size}\t${JSON.stringify(extra)}\n`;
+}
+
+export function parseManifestLine(line: string): ManifestFile {
+  const t1 = line.indexOf('\t');
+  const t2 = line.indexOf('\t', t1 + 1);
+  const t3 = line.indexOf('\t', t2 + 1);
+  if (t1 < 0 || t2 < 0) throw invalid(`A manifest line is damaged: "${line.slice(0, 80)}".`);
+  const f: ManifestFile = { path: line.slice(0, t1), digest: line.slice(t1 + 1, t2), size: Number(t3 < 0 ? line.slice(t2 + 1) : line.slice(t2 + 1, t3)) };
+  if (t3 >= 0) {
+    const extra = JSON.parse(line.slice(t3 + 1)) as { ref: string; etag?: string; versionId?: string };
+    f.ref = extra.ref;
+    if (extra.etag !== undefined) f.etag = extra.etag;
+    if (extra.versionId !== undefined) f.versionId = extra.versionId;
+  }
+  return f;
+}
+
+/**
+ * Lines of a UTF-8 text stream, a bounded piece at a time, each with the byte offset just past
+ * it (where the next line starts).
+ */
+export async function* linesOf(chunks: AsyncIterable<Buffer | string>, startOffset = 0): AsyncGenerator<{ line: string; end: number }> {
+  let rest: Buffer = Buffer.alloc(0);
+  let offset = startOffset;
+  for await (const chunk of chunks) {
+    const buf: Buffer = rest.length ? Buffer.concat([rest, Buffer.from(chunk)]) : Buffer.from(chunk);
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      offset += nl + 1 - start;
+      yield { line: buf.toString('utf8', start, nl), end: offset };
+      start = nl + 1;
+    }
+    rest = buf.subarray(start);
+  }
+  if (rest.length) {
+    offset += rest.length;
+    yield { line: rest.toString('utf8'), end: offset };
+  }
+}
+
+/** Lines of a file from a byte offset. */
+export function fileLines(file: string, startOffset = 0): AsyncGenerator<{ line: string; end: number }> {
+  return linesOf(createReadStream(file, { start: startOffset, highWaterMark: 1 << 20 }), startOffset);
+}
+
+/** Groups a stream of items into arrays of up to `size`. */
+export async function* batches<T>(items: AsyncIterable<T>, size = MANIFEST_BATCH): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** A manifest written to a temporary file as it streams in: checked, in order, counted and hashed. */
+export interface SpooledManifest {
+  file: string;
+  digest: string;
+  files: number;
+  size: number;
+}
+
+/** Writes a stream of manifest batches to `file` in the manifest line format; refuses bad or unordered entries. */
+export async function spoolManifest(files: AsyncIterable<unknown[]>, file: string): Promise<SpooledManifest> {
+  const tally = new ManifestTally();
+  const out = await open(file, 'wx');
+  try {
+    for await (const batch of files) {
+      let text = '';
+      for (const raw of batch) {
+        const f = checkManifestFile(raw);
+        tally.add(f);
+        text += manifestLine(f);
+      }
+      await out.write(text);
+    }
+  } finally {
+    await out.close();
+  }
+  return { file, digest: tally.digest(), files: tally.files, size: tally.size };
+}
+
+/** The entries of a spooled manifest (or a manifest file) in batches. */
+export async function* spooledBatches(file: string, size = MANIFEST_BATCH): AsyncGenerator<ManifestFile[]> {
+  let batch: ManifestFile[] = [];
+  for await (const { line } of fileLines(file)) {
+    if (!line) continue;
+    batch.push(parseManifestLine(line));
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
