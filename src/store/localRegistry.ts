@@ -18,10 +18,13 @@ import {
   aliasesByVersion, aliasesToMove, aliasesToRestore, aliasNotFound, artifactDeleted, artifactNotFound, checkArtifactType, compareVersionKeys, contentFreed,
   isDeletedError, LATEST, missingBlobsError, notDeleted, planDeletion, resolveAlias, sameContentLive, versionNotFound, versionRecordMissing, type Tombstone,
 } from '../core/versionRules';
-import { readJson, writeFileAtomic, writeFileAtomicSync } from './atomic';
+import { readJson, readJsonSync, writeFileAtomic, writeFileAtomicSync } from './atomic';
 import { LocalBlobs } from './blobs';
 import { storeExists } from './layout';
 import { isDeadLocalProcess, withCommitGate, withGcGate, withLock } from './lock';
+
+/** Artifacts whose state is read in one go when listing a project (see listArtifacts). */
+const LIST_BATCH = 256;
 
 export const STORE_FORMAT = { format: 'trove-store', version: 1 } as const;
 /**
@@ -87,6 +90,8 @@ export class LocalRegistry implements Registry {
   readonly blobs: LocalBlobs;
   readonly storeFolder: string;
   onWarning?: (message: string) => void;
+  /** Artifact lists by project with the change marker they were read under (listArtifacts). */
+  private readonly artifactLists = new Map<string, { marker: string; list: ArtifactSummary[] }>();
 
   /**
    * `runOwner`: record this process in the runs it creates (`owner` in run.json), so that a run
@@ -266,19 +271,53 @@ export class LocalRegistry implements Registry {
     return out;
   }
 
+  /**
+   * The store's change marker as it stands: every write of this store, by any process, renames a
+   * new `changed` file into place (notify), so an equal marker means an unchanged store.
+   */
+  private changeMarker(): string {
+    try {
+      const st = statSync(join(this.root, 'changed'), { bigint: true });
+      return `${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return 'none';
+    }
+  }
+
   async listArtifacts(project: string): Promise<ArtifactSummary[]> {
     validateProject(project);
-    const names = await readdir(join(this.root, 'projects', project)).catch(() => [] as string[]);
+    this.checkFormat();
+    // A project's list is read once while the store does not change: the extension's health
+    // check, tree root and project, or a server answering page after page, ask for it in a row.
+    const marker = this.changeMarker();
+    const cached = this.artifactLists.get(project);
+    if (cached && cached.marker === marker) return cached.list.slice();
+    const list = await this.readArtifactList(project);
+    this.artifactLists.set(project, { marker, list });
+    return list.slice();
+  }
+
+  private async readArtifactList(project: string): Promise<ArtifactSummary[]> {
+    const dir = join(this.root, 'projects', project);
+    const names = (await readdir(dir).catch(() => [] as string[])).sort();
     const out: ArtifactSummary[] = [];
-    await Promise.all(names.map(async (name) => {
-      // One damaged artifact does not hide the healthy ones: it is left out, and said.
-      const s = await this.readState(project, name).catch((e: unknown) => {
-        if (!(e instanceof TroveError && e.code === 'io')) throw e;
-        this.onWarning?.(`${project}/${name} is left out: ${e.message}`);
-        return undefined;
-      });
-      if (s && s.versions.length) out.push({ project, name, type: s.type, versions: s.versions.length, latest: s.aliases.latest, updatedAt: s.updatedAt });
-    }));
+    // Every artifact's state.json, read synchronously a batch at a time: 10,000 promise-based
+    // reads (open, stat, read, close: four trips through the thread pool each) took 1.6 s on
+    // tmpfs, synchronous reads 0.2 s. Between batches the event loop runs other work.
+    for (let i = 0; i < names.length; i += LIST_BATCH) {
+      if (i) await new Promise((r) => setImmediate(r));
+      for (const name of names.slice(i, i + LIST_BATCH)) {
+        let s: ArtifactState | undefined;
+        try {
+          s = readJsonSync<ArtifactState>(join(dir, name, 'state.json'));
+        } catch (e) {
+          // One damaged artifact does not hide the healthy ones: it is left out, and said.
+          if (!(e instanceof TroveError && e.code === 'io')) throw e;
+          this.onWarning?.(`${project}/${name} is left out: ${e.message}`);
+        }
+        if (s && s.versions.length) out.push({ project, name, type: s.type, versions: s.versions.length, latest: s.aliases.latest, updatedAt: s.updatedAt });
+      }
+    }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
