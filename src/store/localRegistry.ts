@@ -91,7 +91,7 @@ export class LocalRegistry implements Registry {
   readonly storeFolder: string;
   onWarning?: (message: string) => void;
   /** Artifact lists by project with the change marker they were read under (listArtifacts). */
-  private readonly artifactLists = new Map<string, { marker: string; list: ArtifactSummary[] }>();
+  private readonly artifactLists = new Map<string, { marker: string; list: Promise<ArtifactSummary[]> }>();
 
   /**
    * `runOwner`: record this process in the runs it creates (`owner` in run.json), so that a run
@@ -290,11 +290,16 @@ export class LocalRegistry implements Registry {
     // A project's list is read once while the store does not change: the extension's health
     // check, tree root and project, or a server answering page after page, ask for it in a row.
     const marker = this.changeMarker();
-    const cached = this.artifactLists.get(project);
-    if (cached && cached.marker === marker) return cached.list.slice();
-    const list = await this.readArtifactList(project);
-    this.artifactLists.set(project, { marker, list });
-    return list.slice();
+    let cached = this.artifactLists.get(project);
+    if (!cached || cached.marker !== marker) {
+      // One read for callers that ask at the same time, too (a health check and the tree after a change).
+      const list = this.readArtifactList(project);
+      cached = { marker, list };
+      this.artifactLists.set(project, cached);
+      const mine = cached;
+      list.catch(() => this.artifactLists.get(project) === mine && this.artifactLists.delete(project));
+    }
+    return (await cached.list).slice();
   }
 
   private async readArtifactList(project: string): Promise<ArtifactSummary[]> {
