@@ -4,6 +4,7 @@
  */
 import Mocha from 'mocha';
 import { registerCommandSuites } from './commands.test';
+import { registerScaleSuites } from './scale.test';
 import { registerViewSuites } from './views.test';
 
 export function run(): Promise<void> {
@@ -12,6 +13,7 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'extension-tests', mocha);
   registerViewSuites();
   registerCommandSuites();
+  registerScaleSuites();
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       // The runner (test/e2e/run-exthost.mjs) reads this line: code-server 4.139.1 does not always

@@ -25,11 +25,19 @@ bash test/e2e/install-harness.sh || { echo "RESULT 0 1 (harness install)"; exit 
 SWEEPS=$(mktemp -d /dev/shm/trove-sweeps-XXXXXX 2>/dev/null || mktemp -d)
 node --import tsx test/e2e/make-scale-lineage.ts "$SWEEPS/store" --sweeps > "$SWEEPS/make.log" 2>&1 &
 SWEEPS_PID=$!
+# So is the 10,000-artifact project of 10 versions each (100,000 commits through the Registry API)
+# that the tree's scale test opens (test/fixtures/manyArtifacts.ts).
+# And one version of 200,000 files (TROVE_BIG_FILES=1000000 for the million) with a successor
+# that changes 1% of them, for the extension host's memory budget (test/fixtures/bigVersion.ts).
+MANY=$(mktemp -d /dev/shm/trove-many-XXXXXX 2>/dev/null || mktemp -d)
+( node --import tsx test/fixtures/manyArtifacts.ts "$MANY/store" 10000 10 &&
+  node --import tsx test/fixtures/bigVersion.ts "$MANY/big" "${TROVE_BIG_FILES:-200000}" ) > "$MANY/make.log" 2>&1 &
+MANY_PID=$!
 
 cleanup() {
-  kill "$SWEEPS_PID" 2>/dev/null
+  pkill -P "$MANY_PID" 2>/dev/null; kill "$SWEEPS_PID" "$MANY_PID" 2>/dev/null
   bash test/e2e/code-server.sh stop "$RUN/cs"
-  rm -rf "$RUN" "$SWEEPS"
+  rm -rf "$RUN" "$SWEEPS" "$MANY"
 }
 trap cleanup EXIT
 
@@ -53,6 +61,10 @@ node --import tsx test/e2e/make-scale-lineage.ts "$RUN/ui/store" || { echo "RESU
 wait "$SWEEPS_PID" || { cat "$SWEEPS/make.log"; echo "RESULT 0 1 (5,000-node lineage)"; exit 1; }
 cat "$SWEEPS/make.log"
 ln -s "$SWEEPS/store" "$RUN/exthost/store-sweeps"
+wait "$MANY_PID" || { cat "$MANY/make.log"; echo "RESULT 0 1 (10,000-artifact project, big version)"; exit 1; }
+cat "$MANY/make.log"
+ln -s "$MANY/store" "$RUN/exthost/store-many"
+ln -s "$MANY/big" "$RUN/exthost/store-big"
 
 # "Run Python File with Trove" runs python3 in a terminal: the pinned wandb client's, quiet, with
 # its files under the run folder.
