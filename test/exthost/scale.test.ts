@@ -194,7 +194,7 @@ export function registerScaleSuites(): void {
         const report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'trove-compare' && d.uri.path.endsWith('/big/images/v0..v1.txt'));
         assert.ok(report, 'the comparison document is open');
         assert.match(report.getText(), new RegExp(`0 added, 0 removed, ${files / 100} modified, 0 renamed`));
-        assert.match(report.getText(), /M d0000\/f0000037\.bin {2}\(1\.0 KB → 1\.0 KB\)/);
+        assert.match(report.getText(), /M d0000\/f0000037\.bin {2}\(1\.0 KB \u2192 1\.0 KB\)/);
         const total = performance.now() - t0;
         const m = memory();
         const peak = Math.max(m.peak, sampled);
