@@ -406,14 +406,29 @@ export async function downloadVersion(registry: Registry, version: VersionDetail
   return { root, files, unchanged };
 }
 
+/** What changed from one version to another, with the manifest entries of the changed files (diffVersionFiles). */
+export interface VersionFileDiff {
+  added: ManifestFile[];
+  removed: ManifestFile[];
+  /** Each modified file in A and in B. */
+  modified: { from: ManifestFile; to: ManifestFile }[];
+  renamed: { from: ManifestFile; to: ManifestFile }[];
+}
+
 /**
  * What changed from version A to version B (as diffManifests), read a page of each at a time
  * and walked side by side in path order: only the changed paths are held, never both manifests.
  */
 export async function diffVersions(registry: Registry, a: VersionDetail, b: VersionDetail): Promise<VersionDiff> {
+  const d = await diffVersionFiles(registry, a, b);
+  return { added: d.added.map((f) => f.path), removed: d.removed.map((f) => f.path), modified: d.modified.map((m) => m.to.path), renamed: d.renamed.map((r) => ({ from: r.from.path, to: r.to.path })) };
+}
+
+/** diffVersions with the entries of the changed files (their sizes for a report, say), still without holding either manifest. */
+export async function diffVersionFiles(registry: Registry, a: VersionDetail, b: VersionDetail): Promise<VersionFileDiff> {
   const added: ManifestFile[] = [];
   const removed: ManifestFile[] = [];
-  const modified: string[] = [];
+  const modified: { from: ManifestFile; to: ManifestFile }[] = [];
   const flat = async function* (batches: AsyncGenerator<ManifestFile[]>): AsyncGenerator<ManifestFile> {
     for await (const batch of batches) yield* batch;
   };
@@ -430,7 +445,7 @@ export async function diffVersions(registry: Registry, a: VersionDetail, b: Vers
       added.push(y.value!);
       y = await right.next();
     } else {
-      if (x.value.digest !== y.value!.digest || x.value.size !== y.value!.size) modified.push(x.value.path);
+      if (x.value.digest !== y.value!.digest || x.value.size !== y.value!.size) modified.push({ from: x.value, to: y.value! });
       x = await left.next();
       y = await right.next();
     }
@@ -442,19 +457,19 @@ export async function diffVersions(registry: Registry, a: VersionDetail, b: Vers
     if (list) list.push(f);
     else addedByDigest.set(f.digest, [f]);
   }
-  const renamed: { from: string; to: string }[] = [];
-  const renamedTo = new Set<string>();
-  const stillRemoved: string[] = [];
+  const renamed: { from: ManifestFile; to: ManifestFile }[] = [];
+  const renamedTo = new Set<ManifestFile>();
+  const stillRemoved: ManifestFile[] = [];
   for (const f of removed) {
     const to = addedByDigest.get(f.digest)?.shift();
     if (to) {
-      renamed.push({ from: f.path, to: to.path });
-      renamedTo.add(to.path);
+      renamed.push({ from: f, to });
+      renamedTo.add(to);
     } else {
-      stillRemoved.push(f.path);
+      stillRemoved.push(f);
     }
   }
-  return { added: added.map((f) => f.path).filter((p) => !renamedTo.has(p)), removed: stillRemoved, modified, renamed };
+  return { added: added.filter((f) => !renamedTo.has(f)), removed: stillRemoved, modified, renamed };
 }
 
 /**

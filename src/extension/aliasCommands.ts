@@ -53,7 +53,7 @@ export class AliasCommands {
   async removeAlias(target?: unknown, aliasArg?: string): Promise<string | undefined> {
     const t = await this.pickers.versionTarget(target, 'Remove Alias');
     if (!t) return undefined;
-    const v = await this.backend.registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` });
+    const v = await this.backend.registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` }, { manifest: false });
     const custom = v.aliases.filter((a) => a !== 'latest');
     if (!aliasArg && !custom.length) throw invalid(`${t.name}:v${t.version} has no alias to remove ("latest" always names the version logged last).`);
     const alias = aliasArg ?? (await vscode.window.showQuickPick(custom, { title: `Remove an alias from ${t.name}:v${t.version}` }));

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
-import type { ArtifactSummary, VersionDetail } from '../core/types';
+import type { ArtifactSummary } from '../core/types';
 import { formatDate, formatSize } from '../core/format';
 import { contextValue, elementId, page, PAGE_SIZE, parentOf, type TreeElement } from '../shared/artifactTree';
-import { listFolder, TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
+import type { FolderIndex } from '../shared/folderIndex';
+import { TROVE_SCHEME, formatVersionPath } from '../shared/versionUri';
 import type { Backend } from './backend';
 import { ClientCommands } from '../lsp/clientCommands';
 import { versionSummaryMarkdown } from '../lsp/versionSummary';
@@ -16,7 +17,7 @@ const TYPE_ICONS: Record<string, string> = { dataset: 'database', model: 'hubot'
 /**
  * Projects > artifact types > artifacts > versions > folders and files, loaded lazily. Elements
  * are plain data with stable ids (src/shared/artifactTree.ts); listings are cached until the next
- * refresh, and version manifests (immutable) in the shared VersionCache.
+ * refresh, and versions' folders (immutable; indexed a manifest page at a time) in the shared VersionCache.
  */
 export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElement>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeElement | undefined>();
@@ -48,21 +49,25 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
 
   async getChildren(element?: TreeElement): Promise<TreeElement[]> {
     const parentId = element ? elementId(element) : 'root';
+    const limit = this.limits.get(parentId) ?? PAGE_SIZE;
     let children: TreeElement[];
+    let total: number;
     try {
-      children = await this.loadChildren(element);
+      const loaded = await this.loadChildren(element, limit);
+      [children, total] = Array.isArray(loaded) ? [loaded, loaded.length] : [loaded.items, loaded.total];
     } catch (e) {
       // Something vanished or the backend stopped answering: show nothing there, say why in the log.
       this.log.channel.warn(`Artifacts tree: cannot list ${parentId}: ${describeError(e)}`);
       if (!element) void this.backend.checkHealth();
       return [];
     }
-    const shown = page(parentId, children, this.limits.get(parentId) ?? PAGE_SIZE);
+    const shown = page(parentId, children, limit, total);
     for (const c of shown) this.known.set(elementId(c), c);
     return shown;
   }
 
-  private async loadChildren(element?: TreeElement): Promise<TreeElement[]> {
+  /** The children of an element: all of them, or (for a version's folders) the first `limit` and how many there are. */
+  private async loadChildren(element: TreeElement | undefined, limit: number): Promise<TreeElement[] | { items: TreeElement[]; total: number }> {
     if (!element) {
       if (this.backend.state === 'unreachable') return [];
       const projects = await this.backend.registry.listProjects();
@@ -90,25 +95,33 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
       }
       case 'version':
       case 'folder': {
-        const detail = await this.versions.get(element.project, element.name, element.version);
-        return this.folderChildren(element, detail, element.kind === 'folder' ? element.path : '');
+        const { folders } = await this.versions.get(element.project, element.name, element.version);
+        return this.folderChildren(element, folders, element.kind === 'folder' ? element.path : '', limit);
       }
       default:
         return [];
     }
   }
 
-  private folderChildren(element: TreeElement & { kind: 'version' | 'folder' }, detail: VersionDetail, dir: string): TreeElement[] {
-    const { files, folders } = listFolder(Object.keys(detail.manifest), dir);
+  /**
+   * A folder's subfolders, then its files, in path order: only the first `limit` (the pages of the
+   * manifest they are on are read, not the whole manifest), and how many there are in all.
+   */
+  private async folderChildren(element: TreeElement & { kind: 'version' | 'folder' }, index: FolderIndex, dir: string, limit: number): Promise<{ items: TreeElement[]; total: number }> {
+    const listing = await index.list(dir, 0, limit);
+    if (!listing) return { items: [], total: 0 };
     const base = { project: element.project, name: element.name, type: element.type, version: element.version };
     const join = (n: string) => (dir ? `${dir}/${n}` : n);
-    return [
-      ...folders.map((f) => ({ kind: 'folder' as const, ...base, path: join(f) })),
-      ...files.map((f) => {
-        const e = detail.manifest[join(f)];
-        return { kind: 'file' as const, ...base, path: join(f), size: e.size, external: !!e.ref };
-      }),
-    ];
+    const items: TreeElement[] = [];
+    for (const f of listing.folders) {
+      if (items.length === limit) break;
+      items.push({ kind: 'folder', ...base, path: join(f) });
+    }
+    for (const f of listing.files) {
+      if (items.length === limit) break;
+      items.push({ kind: 'file', ...base, path: f.path, size: f.size, external: !!f.ref });
+    }
+    return { items, total: listing.folders.length + listing.totalFiles };
   }
 
   private artifactsOf(project: string): Promise<ArtifactSummary[]> {
@@ -179,7 +192,8 @@ export class ArtifactsTreeProvider implements vscode.TreeDataProvider<TreeElemen
     if (e.kind !== 'version' || item.tooltip) return item;
     try {
       const registry = this.backend.registry;
-      const v = await registry.getVersion({ project: e.project, name: e.name, alias: `v${e.version}` });
+      // Without the manifest: the summary names the file count, and a version may hold a million files.
+      const v = await registry.getVersion({ project: e.project, name: e.name, alias: `v${e.version}` }, { manifest: false });
       const run = v.createdBy ? await registry.getRun(v.createdBy.runId).catch(() => undefined) : undefined;
       const tip = new vscode.MarkdownString(versionSummaryMarkdown(v, run, { links: true }));
       tip.isTrusted = { enabledCommands: Object.values(ClientCommands) };

@@ -67,7 +67,7 @@ export class CommandPickers {
       if (el.kind === 'artifact') return { project: el.project, name: el.name, type: el.type, version: el.latest };
     }
     if (typeof arg === 'string') {
-      const v = await this.backend.registry.getVersion(parseRef(arg, this.projectFor()));
+      const v = await this.backend.registry.getVersion(parseRef(arg, this.projectFor()), { manifest: false });
       return { project: v.project, name: v.name, type: v.type, version: v.version };
     }
     const artifact = await this.pickArtifact(title);

@@ -54,7 +54,7 @@ export class CompareCommands {
     if (!a) return undefined;
     let b: number | undefined;
     if (typeof other === 'string') {
-      const v = await this.backend.registry.getVersion(parseRef(other.includes(':') || other.includes('/') ? other : `${a.project}/${a.name}:${other}`, a.project));
+      const v = await this.backend.registry.getVersion(parseRef(other.includes(':') || other.includes('/') ? other : `${a.project}/${a.name}:${other}`, a.project), { manifest: false });
       if (v.project !== a.project || v.name !== a.name) throw invalid(`Compare two versions of one artifact: ${formatRef(v.project, v.name, v.version)} is not a version of ${a.project}/${a.name}.`);
       b = v.version;
     } else {

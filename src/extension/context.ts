@@ -45,7 +45,7 @@ export class TroveContext implements vscode.Disposable {
     const versions = new VersionCache(backend);
     const tree = this.own(new ArtifactsTreeProvider(backend, versions, log));
     const treeView = this.own(vscode.window.createTreeView(ARTIFACTS_VIEW, { treeDataProvider: tree, showCollapseAll: true }));
-    const compare = new CompareDocuments(versions);
+    const compare = new CompareDocuments(backend, versions);
     const lineage = this.own(new LineagePanels(context.extensionUri, backend, log));
     this.own(new BackendStatusItem(backend));
     this.own(new TerminalEnvironment(context, log));

@@ -42,10 +42,11 @@ export class DownloadCommands {
     const root = options.root ? (isAbsolute(options.root) ? options.root : join(base, options.root)) : join(base, this.backend.config.downloadRoot, `${t.name}-v${t.version}`);
     const registry = this.backend.registry;
     const [{ downloadVersion: downloadVersionFiles, findConflicts }, { gitProvenance }] = await Promise.all([operations(), provenance()]);
-    const detail = await registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` });
+    // Without its manifest: the conflict check and the download page it (a version may hold a million files).
+    const detail = await registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` }, { manifest: false });
     const ref = formatRef(t.project, t.name, t.version);
     const shown = ws ? relative(base, root) || '.' : root;
-    const conflicts = await findConflicts(detail, root);
+    const conflicts = await findConflicts(detail, root, undefined, registry);
     let overwrite = false;
     if (conflicts.length) {
       if (options.overwrite === undefined) {

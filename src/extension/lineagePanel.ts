@@ -219,7 +219,8 @@ export class LineagePanel implements vscode.Disposable {
     const registry = this.backend.registry;
     const ref = refOfVersionNode(nodeId);
     if (ref) {
-      const v = await registry.getVersion(parseRef(ref)).catch((e: unknown) => {
+      // Without its manifest: the first files come from one page of it (a version may hold a million).
+      const v = await registry.getVersion(parseRef(ref), { manifest: false }).catch((e: unknown) => {
         if (isDeletedError(e)) return undefined;
         throw e;
       });
@@ -227,7 +228,7 @@ export class LineagePanel implements vscode.Disposable {
       if (!v) return { nodeId, kind: 'version', title: `${ref}${DELETED_SUFFIX}`, subtitle: 'deleted version', rows: [{ label: 'Deleted', value: 'This version was deleted; runs that used or made it keep it in their lineage.' }], actions: [] };
       const run = v.createdBy ? await registry.getRun(v.createdBy.runId).catch(() => undefined) : undefined;
       const earlier = (await registry.listVersions(v.project, v.name)).some((x) => x.version < v.version);
-      const paths = Object.keys(v.manifest);
+      const first = v.files ? (await registry.manifestPage({ project: v.project, name: v.name, version: v.version }, null, DETAIL_FILES)).items : [];
       const rows = [
         { label: 'Aliases', value: v.aliases.join(', ') || '—' },
         { label: 'Size', value: `${formatSize(v.size)} in ${v.files} file${v.files === 1 ? '' : 's'}` },
@@ -245,8 +246,8 @@ export class LineagePanel implements vscode.Disposable {
       return {
         nodeId, kind: 'version', title: formatRef(v.project, v.name, v.version), subtitle: v.type, rows, actions,
         ...(usedBy.length ? { lists: [{ label: 'Used by', items: usedBy }] } : {}),
-        files: paths.slice(0, DETAIL_FILES).map((p) => ({ path: p, size: formatSize(v.manifest[p].size) })),
-        moreFiles: Math.max(0, paths.length - DETAIL_FILES),
+        files: first.map((f) => ({ path: f.path, size: formatSize(f.size) })),
+        moreFiles: Math.max(0, v.files - first.length),
         metadata: Object.keys(v.metadata).length ? JSON.stringify(v.metadata, null, 2) : undefined,
       };
     }

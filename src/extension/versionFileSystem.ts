@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
-import { isFolder, listFolder, parseVersionPath } from '../shared/versionUri';
+import { parseVersionPath } from '../shared/versionUri';
 import type { Backend } from './backend';
 import type { VersionCache } from './versionCache';
 
@@ -33,32 +33,46 @@ export class VersionFileSystem implements vscode.FileSystemProvider {
       throw vscode.FileSystemError.FileNotFound(uri);
     }
     try {
-      return { p, detail: await this.versions.get(p.project, p.name, p.version) };
+      return { p, version: await this.versions.get(p.project, p.name, p.version) };
+    } catch (e) {
+      throw vscode.FileSystemError.Unavailable(describeError(e));
+    }
+  }
+
+  /** The file's manifest entry: read from the pages its folder's files are on, not from the whole manifest. */
+  private async entry(uri: vscode.Uri) {
+    const { p, version } = await this.resolve(uri);
+    try {
+      return { p, version, entry: p.path ? await version.folders.entry(p.path) : undefined };
     } catch (e) {
       throw vscode.FileSystemError.Unavailable(describeError(e));
     }
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    const { p, detail } = await this.resolve(uri);
-    const mtime = Date.parse(detail.createdAt) || 0;
-    const entry = p.path ? detail.manifest[p.path] : undefined;
+    const { p, version, entry } = await this.entry(uri);
+    const mtime = Date.parse(version.detail.createdAt) || 0;
     if (entry) return { type: vscode.FileType.File, ctime: mtime, mtime, size: entry.size, permissions: vscode.FilePermission.Readonly };
-    if (isFolder(Object.keys(detail.manifest), p.path)) return { type: vscode.FileType.Directory, ctime: mtime, mtime, size: 0, permissions: vscode.FilePermission.Readonly };
+    if (version.folders.isFolder(p.path)) return { type: vscode.FileType.Directory, ctime: mtime, mtime, size: 0, permissions: vscode.FilePermission.Readonly };
     throw vscode.FileSystemError.FileNotFound(uri);
   }
 
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
-    const { p, detail } = await this.resolve(uri);
-    const paths = Object.keys(detail.manifest);
-    if (!isFolder(paths, p.path)) throw vscode.FileSystemError.FileNotADirectory(uri);
-    const { files, folders } = listFolder(paths, p.path);
-    return [...folders.map((f) => [f, vscode.FileType.Directory] as [string, vscode.FileType]), ...files.map((f) => [f, vscode.FileType.File] as [string, vscode.FileType])];
+    const { p, version } = await this.resolve(uri);
+    let listing;
+    try {
+      listing = await version.folders.list(p.path);
+    } catch (e) {
+      throw vscode.FileSystemError.Unavailable(describeError(e));
+    }
+    if (!listing) throw vscode.FileSystemError.FileNotADirectory(uri);
+    const out: [string, vscode.FileType][] = listing.folders.map((f) => [f, vscode.FileType.Directory]);
+    for (const f of listing.files) out.push([f.path.slice(f.path.lastIndexOf('/') + 1), vscode.FileType.File]);
+    return out;
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    const { p, detail } = await this.resolve(uri);
-    const entry = detail.manifest[p.path];
+    const { p, entry } = await this.entry(uri);
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
     if (entry.ref) throw vscode.FileSystemError.Unavailable(`${p.path} is a reference to ${entry.ref}; Trove records its checksum but does not store it. Download the version to fetch it.`);
     if (entry.size > MAX_OPEN_BYTES) throw vscode.FileSystemError.Unavailable(`${p.path} is too large to open in an editor (${entry.size} bytes); download the version instead.`);

@@ -65,11 +65,12 @@ export function parentOf(e: TreeElement): TreeElement | undefined {
 
 /**
  * The first `limit` children, then a "Load more" element when there are more. `limit` grows by
- * PAGE_SIZE each time the user picks "Load more".
+ * PAGE_SIZE each time the user picks "Load more". `total`: how many children there are, when
+ * `children` holds only the first ones (a folder of a large version is read a page at a time).
  */
-export function page(parentId: string, children: TreeElement[], limit: number = PAGE_SIZE): TreeElement[] {
-  if (children.length <= limit) return children;
-  return [...children.slice(0, limit), { kind: 'loadMore', parentId, shown: limit, total: children.length }];
+export function page(parentId: string, children: TreeElement[], limit: number = PAGE_SIZE, total = children.length): TreeElement[] {
+  if (total <= limit) return children;
+  return [...children.slice(0, limit), { kind: 'loadMore', parentId, shown: limit, total }];
 }
 
 /**
