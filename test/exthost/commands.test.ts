@@ -132,7 +132,7 @@ export function registerCommandSuites(): void {
       assert.deepEqual(diff, { added: [], removed: [], modified: ['model.json'], renamed: [] });
       const report = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'trove-compare');
       assert.ok(report, 'the comparison document is open');
-      assert.match(report.getText(), /Trove: mnist-demo\/mnist-cnn:v0 → mnist-demo\/mnist-cnn:v1/);
+      assert.match(report.getText(), /Trove: mnist-demo\/mnist-cnn:v0 \u2192 mnist-demo\/mnist-cnn:v1/);
       assert.match(report.getText(), /M model\.json/);
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
       assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'a diff editor is active');
@@ -176,7 +176,7 @@ export function registerCommandSuites(): void {
       const diff = await run<VersionDiff>(Commands.compareWithFolder, 'mnist-demo/exthost-data:v1', 'artifacts/exthost-data-v1');
       assert.deepEqual(diff, { added: ['notes.txt'], removed: ['sub/b.txt'], modified: ['a.csv'], renamed: [] }, api.lastError());
       // VS Code adds the number of files to the title: "… (3 files)".
-      assert.match(activeTab()?.label ?? '', /^exthost-data:v1 \(base\) ↔ artifacts\/exthost-data-v1\b/);
+      assert.match(activeTab()?.label ?? '', /^exthost-data:v1 \(base\) \u2194 artifacts\/exthost-data-v1\b/);
       assert.equal(await run(Commands.compareWithFolder, 'mnist-demo/exthost-data:v1', join(root, 'no-such-folder')), undefined);
       assert.match(api.lastError() ?? '', /no-such-folder is not a folder on this machine/);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -190,7 +190,7 @@ export function registerCommandSuites(): void {
       assert.ok(tab?.input instanceof vscode.TabInputTextDiff, 'a diff editor is active');
       assert.equal(tab.input.original.toString(), 'trove:/mnist-demo/exthost-data/v1/a.csv');
       assert.equal(tab.input.modified.fsPath, local);
-      assert.match(tab.label, /exthost-data\/a\.csv \(v1, base\) ↔ artifacts\/exthost-data-v1\/a\.csv/);
+      assert.match(tab.label, /exthost-data\/a\.csv \(v1, base\) \u2194 artifacts\/exthost-data-v1\/a\.csv/);
       assert.equal(await run(Commands.compareWithFile, fileOf('exthost-data', 1, 'a.csv'), join(workspaceDir(), 'artifacts')), undefined);
       assert.match(api.lastError() ?? '', /artifacts is not a file on this machine/);
       assert.equal(await run(Commands.compareWithFile, 'mnist-demo/exthost-data:v1'), undefined);
