@@ -7,7 +7,7 @@ import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { runNotFound } from '../core/runs';
 import { DEFAULT_PROTECTED_ALIASES, parseProtectedAliases } from '../core/versionRules';
 import type { CommitRequest, LineageGraph, ManifestPage, NewRun, RunRecord, VersionDetail } from '../core/types';
-import { linesOf, MANIFEST_BATCH } from '../core/manifestStream';
+import { batches, linesOf } from '../core/manifestStream';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { EVERY_PROJECT } from './blobScope';
@@ -114,18 +114,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
       if (first.done) throw invalid('The request body is empty; send the commit fields on the first line.');
       const body = checkCommitFields(first.value);
       await checkRun(c, project, body.runId);
-      async function* files(): AsyncGenerator<unknown[]> {
-        let batch: unknown[] = [];
-        for await (const value of lines) {
-          batch.push(value);
-          if (batch.length >= MANIFEST_BATCH) {
-            yield batch;
-            batch = [];
-          }
-        }
-        if (batch.length) yield batch;
-      }
-      const result = await backend.commitStream({ project, name: name(c, 1), type: body.type, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId }, files(), c.who.project);
+      const result = await backend.commitStream({ project, name: name(c, 1), type: body.type, aliases: body.aliases ?? [], description: body.description, metadata: body.metadata, runId: body.runId }, batches(lines), c.who.project);
       send(c, result.created ? 201 : 200, result);
       return;
     }
