@@ -166,14 +166,8 @@ export async function spoolManifest(files: AsyncIterable<unknown[]>, file: strin
 
 /** The entries of a spooled manifest (or a manifest file) in batches. */
 export async function* spooledBatches(file: string, size = MANIFEST_BATCH): AsyncGenerator<ManifestFile[]> {
-  let batch: ManifestFile[] = [];
-  for await (const { line } of fileLines(file)) {
-    if (!line) continue;
-    batch.push(parseManifestLine(line));
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
+  async function* entries(): AsyncGenerator<ManifestFile> {
+    for await (const { line } of fileLines(file)) if (line) yield parseManifestLine(line);
   }
-  if (batch.length) yield batch;
+  yield* batches(entries(), size);
 }

@@ -195,16 +195,10 @@ export class LocalRegistry implements Registry {
           key: join(projectDir, name, 'versions', `v${version}.json`),
           digests: async function* () {
             const rec = await self.readVersionRecord(project, name, version);
-            let batch: string[] = [];
-            for await (const f of self.manifestFiles(project, name, rec)) {
-              if (f.ref) continue;
-              batch.push(f.digest);
-              if (batch.length >= 5000) {
-                yield batch;
-                batch = [];
-              }
+            async function* stored(): AsyncGenerator<string> {
+              for await (const f of self.manifestFiles(project, name, rec)) if (!f.ref) yield f.digest;
             }
-            if (batch.length) yield batch;
+            yield* batches(stored(), 5000);
           },
         });
       }
