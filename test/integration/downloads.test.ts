@@ -68,6 +68,29 @@ describe('downloads and reads in hostile places', () => {
     oneLine(r.stderr);
   });
 
+  test('verify --root finds each modified, resized or missing file, small (read whole) and large (streamed) alike', async () => {
+    const big = Buffer.alloc((1 << 20) + 7, 'b'); // above SMALL_FILE: hashed as a stream
+    const files = { 'a/keep.txt': 'kept', 'a/same-size.txt': 'abcd', 'b/grown.txt': 'short', 'b/gone.txt': 'gone', 'c/big.bin': big, 'c/big-ok.bin': big };
+    const data = writeTree(join(t.dir, 'verify-data'), files);
+    await logArtifact(reg, { project: 'p', name: 'vr', type: 'dataset', content: content(data), cacheDir: join(store, 'cache') });
+    const root = join(t.dir, 'verify-copy');
+    assert.equal((await cli(['--store', store, 'download', 'p/vr', '--root', root])).code, 0);
+    const ok = await cli(['--store', store, 'verify', 'p/vr', '--root', root, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout).problems, []);
+    writeFileSync(join(root, 'a/same-size.txt'), 'abcD');
+    writeFileSync(join(root, 'b/grown.txt'), 'longer now');
+    rmSync(join(root, 'b/gone.txt'));
+    const changedBig = Buffer.from(big);
+    changedBig[changedBig.length - 1] = 0x63;
+    writeFileSync(join(root, 'c/big.bin'), changedBig);
+    const bad = await cli(['--store', store, 'verify', 'p/vr', '--root', root, '--json']);
+    assert.equal(bad.code, 1);
+    // In path order, whichever way each file was read.
+    assert.deepEqual(JSON.parse(bad.stdout).problems, ['modified a/same-size.txt', 'missing b/gone.txt', 'modified b/grown.txt', 'modified c/big.bin']);
+    oneLine(bad.stderr);
+  });
+
   test('a file name of 255 bytes downloads again into the same folder (item 13)', async () => {
     const long = `${'n'.repeat(251)}.txt`;
     const data = writeTree(join(t.dir, 'long-data'), { [long]: 'first' });
