@@ -67,8 +67,37 @@ export class Backend implements vscode.Disposable {
     return this.current?.cacheDir ?? storeCacheDir(this.storeRoot);
   }
 
-  /** (Re)opens the backend from the settings, then checks its health. */
-  async open(): Promise<void> {
+  /** How many times the backend was opened (Select Backend writes two settings, each of which asks for an open). */
+  opens = 0;
+  private opening?: Promise<void>;
+  private openAgain = false;
+
+  /**
+   * (Re)opens the backend from the settings, then checks its health. Calls made while an open is
+   * under way (a settings change, Select Backend, Sign In all ask for one) share it, and it is
+   * followed by one more open that reads the settings as they are then: one at a time, never two
+   * registries half-open.
+   */
+  open(): Promise<void> {
+    if (this.opening) {
+      this.openAgain = true;
+      return this.opening;
+    }
+    this.opening = (async () => {
+      try {
+        do {
+          this.openAgain = false;
+          await this.openNow();
+        } while (this.openAgain);
+      } finally {
+        this.opening = undefined;
+      }
+    })();
+    return this.opening;
+  }
+
+  private async openNow(): Promise<void> {
+    this.opens++;
     await this.closeCurrent();
     this.config = readConfig();
     try {

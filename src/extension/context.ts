@@ -22,6 +22,8 @@ export interface TroveApi {
   readonly ready: Promise<void>;
   backendState(): BackendState | undefined;
   backendLocation(): string;
+  /** How many times the backend was opened since activation. */
+  backendOpens(): number;
   lastError(): string | undefined;
   readonly onDidRenderLineage: vscode.Event<RenderReport>;
   /** Fires after the tree reloaded because the backend changed (another process included). */
@@ -79,6 +81,7 @@ export class TroveContext implements vscode.Disposable {
       ready,
       backendState: () => backend.state,
       backendLocation: () => backend.location,
+      backendOpens: () => backend.opens,
       lastError: () => log.lastError,
       onDidRenderLineage: lineage.onDidRender,
       onDidChangeBackend: backend.onDidChange,

@@ -105,7 +105,12 @@ export function registerViewSuites(): void {
         assert.notEqual(api.lastError(), before);
         assert.match(api.lastError() ?? '', /is not a backend/);
       } finally {
+        // From the server back to a store: two settings change and the command opens too; the
+        // requests made while one open runs share it (one more at most, never three).
+        const opensBefore = api.backendOpens();
         await vscode.commands.executeCommand(Commands.selectBackend, { backend: 'embedded', storePath: original });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.ok(api.backendOpens() - opensBefore <= 2, `opened ${api.backendOpens() - opensBefore} times for one Select Backend`);
       }
       assert.equal(api.backendState(), 'ok');
     });
