@@ -110,8 +110,9 @@ export class ArtifactCatalog {
     return this.cached(this.versionLists, `${project}\n${name}`, () => this.registry.listVersions(project, name));
   }
 
+  /** A version without its manifest (a version may hold a million files): page it with `registry.manifestPage`. */
   version(project: string, name: string, version: number): Promise<VersionDetail> {
-    return this.cached(this.details, `${project}\n${name}\n${version}`, () => this.registry.getVersion({ project, name, alias: `v${version}` }));
+    return this.cached(this.details, `${project}\n${name}\n${version}`, () => this.registry.getVersion({ project, name, alias: `v${version}` }, { manifest: false }));
   }
 
   /** The run, or undefined if the backend no longer has it. */
@@ -134,7 +135,7 @@ export class ArtifactCatalog {
     return this.cached(this.deletions, `${project}\n${name}\n${version ?? ''}`, async () => {
       try {
         if (version === undefined) await this.registry.listVersions(project, name);
-        else await this.registry.getVersion({ project, name, alias: `v${version}` });
+        else await this.registry.getVersion({ project, name, alias: `v${version}` }, { manifest: false });
         return undefined;
       } catch (e) {
         // Anything else (never existed, a damaged record) reads as not deleted: the listing

@@ -64,12 +64,13 @@ async function downloadCommand(target: unknown, optionsIn: unknown, ctx: Command
   const ws = ctx.workspaceFolder;
   if (options.root !== undefined && typeof options.root !== 'string') throw invalid('The download option "root" must be a folder path.');
   if (!ws && !(options.root && isAbsolute(options.root))) throw invalid('Open a folder first (or give an absolute "root"): versions are downloaded into the workspace.');
-  const version = await ctx.registry.getVersion(ref);
+  // Without its manifest: the conflict check and the download page it (a version may hold a million files).
+  const version = await ctx.registry.getVersion(ref, { manifest: false });
   const base = ws ?? '';
   const root = options.root ? resolve(base, options.root) : join(base, 'artifacts', `${version.name}-v${version.version}`);
   const shown = ws && !relative(ws, root).startsWith('..') ? relative(ws, root) || '.' : root;
   const exact = formatRef(version.project, version.name, version.version);
-  const conflicts = await findConflicts(version, root);
+  const conflicts = await findConflicts(version, root, undefined, ctx.registry);
   if (conflicts.length && !options.overwrite) {
     throw new TroveError('conflict', `${conflicts.length} file(s) in ${shown} differ from ${exact} (first: ${conflicts[0]}); pass {"overwrite": true} as the second argument, or another "root".`);
   }

@@ -30,12 +30,12 @@ export async function versionCardMarkdown(catalog: ArtifactCatalog, args: Versio
   lines.push(`| store | ${escapeMarkdown(catalog.registry.location)} |`);
   if (v.description) lines.push('', v.description.split(/\r?\n/).map((l) => `> ${escapeMarkdown(l)}`).join('\n'));
   if (Object.keys(v.metadata).length) lines.push('', '## Metadata', '', '```json', JSON.stringify(v.metadata, null, 2), '```');
-  const paths = Object.keys(v.manifest).sort();
-  lines.push('', `## Files (${plural(paths.length, 'file')})`, '', '| path | size | digest |', '|---|---|---|');
-  for (const path of paths.slice(0, CARD_FILES)) {
-    const e = v.manifest[path];
-    lines.push(`| ${escapeMarkdown(path)} | ${formatSize(e.size)} | ${e.ref ? escapeMarkdown(e.ref) : code(e.digest.slice(0, 12))} |`);
+  // The first files in path order, one page of the manifest (never the whole of a million files).
+  const page = v.files ? await catalog.registry.manifestPage({ project: v.project, name: v.name, version: v.version }, null, CARD_FILES) : { items: [] };
+  lines.push('', `## Files (${plural(v.files, 'file')})`, '', '| path | size | digest |', '|---|---|---|');
+  for (const e of page.items) {
+    lines.push(`| ${escapeMarkdown(e.path)} | ${formatSize(e.size)} | ${e.ref ? escapeMarkdown(e.ref) : code(e.digest.slice(0, 12))} |`);
   }
-  if (paths.length > CARD_FILES) lines.push('', `… and ${paths.length - CARD_FILES} more`);
+  if (v.files > page.items.length) lines.push('', `… and ${v.files - page.items.length} more`);
   return lines.join('\n') + '\n';
 }

@@ -358,4 +358,25 @@ describe('go to definition with version documents (the VS Code client)', () => {
       await cards.stop();
     }
   });
+
+  test('a card lists one page of the files (the first 500 in path order) and says how many more', async () => {
+    const writer = new LocalRegistry(store);
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 620; i++) files[`part-${String(i).padStart(4, '0')}.txt`] = `${i}`;
+    await logFiles(writer, root, { project: 'cards-many', name: 'shards', type: 'dataset', files });
+    await writer.close();
+    const cards = new TestClient({ settings: { storePath: store, project: 'cards-many' }, initializationOptions: { versionDocuments: true } });
+    await cards.start();
+    try {
+      const { markdown: card } = (await cards.connection.sendRequest('trove/versionDocument', { project: 'cards-many', name: 'shards', version: 0 })) as { markdown: string };
+      assert.match(card, /## Files \(620 files\)/);
+      const rows = card.split('\n').filter((l) => l.startsWith('| part-'));
+      assert.equal(rows.length, 500);
+      assert.match(rows[0], /^\| part-0000\.txt \| 1 B \|/);
+      assert.match(rows[499], /^\| part-0499\.txt \|/);
+      assert.match(card, /… and 120 more\n$/);
+    } finally {
+      await cards.stop();
+    }
+  });
 });
