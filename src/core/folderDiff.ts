@@ -1,35 +1,65 @@
 import { join } from 'node:path';
 import { hashFile } from './hash';
-import { diffManifests } from './manifest';
+import { byUtf8, pairRenames } from './manifest';
+import { versionFiles } from './operations';
 import type { Registry } from './registry';
 import { scanSorted, type ScannedFile } from './scan';
 import { StatCache } from './statCache';
-import type { Manifest, VersionDiff } from './types';
-
-/** The manifest of scanned files: digests from the stat cache where it still holds, else hashed now. */
-export async function folderManifest(files: readonly ScannedFile[]): Promise<Manifest> {
-  const manifest: Manifest = Object.create(null) as Manifest;
-  for (const f of files) manifest[f.path] = { digest: f.digest ?? (await hashFile(f.absPath)).digest, size: f.size };
-  return manifest;
-}
+import type { ManifestFile, VersionDetail, VersionDiff } from './types';
 
 /**
  * How a folder differs from a version, the version being the base: the files that logging the
  * folder would add, remove, change or rename. The folder is read as `trove log` reads it
- * (scan.ts: regular files, links to files followed, the store itself left out); the stat cache of
- * the artifact's logs spares hashing the files it still knows.
+ * (scan.ts: regular files, links to files followed, the store itself left out) and walked in path
+ * order beside the version's manifest, a page at a time: only the changed files are held, never
+ * either side whole (a version may hold a million files).
+ *
+ * A file is hashed only when its size is the version's and the stat cache of the artifact's logs
+ * does not know it, or when it is new (a rename is found by digest). A file the version holds as
+ * an s3:// reference is compared by size: its checksum is the object store's ETag, not the
+ * SHA-256 of its bytes (file:// and http(s):// references are recorded by SHA-256, as stored files).
  */
-export async function diffFolder(registry: Registry, base: { project: string; name: string; manifest: Manifest }, absPath: string, cacheDir: string): Promise<VersionDiff> {
+export async function diffFolder(registry: Registry, base: VersionDetail, absPath: string, cacheDir: string): Promise<VersionDiff> {
   // The cache the artifact's logs keep (core/operations.ts), read in path order alongside the scan and never written here.
   const cache = await StatCache.open(join(cacheDir, 'stat', base.project, `${base.name}.stat`), { readOnly: true });
-  const files: ScannedFile[] = [];
+  const digestOf = async (f: ScannedFile) => (await cache.lookup(f.path, f.absPath, f.key))?.digest ?? (await hashFile(f.absPath)).digest;
+  const added: ManifestFile[] = [];
+  const removed: ManifestFile[] = [];
+  const modified: string[] = [];
   try {
-    for await (const f of scanSorted(absPath, { exclude: registry.storeFolder ? [registry.storeFolder] : [] })) {
-      f.digest = (await cache.lookup(f.path, f.absPath, f.key))?.digest;
-      files.push(f);
+    const flat = async function* (batches: AsyncGenerator<ManifestFile[]>): AsyncGenerator<ManifestFile> {
+      for await (const batch of batches) yield* batch;
+    };
+    const left = flat(versionFiles(registry, base));
+    const right = scanSorted(absPath, { exclude: registry.storeFolder ? [registry.storeFolder] : [] });
+    let x = await left.next();
+    let y = await right.next();
+    while (!x.done || !y.done) {
+      const order = x.done ? 1 : y.done ? -1 : byUtf8(x.value.path, y.value.path);
+      if (order < 0) {
+        removed.push(x.value);
+        x = await left.next();
+      } else if (order > 0) {
+        const f = y.value as ScannedFile;
+        added.push({ path: f.path, digest: await digestOf(f), size: f.size });
+        y = await right.next();
+      } else {
+        const e = x.value;
+        const f = y.value as ScannedFile;
+        const byEtag = e.ref?.startsWith('s3://');
+        if (f.size !== e.size || (!byEtag && (await digestOf(f)) !== e.digest)) modified.push(f.path);
+        x = await left.next();
+        y = await right.next();
+      }
     }
   } finally {
     await cache.discard();
   }
-  return diffManifests(base.manifest, await folderManifest(files));
+  const paired = pairRenames(removed, added);
+  return {
+    added: paired.added.map((f) => f.path),
+    removed: paired.removed.map((f) => f.path),
+    modified,
+    renamed: paired.renamed.map((r) => ({ from: r.from.path, to: r.to.path })).sort((p, q) => byUtf8(p.from, q.from)),
+  };
 }

@@ -148,28 +148,40 @@ export function diffManifests(a: Manifest, b: Manifest): VersionDiff {
     else if (old.digest !== e.digest || old.size !== e.size) modified.push(path);
   }
   for (const path of Object.keys(a)) if (!b[path]) removed.push(path);
-  // Pair each removed path with an added path of the same content, first come first served.
-  const addedByDigest = new Map<string, string[]>();
-  for (const path of added) {
-    const list = addedByDigest.get(b[path].digest) ?? [];
-    list.push(path);
-    addedByDigest.set(b[path].digest, list);
-  }
-  const renamed: { from: string; to: string }[] = [];
-  const stillRemoved: string[] = [];
-  for (const path of removed) {
-    const candidates = addedByDigest.get(a[path].digest);
-    const to = candidates?.shift();
-    if (to) renamed.push({ from: path, to });
-    else stillRemoved.push(path);
-  }
-  const renamedTo = new Set(renamed.map((r) => r.to));
+  const paired = pairRenames(removed.map((path) => ({ path, digest: a[path].digest })), added.map((path) => ({ path, digest: b[path].digest })));
   return {
-    added: sortUtf8(added.filter((p) => !renamedTo.has(p))),
-    removed: sortUtf8(stillRemoved),
+    added: sortUtf8(paired.added.map((f) => f.path)),
+    removed: sortUtf8(paired.removed.map((f) => f.path)),
     modified: sortUtf8(modified),
-    renamed: renamed.sort((x, y) => byUtf8(x.from, y.from)),
+    renamed: paired.renamed.map((r) => ({ from: r.from.path, to: r.to.path })).sort((x, y) => byUtf8(x.from, y.from)),
   };
+}
+
+/**
+ * The rename rule of every diff (two versions, a version and a folder): each removed file is
+ * paired with an added file of the same digest, first come first served; what is paired is a
+ * rename and leaves the added and removed lists.
+ */
+export function pairRenames<T extends { digest: string }>(removed: T[], added: T[]): { added: T[]; removed: T[]; renamed: { from: T; to: T }[] } {
+  const addedByDigest = new Map<string, T[]>();
+  for (const f of added) {
+    const list = addedByDigest.get(f.digest);
+    if (list) list.push(f);
+    else addedByDigest.set(f.digest, [f]);
+  }
+  const renamed: { from: T; to: T }[] = [];
+  const renamedTo = new Set<T>();
+  const stillRemoved: T[] = [];
+  for (const f of removed) {
+    const to = addedByDigest.get(f.digest)?.shift();
+    if (to) {
+      renamed.push({ from: f, to });
+      renamedTo.add(to);
+    } else {
+      stillRemoved.push(f);
+    }
+  }
+  return { added: added.filter((f) => !renamedTo.has(f)), removed: stillRemoved, renamed };
 }
 
 /**

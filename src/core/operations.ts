@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { invalid, TroveError, throwIfAborted } from './errors';
 import { describeReference, fetchReference } from './external';
 import { forEachLimit, hashFile } from './hash';
-import { byUtf8, sortUtf8, validateManifestPath } from './manifest';
+import { byUtf8, pairRenames, sortUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
 import { MANIFEST_BATCH, ManifestTally } from './manifestStream';
@@ -450,26 +450,7 @@ export async function diffVersionFiles(registry: Registry, a: VersionDetail, b: 
       y = await right.next();
     }
   }
-  // Pair each removed path with an added path of the same content, first come first served.
-  const addedByDigest = new Map<string, ManifestFile[]>();
-  for (const f of added) {
-    const list = addedByDigest.get(f.digest);
-    if (list) list.push(f);
-    else addedByDigest.set(f.digest, [f]);
-  }
-  const renamed: { from: ManifestFile; to: ManifestFile }[] = [];
-  const renamedTo = new Set<ManifestFile>();
-  const stillRemoved: ManifestFile[] = [];
-  for (const f of removed) {
-    const to = addedByDigest.get(f.digest)?.shift();
-    if (to) {
-      renamed.push({ from: f, to });
-      renamedTo.add(to);
-    } else {
-      stillRemoved.push(f);
-    }
-  }
-  return { added: added.filter((f) => !renamedTo.has(f)), removed: stillRemoved, modified, renamed };
+  return { ...pairRenames(removed, added), modified };
 }
 
 /**

@@ -113,7 +113,8 @@ export class CompareCommands {
     if (!folder) return undefined;
     if (folder.scheme !== 'file' || !isDirectory(folder.fsPath)) throw invalid(`${folder.scheme === 'file' ? folder.fsPath : folder.toString()} is not a folder on this machine; pick a folder of the workspace.`);
     const shown = vscode.workspace.asRelativePath(folder, false);
-    const detail = await this.backend.registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` });
+    // Without its manifest: diffFolder pages it beside the folder's scan.
+    const detail = await this.backend.registry.getVersion({ project: t.project, name: t.name, alias: `v${t.version}` }, { manifest: false });
     const { diffFolder } = await folderDiff();
     const diff = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Comparing ${shown} with ${t.name}:v${t.version}` },
       () => diffFolder(this.backend.registry, detail, folder.fsPath, this.backend.cacheDir));
