@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { hashFile } from './hash';
 import { byUtf8, pairRenames } from './manifest';
+import { flatten, zipByPath } from './manifestStream';
 import { versionFiles } from './operations';
 import type { Registry } from './registry';
 import { scanSorted, type ScannedFile } from './scan';
@@ -27,30 +28,11 @@ export async function diffFolder(registry: Registry, base: VersionDetail, absPat
   const removed: ManifestFile[] = [];
   const modified: string[] = [];
   try {
-    const flat = async function* (batches: AsyncGenerator<ManifestFile[]>): AsyncGenerator<ManifestFile> {
-      for await (const batch of batches) yield* batch;
-    };
-    const left = flat(versionFiles(registry, base));
-    const right = scanSorted(absPath, { exclude: registry.storeFolder ? [registry.storeFolder] : [] });
-    let x = await left.next();
-    let y = await right.next();
-    while (!x.done || !y.done) {
-      const order = x.done ? 1 : y.done ? -1 : byUtf8(x.value.path, y.value.path);
-      if (order < 0) {
-        removed.push(x.value);
-        x = await left.next();
-      } else if (order > 0) {
-        const f = y.value as ScannedFile;
-        added.push({ path: f.path, digest: await digestOf(f), size: f.size });
-        y = await right.next();
-      } else {
-        const e = x.value;
-        const f = y.value as ScannedFile;
-        const byEtag = e.ref?.startsWith('s3://');
-        if (f.size !== e.size || (!byEtag && (await digestOf(f)) !== e.digest)) modified.push(f.path);
-        x = await left.next();
-        y = await right.next();
-      }
+    const scan = scanSorted(absPath, { exclude: registry.storeFolder ? [registry.storeFolder] : [] });
+    for await (const [e, f] of zipByPath(flatten(versionFiles(registry, base)), scan)) {
+      if (!f) removed.push(e!);
+      else if (!e) added.push({ path: f.path, digest: await digestOf(f), size: f.size });
+      else if (f.size !== e.size || (!e.ref?.startsWith('s3://') && (await digestOf(f)) !== e.digest)) modified.push(f.path);
     }
   } finally {
     await cache.discard();

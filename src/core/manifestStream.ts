@@ -123,6 +123,29 @@ export function fileLines(file: string, startOffset = 0): AsyncGenerator<{ line:
   return linesOf(createReadStream(file, { start: startOffset, highWaterMark: 1 << 20 }), startOffset);
 }
 
+/**
+ * Two streams in path order (UTF-8 bytes) walked side by side: each path once, with the item of
+ * each side that holds it (undefined on the side that does not). What two manifests, or a
+ * manifest and a folder's scan, differ by, without holding either.
+ */
+export async function* zipByPath<A extends { path: string }, B extends { path: string }>(left: AsyncIterable<A>, right: AsyncIterable<B>): AsyncGenerator<[A | undefined, B | undefined]> {
+  const l = left[Symbol.asyncIterator]();
+  const r = right[Symbol.asyncIterator]();
+  let x = await l.next();
+  let y = await r.next();
+  while (!x.done || !y.done) {
+    const order = x.done ? 1 : y.done ? -1 : byUtf8(x.value.path, y.value.path);
+    yield [order <= 0 ? (x.value as A) : undefined, order >= 0 ? (y.value as B) : undefined];
+    if (order <= 0) x = await l.next();
+    if (order >= 0) y = await r.next();
+  }
+}
+
+/** The items of a stream of batches, one at a time. */
+export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
+}
+
 /** Groups a stream of items into arrays of up to `size`. */
 export async function* batches<T>(items: AsyncIterable<T>, size = MANIFEST_BATCH): AsyncGenerator<T[]> {
   let batch: T[] = [];

@@ -8,7 +8,7 @@ import { forEachLimit, hashFile } from './hash';
 import { byUtf8, pairRenames, sortUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
-import { MANIFEST_BATCH, ManifestTally } from './manifestStream';
+import { flatten, MANIFEST_BATCH, ManifestTally, zipByPath } from './manifestStream';
 import { mergeSorted, scanSorted, type ScannedFile, type SkippedEntry } from './scan';
 import { StatCache } from './statCache';
 import type { CommitResult, ManifestFile, TransferOptions, VersionDetail, VersionDiff } from './types';
@@ -429,26 +429,10 @@ export async function diffVersionFiles(registry: Registry, a: VersionDetail, b: 
   const added: ManifestFile[] = [];
   const removed: ManifestFile[] = [];
   const modified: { from: ManifestFile; to: ManifestFile }[] = [];
-  const flat = async function* (batches: AsyncGenerator<ManifestFile[]>): AsyncGenerator<ManifestFile> {
-    for await (const batch of batches) yield* batch;
-  };
-  const left = flat(versionFiles(registry, a));
-  const right = flat(versionFiles(registry, b));
-  let x = await left.next();
-  let y = await right.next();
-  while (!x.done || !y.done) {
-    const order = x.done ? 1 : y.done ? -1 : byUtf8(x.value.path, y.value.path);
-    if (order < 0) {
-      removed.push(x.value);
-      x = await left.next();
-    } else if (order > 0) {
-      added.push(y.value!);
-      y = await right.next();
-    } else {
-      if (x.value.digest !== y.value!.digest || x.value.size !== y.value!.size) modified.push({ from: x.value, to: y.value! });
-      x = await left.next();
-      y = await right.next();
-    }
+  for await (const [x, y] of zipByPath(flatten(versionFiles(registry, a)), flatten(versionFiles(registry, b)))) {
+    if (!y) removed.push(x!);
+    else if (!x) added.push(y);
+    else if (x.digest !== y.digest || x.size !== y.size) modified.push({ from: x, to: y });
   }
   return { ...pairRenames(removed, added), modified };
 }
