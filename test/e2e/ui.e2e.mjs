@@ -890,8 +890,18 @@ async function checkCompareWithWorkspace() {
     await showTroveView();
     await treeMenu(treeRow('a.txt'), 'Save As');
     await quickInput.waitFor();
-    await quickInput.fill(saved);
-    await page.keyboard.press('Enter');
+    // The simple dialog writes its default path once it has read the folder, which under load can
+    // come after our fill (a loaded run saved nothing): fill until the value stays, and press Enter
+    // until the dialog has closed.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await quickInput.fill(saved);
+      await page.waitForTimeout(500);
+      if ((await quickInput.inputValue()) === saved) break;
+    }
+    for (let attempt = 0; attempt < 3 && (await quickInput.isVisible()); attempt++) {
+      await page.keyboard.press('Enter');
+      await quickInput.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    }
     log('  notification:', await expectNotification('Saved a.txt of my-dataset:v1 as a-from-v1.txt'));
     assert.equal(fs.readFileSync(saved, 'utf8'), 'sample one, edited\n');
     assert.deepEqual(fs.readdirSync(FOLDER).filter((n) => n.includes('a-from-v1')), ['a-from-v1.txt'], 'no temporary file left');
