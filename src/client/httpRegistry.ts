@@ -10,7 +10,7 @@ import type { RequestInit, Response } from 'node-fetch';
 import { integrity, invalid, TroveError, type TroveErrorCode } from '../core/errors';
 import { forEachLimit, hashFile } from '../core/hash';
 import { formatRef, type ArtifactRef } from '../core/names';
-import { withoutPrototype } from '../core/manifest';
+import { isDigest, withoutPrototype } from '../core/manifest';
 import { PackCache } from '../core/packCache';
 import type { Registry } from '../core/registry';
 import { DEFAULT_PROTECTED_ALIASES } from '../core/versionRules';
@@ -572,7 +572,7 @@ export class HttpRegistry implements Registry {
         throw await this.failure(res0, what);
       } else {
         const pack = res0.headers.get(PACK_HEADER);
-        if (pack && /^[0-9a-f]{64}$/.test(pack)) this.learnPack(pack);
+        if (isDigest(pack)) this.learnPack(pack);
       }
       const hash = createHash('sha256');
       try {

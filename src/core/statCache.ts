@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, mkdirSync, renameSync, unlinkSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
-import { byUtf8 } from './manifest';
+import { byUtf8, isDigest } from './manifest';
 import { linesOf } from './manifestStream';
 
 /**
@@ -98,7 +98,7 @@ export class StatCache {
     await this.advance();
     if (Number(f[1]) !== key.size || Number(f[2]) !== key.mtimeMs || Number(f[3]) !== key.ino || JSON.parse(f[5]) !== absPath) return undefined;
     if (key.mtimeMs + RACY_MARGIN_MS >= this.writtenAtMs) return undefined;
-    if (!/^[0-9a-f]{64}$/.test(f[4])) return undefined; // a damaged line: the file is hashed again
+    if (!isDigest(f[4])) return undefined; // a damaged line: the file is hashed again
     // A copy of the digest, not a slice of the line: a slice would keep the whole line (with its
     // absolute path, about 300 bytes) alive for as long as the digest lives in a window of the log.
     return { digest: Buffer.from(f[4], 'hex').toString('hex'), end: this.lastEnd };

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { invalid, notFound, TroveError, type TroveErrorCode } from '../core/errors';
-import { validateManifest } from '../core/manifest';
+import { isDigest, validateManifest } from '../core/manifest';
 import { parseVersionAlias, validateAlias, validateName, validateProject, type ArtifactRef } from '../core/names';
 import { MAX_LINEAGE_DEPTH } from '../core/lineage';
 import { runNotFound } from '../core/runs';
@@ -238,7 +238,7 @@ export function createApp(opts: AppOptions): (req: IncomingMessage, res: ServerR
     // Scale-out servers hand out whole packs from the object store instead (GET /packs/{pack}).
     if (backend.mode !== 'embedded') throw new HttpError('not_found', 'This server does not send blobs in batches; fetch them with GET /blobs/{digest}.');
     const digests = (await json<{ blobs?: unknown }>(c, MAX_SMALL_JSON_BODY)).blobs;
-    if (!Array.isArray(digests) || !digests.length || digests.length > MAX_FETCH_BLOBS || digests.some((d) => typeof d !== 'string' || !/^[0-9a-f]{64}$/.test(d))) {
+    if (!Array.isArray(digests) || !digests.length || digests.length > MAX_FETCH_BLOBS || digests.some((d) => !isDigest(d))) {
       throw invalid(`"blobs" must be a list of 1 to ${MAX_FETCH_BLOBS} blob digests.`);
     }
     // Only blobs this token may read (API.md "Blobs and projects"), as GET /blobs/{digest}.
@@ -554,7 +554,7 @@ function name(c: Call, i: number): string {
 
 function digestParam(c: Call): string {
   const d = c.params[0];
-  if (!/^[0-9a-f]{64}$/.test(d)) throw invalid(`"${d.slice(0, 80)}" is not a blob digest (64 lowercase hex characters).`);
+  if (!isDigest(d)) throw invalid(`"${String(d).slice(0, 80)}" is not a blob digest (64 lowercase hex characters).`);
   return d;
 }
 

@@ -6,6 +6,7 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isDigest } from '../core/manifest';
 import { validateProject } from '../core/names';
 import type { Manifest } from '../core/types';
 import { serverUploadsFile } from '../store/layout';
@@ -44,7 +45,7 @@ export class DigestSet {
     let n = 0;
     for await (const batch of batches) {
       for (const d of batch) {
-        if (!/^[0-9a-f]{64}$/.test(d)) continue;
+        if (!isDigest(d)) continue;
         if ((n + 1) * 32 > keys.length) {
           const bigger = Buffer.alloc(keys.length * 2);
           keys.copy(bigger);
@@ -139,7 +140,7 @@ export class EmbeddedBlobScope implements BlobScope {
     const loadedAt = Date.now();
     const uploads = new Set<string>();
     const text = await readFile(this.uploadsFile(project), 'utf8').catch(() => '');
-    for (const line of text.split('\n')) if (/^[0-9a-f]{64}$/.test(line)) uploads.add(line);
+    for (const line of text.split('\n')) if (isDigest(line)) uploads.add(line);
     // Only committed versions (those state.json lists): a record is rewritten only before that.
     const versions: DigestSet[] = [];
     for (const record of await this.registry.committedVersions(project)) {

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { integrity, invalid, type TroveErrorCode } from '../core/errors';
 import { digestMismatch } from '../core/hash';
+import { isDigest } from '../core/manifest';
 
 export const API_VERSION = 'v1';
 const V = `/api/${API_VERSION}`;
@@ -181,7 +182,7 @@ export function requireDigestList(value: unknown, max = MAX_BLOBS_PER_REQUEST): 
   if (value.length > max) throw invalid(`At most ${max} blobs per request; split the list.`);
   return value.map((b, i) => {
     const { digest, size } = (b ?? {}) as BlobRef;
-    if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw invalid(`blobs[${i}].digest must be a SHA-256 (64 lowercase hex characters).`);
+    if (!isDigest(digest)) throw invalid(`blobs[${i}].digest must be a SHA-256 (64 lowercase hex characters).`);
     if (!Number.isSafeInteger(size) || size < 0) throw invalid(`blobs[${i}].size must be a whole number of bytes.`);
     return { digest, size };
   });
