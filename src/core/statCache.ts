@@ -173,6 +173,14 @@ export class StatCache {
     this.out.end();
     await once(this.out, 'finish');
     renameSync(this.tmp(), this.file);
+    // The whole-JSON cache of before format 3 (`<name>.json` beside it) is never read again.
+    if (this.file.endsWith('.stat')) {
+      try {
+        unlinkSync(`${this.file.slice(0, -'.stat'.length)}.json`);
+      } catch {
+        // none left
+      }
+    }
   }
 
   /** Drops a half-written new cache (the old one stays). */
