@@ -66,6 +66,13 @@ const PACK_TARGET_BYTES = PACK_MAX_BYTES / 2;
 const PACK_TARGET_BLOBS = PACK_MAX_BLOBS / 2;
 /** Whole packs kept in memory for downloads. */
 const PACK_CACHE_BYTES = 256 << 20;
+/**
+ * Pack members whose place the client remembers (about 200 bytes each): past this, the indexes
+ * learnt first are forgotten, so that a download of a million packed files (or a long-lived
+ * client's many downloads) does not keep a map entry per file. Downloads go in path order, the
+ * order packs were written in, so the packs forgotten are those already served.
+ */
+export const PACK_INDEX_ENTRIES_MAX = 200_000;
 const CONFIRM_BATCH = 1000;
 
 /** node-fetch, loaded on the first request: a CLI run on the embedded store never pays for it. */
@@ -430,11 +437,28 @@ export class HttpRegistry implements Registry {
   /** Whole packs fetched recently, at most PACK_CACHE_BYTES. */
   private readonly packData: PackCache;
 
+  /** The packs whose members are in packOf, learnt first first, with those members' digests. */
+  private readonly learnt = new Map<string, string[]>();
+  private learntEntries = 0;
+
   private learnPack(pack: string): void {
     if (this.packIndexes.has(pack)) return;
     const loading = this.call<{ blobs: { digest: string; offset: number; size: number }[] }>(Routes.packIndex, { pack }, { what: `reading the index of pack ${pack.slice(0, 12)}` })
       .then((r) => {
-        for (const b of r.blobs) this.packOf.set(b.digest, { pack, offset: b.offset, size: b.size });
+        const digests: string[] = [];
+        for (const b of r.blobs) {
+          this.packOf.set(b.digest, { pack, offset: b.offset, size: b.size });
+          digests.push(b.digest);
+        }
+        this.learnt.set(pack, digests);
+        this.learntEntries += digests.length;
+        for (const [old, members] of this.learnt) {
+          if (this.learntEntries <= PACK_INDEX_ENTRIES_MAX || old === pack) break;
+          for (const d of members) if (this.packOf.get(d)?.pack === old) this.packOf.delete(d);
+          this.learnt.delete(old);
+          this.packIndexes.delete(old); // learnt again if one of its blobs is asked for later
+          this.learntEntries -= members.length;
+        }
       });
     // Knowing a pack only saves requests: if its index cannot be read, blobs come one by one.
     loading.catch(() => undefined);

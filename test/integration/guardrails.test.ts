@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HttpRegistry } from '../../src/client/httpRegistry';
+import { HttpRegistry, PACK_INDEX_ENTRIES_MAX } from '../../src/client/httpRegistry';
 import { TroveError } from '../../src/core/errors';
 import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact } from '../../src/core/operations';
@@ -210,6 +210,78 @@ describe('the HTTP client against a server that lies', () => {
       const second = join(t.dir, 'second');
       await client.fetchBlob(digest, second);
       assert.ok(readFileSync(second).equals(honest), 'the damaged pack copy was not written');
+    } finally {
+      await client.close();
+      await t.cleanup();
+    }
+  });
+});
+
+/**
+ * A scale-out server whose packs each hold 10,000 members: the client learns where each member
+ * sits to fetch packs whole, but keeps at most PACK_INDEX_ENTRIES_MAX of those places, however many
+ * packed files a download (or a long-lived client's downloads) goes through.
+ */
+describe('the HTTP client remembers a bounded number of pack members', () => {
+  const PACKS = 30;
+  const MEMBERS = 10_000;
+  let server: Server;
+  let url: string;
+  const blobs = Array.from({ length: PACKS }, (_, p) => Buffer.from(`the one real file of pack ${p}`));
+  const packNames = blobs.map((b) => sha(b)); // each pack object is its one real member
+  const indexes = new Map<string, string>();
+  const indexOf = (p: number) => {
+    let body = indexes.get(packNames[p]);
+    if (!body) {
+      const members = [{ digest: sha(blobs[p]), offset: 0, size: blobs[p].length }];
+      for (let i = 1; i < MEMBERS; i++) members.push({ digest: sha(Buffer.from(`member ${p}/${i}`)), offset: blobs[p].length, size: 0 });
+      body = JSON.stringify({ pack: packNames[p], blobs: members });
+      indexes.set(packNames[p], body);
+    }
+    return body;
+  };
+
+  before(async () => {
+    server = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      const p = blobs.findIndex((b) => path === `/api/v1/blobs/${sha(b)}`);
+      if (p >= 0) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': blobs[p].length, 'x-trove-pack': packNames[p] });
+        return res.end(blobs[p]);
+      }
+      const i = packNames.findIndex((n) => path === `/api/v1/packs/${n}/index`);
+      if (i >= 0) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(indexOf(i));
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'not_found', message: 'nothing here' } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const a = server.address();
+    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  test(`${(PACKS * MEMBERS).toLocaleString('en')} members announced, at most ${PACK_INDEX_ENTRIES_MAX.toLocaleString('en')} remembered`, async () => {
+    const t = tempDir();
+    const client = new HttpRegistry({ url, retries: 0 });
+    try {
+      const manifest: VersionDetail['manifest'] = {};
+      blobs.forEach((b, p) => (manifest[`f${String(p).padStart(2, '0')}.txt`] = { digest: sha(b), size: b.length }));
+      const version: VersionDetail = {
+        project: 'p', name: 'n', type: 'dataset', version: 0, aliases: ['latest'], digest: 'x', size: blobs.reduce((s, b) => s + b.length, 0), files: PACKS,
+        createdAt: new Date().toISOString(), description: '', metadata: {}, manifest, usedBy: [],
+      };
+      const root = join(t.dir, 'out');
+      await downloadVersion(client, version, { root });
+      blobs.forEach((b, p) => assert.deepEqual(readFileSync(join(root, `f${String(p).padStart(2, '0')}.txt`)), b));
+      // Every index the download asked for has arrived (each is learnt after its blob was served).
+      const inner = client as unknown as { packIndexes: Map<string, Promise<void>>; packOf: Map<string, unknown> };
+      await Promise.all([...inner.packIndexes.values()].map((x) => x.catch(() => undefined)));
+      assert.equal(indexes.size, PACKS, 'every pack index was read');
+      assert.ok(inner.packOf.size <= PACK_INDEX_ENTRIES_MAX, `${inner.packOf.size} pack members remembered`);
+      assert.ok(inner.packOf.size >= PACK_INDEX_ENTRIES_MAX - MEMBERS, `the latest packs' members are kept (${inner.packOf.size})`);
     } finally {
       await client.close();
       await t.cleanup();
