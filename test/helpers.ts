@@ -1,4 +1,5 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,4 +18,33 @@ export function writeTree(root: string, files: Record<string, string | Buffer>):
     writeFileSync(full, content);
   }
   return root;
+}
+
+/** The project's folder. */
+export const ROOT = join(__dirname, '..');
+/** The CLI bundle the tests run as a user would. */
+export const CLI = join(ROOT, 'dist', 'cli.js');
+
+function newestSourceMs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSourceMs(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the bundles (esbuild.js) when dist/cli.js is missing or older than a file of src/, and
+ * only then. The stages build before they test, and test files run two at a time: a file that
+ * rebuilt unconditionally rewrote dist/cli.js while another file's test ran it, which then
+ * exited 0 having printed nothing (seen in a loaded run of the unit stage).
+ */
+export function ensureBuilt(): string {
+  const built = statSync(CLI, { throwIfNoEntry: false });
+  if (!built || built.mtimeMs < newestSourceMs(join(ROOT, 'src'))) {
+    const r = spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`node esbuild.js failed: ${r.stderr}`);
+  }
+  return CLI;
 }

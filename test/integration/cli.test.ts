@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -15,8 +15,7 @@ describe('trove CLI', () => {
   before(() => {
     t = tempDir('trove-cli-');
     store = join(t.dir, 'store');
-    const built = spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
+    ensureBuilt();
   });
   after(() => t.cleanup());
 

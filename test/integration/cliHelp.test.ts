@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { COMMAND_HELP } from '../../src/cli/help';
 import { COMMAND_NAMES } from '../../src/cli/main';
+import { ensureBuilt } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -13,8 +14,7 @@ const trove = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args],
 
 describe('trove help and version', () => {
   before(() => {
-    const built = spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
+    ensureBuilt();
   });
 
   test('every command the CLI dispatches has help with an example, and nothing else has', () => {

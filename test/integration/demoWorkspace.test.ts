@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseRef } from '../../src/core/names';
 import { LocalRegistry } from '../../src/store/localRegistry';
+import { ensureBuilt } from '../helpers';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -21,7 +22,7 @@ describe('demo workspace (test/e2e/make-demo.sh)', () => {
   }));
 
   before(() => {
-    if (!existsSync(join(ROOT, 'dist', 'cli.js'))) execFileSync(process.execPath, ['esbuild.js'], { cwd: ROOT });
+    ensureBuilt();
     dir = mkdtempSync(join(tmpdir(), 'trove-demo-test-'));
     execFileSync('bash', [join(ROOT, 'test', 'e2e', 'make-demo.sh'), dir], { stdio: 'pipe' });
     registry = new LocalRegistry(join(dir, 'store'));

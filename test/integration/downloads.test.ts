@@ -11,7 +11,7 @@ import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact } from '../../src/core/operations';
 import type { Registry } from '../../src/core/registry';
 import { LocalRegistry } from '../../src/store/localRegistry';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 import { checkLinksInTarget } from '../linkTarget';
 
 const ROOT = join(__dirname, '..', '..');
@@ -41,7 +41,7 @@ describe('downloads and reads in hostile places', () => {
   let reg: LocalRegistry;
   before(async () => {
     t = tempDir('trove-dl-');
-    if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT });
+    ensureBuilt();
     store = join(t.dir, 'store');
     reg = new LocalRegistry(store);
     await logArtifact(reg, { project: 'p', name: 'd', type: 'dataset', content: content(writeTree(join(t.dir, 'data'), { 'top.txt': 'top', 'sub/a.txt': 'a in sub' })), cacheDir: join(store, 'cache') });

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { main } from '../../src/cli/main';
 import { logArtifact } from '../../src/core/operations';
 import { LocalRegistry } from '../../src/store/localRegistry';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -49,7 +49,7 @@ let t: ReturnType<typeof tempDir>;
 let store: string;
 before(async () => {
   t = tempDir('trove-fuzz-');
-  if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT });
+  ensureBuilt();
   store = join(t.dir, 'store');
   const reg = new LocalRegistry(store);
   const folder = writeTree(join(t.dir, 'data'), { 'a.txt': 'a', 'sub/b.txt': 'b' });

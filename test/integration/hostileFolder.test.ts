@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -31,7 +31,7 @@ describe('hostile folders', () => {
   let socket: Server | undefined;
   before(() => {
     t = tempDir('trove-hostile-');
-    if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT });
+    ensureBuilt();
   });
   after(async () => {
     await new Promise<void>((r) => (socket ? socket.close(() => r()) : r()));

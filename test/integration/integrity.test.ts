@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact } from '../../src/core/operations';
 import { LocalRegistry } from '../../src/store/localRegistry';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 import { mountReflinkFs } from '../reflinkFs';
 
 const ROOT = join(__dirname, '..', '..');
@@ -37,7 +37,7 @@ describe('integrity', () => {
   let t: ReturnType<typeof tempDir>;
   before(() => {
     t = tempDir('trove-integrity-');
-    if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT });
+    ensureBuilt();
   });
   after(() => t.cleanup());
 

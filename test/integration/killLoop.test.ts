@@ -6,13 +6,13 @@
  * has its version with its digest.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseRef } from '../../src/core/names';
 import { LocalRegistry } from '../../src/store/localRegistry';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -23,7 +23,7 @@ const VARIANTS = 5;
 let t: ReturnType<typeof tempDir>;
 before(() => {
   t = tempDir('trove-kill-');
-  if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT });
+  ensureBuilt();
 });
 after(() => t.cleanup());
 

@@ -1,6 +1,6 @@
 /** Embedded-store behaviour beyond the shared contract: processes at once, crashes, stat cache, links, references. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact } from '../../src/core/operations';
 import { LocalRegistry } from '../../src/store/localRegistry';
 import { PackSet } from '../../src/store/packs';
-import { tempDir, writeTree } from '../helpers';
+import { ensureBuilt, tempDir, writeTree } from '../helpers';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -19,7 +19,7 @@ describe('embedded store', () => {
   let t: ReturnType<typeof tempDir>;
   before(() => {
     t = tempDir();
-    if (!existsSync(CLI)) spawnSync(process.execPath, ['esbuild.js'], { cwd: join(__dirname, '..', '..') });
+    ensureBuilt();
   });
   after(() => t.cleanup());
 

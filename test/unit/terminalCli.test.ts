@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { terminalCliScript, terminalVariables, writeTerminalCli } from '../../src/extension/terminalCli';
-import { tempDir } from '../helpers';
+import { ensureBuilt, tempDir } from '../helpers';
 
 const ROOT = join(__dirname, '..', '..');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -14,8 +14,7 @@ describe('terminal launcher', () => {
   let t: ReturnType<typeof tempDir>;
   before(() => {
     t = tempDir('trove-launcher-');
-    const built = spawnSync(process.execPath, ['esbuild.js'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
+    ensureBuilt();
   });
   after(() => t.cleanup());
 
