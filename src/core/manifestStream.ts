@@ -141,6 +141,74 @@ export async function* zipByPath<A extends { path: string }, B extends { path: s
   }
 }
 
+/**
+ * zipByPath over two streams of batches (manifest pages), a batch of pairs at a time: an await
+ * per batch, not per item, and the next batch of each side asked for as soon as this one is
+ * taken, so both sides are read while the walk goes on.
+ */
+export async function* zipBatchesByPath<A extends { path: string }, B extends { path: string }>(left: AsyncGenerator<A[]>, right: AsyncGenerator<B[]>): AsyncGenerator<[A | undefined, B | undefined][]> {
+  const l = readAhead(left);
+  const r = readAhead(right);
+  try {
+    let xs = await l.next();
+    let ys = await r.next();
+    let i = 0;
+    let j = 0;
+    while (xs || ys) {
+      const pairs: [A | undefined, B | undefined][] = [];
+      while ((!xs || i < xs.length) && (!ys || j < ys.length) && (xs || ys)) {
+        const x = xs?.[i];
+        const y = ys?.[j];
+        const order = !x ? 1 : !y ? -1 : byUtf8(x.path, y.path);
+        pairs.push([order <= 0 ? x : undefined, order >= 0 ? y : undefined]);
+        if (order <= 0) i++;
+        if (order >= 0) j++;
+      }
+      if (pairs.length) yield pairs;
+      if (xs && i >= xs.length) {
+        xs = await l.next();
+        i = 0;
+      }
+      if (ys && j >= ys.length) {
+        ys = await r.next();
+        j = 0;
+      }
+    }
+  } finally {
+    l.stop();
+    r.stop();
+  }
+}
+
+/** A generator's items, each asked for as soon as the one before it is taken. `next()` resolves to undefined at the end. */
+function readAhead<T>(gen: AsyncGenerator<T>): { next(): Promise<T | undefined>; stop(): void } {
+  const ask = () => {
+    const p = gen.next();
+    p.catch(() => undefined); // awaited by next(); not an unhandled rejection when the walk stopped first
+    return p;
+  };
+  let ahead = ask();
+  let done = false;
+  return {
+    async next() {
+      if (done) return undefined;
+      const res = await ahead;
+      if (res.done) {
+        done = true;
+        return undefined;
+      }
+      ahead = ask();
+      return res.value;
+    },
+    stop() {
+      if (done) return;
+      done = true;
+      // Queued after the pending read (an async generator takes its requests in order).
+      gen.return(undefined).catch(() => undefined);
+    },
+  };
+}
+
 /** The items of a stream of batches, one at a time. */
 export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
   for await (const batch of batches) yield* batch;

@@ -8,7 +8,7 @@ import { forEachLimit, hashFile } from './hash';
 import { byUtf8, pairRenames, sortUtf8, validateManifestPath } from './manifest';
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
-import { flatten, MANIFEST_BATCH, ManifestTally, zipByPath } from './manifestStream';
+import { MANIFEST_BATCH, ManifestTally, zipBatchesByPath } from './manifestStream';
 import { mergeSorted, scanSorted, type ScannedFile, type SkippedEntry } from './scan';
 import { StatCache } from './statCache';
 import type { CommitResult, ManifestFile, TransferOptions, VersionDetail, VersionDiff } from './types';
@@ -429,10 +429,13 @@ export async function diffVersionFiles(registry: Registry, a: VersionDetail, b: 
   const added: ManifestFile[] = [];
   const removed: ManifestFile[] = [];
   const modified: { from: ManifestFile; to: ManifestFile }[] = [];
-  for await (const [x, y] of zipByPath(flatten(versionFiles(registry, a)), flatten(versionFiles(registry, b)))) {
-    if (!y) removed.push(x!);
-    else if (!x) added.push(y);
-    else if (x.digest !== y.digest || x.size !== y.size) modified.push({ from: x, to: y });
+  // A page of each side at a time (an await per page, not per file), the next page of each read while this one is walked.
+  for await (const pairs of zipBatchesByPath(versionFiles(registry, a), versionFiles(registry, b))) {
+    for (const [x, y] of pairs) {
+      if (!y) removed.push(x!);
+      else if (!x) added.push(y);
+      else if (x.digest !== y.digest || x.size !== y.size) modified.push({ from: x, to: y });
+    }
   }
   return { ...pairRenames(removed, added), modified };
 }

@@ -17,7 +17,12 @@ export class CompareDocuments implements vscode.TextDocumentContentProvider {
   /** The last few comparisons (a command opens the document and then lists the same diff). */
   private readonly diffs = new Map<string, Promise<VersionFileDiff>>();
 
-  constructor(private readonly backend: Backend, private readonly versions: VersionCache) {}
+  constructor(private readonly backend: Backend) {}
+
+  /** Forgets the comparisons (another backend may hold other versions under the same names). */
+  clear(): void {
+    this.diffs.clear();
+  }
 
   static uri(project: string, name: string, a: number, b: number): vscode.Uri {
     return vscode.Uri.from({ scheme: COMPARE_SCHEME, path: `/${project}/${name}/v${a}..v${b}.txt` });
@@ -27,8 +32,9 @@ export class CompareDocuments implements vscode.TextDocumentContentProvider {
     const key = `${project}/${name}:v${a}..v${b}`;
     let diff = this.diffs.get(key);
     if (!diff) {
-      diff = Promise.all([this.versions.get(project, name, a), this.versions.get(project, name, b)])
-        .then(([va, vb]) => diffVersionFiles(this.backend.registry, va.detail, vb.detail));
+      // The two records without their manifests; no folder index (a million files take a pass of their own to index).
+      const detail = (v: number) => this.backend.registry.getVersion({ project, name, alias: `v${v}` }, { manifest: false });
+      diff = Promise.all([detail(a), detail(b)]).then(([va, vb]) => diffVersionFiles(this.backend.registry, va, vb));
       diff.catch(() => this.diffs.delete(key));
       if (this.diffs.size >= 4) this.diffs.delete(this.diffs.keys().next().value!);
       this.diffs.set(key, diff);

@@ -47,7 +47,7 @@ export class TroveContext implements vscode.Disposable {
     const versions = new VersionCache(backend);
     const tree = this.own(new ArtifactsTreeProvider(backend, versions, log));
     const treeView = this.own(vscode.window.createTreeView(ARTIFACTS_VIEW, { treeDataProvider: tree, showCollapseAll: true }));
-    const compare = new CompareDocuments(backend, versions);
+    const compare = new CompareDocuments(backend);
     const lineage = this.own(new LineagePanels(context.extensionUri, backend, log));
     this.own(new BackendStatusItem(backend));
     this.own(new TerminalEnvironment(context, log));
@@ -62,6 +62,7 @@ export class TroveContext implements vscode.Disposable {
     this.own(vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affectsBackend(e)) return;
       versions.clear();
+      compare.clear();
       void backend.open().then(() => tree.refresh());
     }));
 

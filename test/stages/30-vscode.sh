@@ -9,6 +9,9 @@
 #   (b) the UI end-to-end test through Chromium against the installed VSIX (test/e2e/ui.e2e.mjs;
 #       screenshots in test/e2e/screenshots/).
 # Prints "RESULT <passed> <failed>" per part. code-server's process group is killed on exit.
+# TROVE_EXTHOST_GREP=<regexp> runs only the extension-host tests whose title matches (the extension
+# host inherits code-server's environment), e.g. TROVE_BIG_FILES=1000000
+# TROVE_EXTHOST_GREP='Extension host memory' for the million-file memory test.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
