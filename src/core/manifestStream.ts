@@ -15,22 +15,27 @@ export type { ManifestFile, ManifestPage } from './types';
 /** Entries a streamed manifest is checked and stored in (one pack index, one SQL insert, one HTTP page). */
 export const MANIFEST_BATCH = 5000;
 
+/** A stored file's entry {path, digest, size}, checked. */
+function checkedEntry(pathIn: string, digest: string, size: number): ManifestFile {
+  const path = validateManifestPath(pathIn);
+  if (!Number.isSafeInteger(size) || size < 0) throw invalid(`Manifest entry "${path}" has an invalid size.`);
+  if (!isDigest(digest)) throw invalid(`Manifest entry "${path}" needs a SHA-256 digest (64 lowercase hex characters).`);
+  return { path, digest, size };
+}
+
 /** Checks one entry that came from a client or a file; returns it with only the known fields. */
 export function checkManifestFile(raw: unknown): ManifestFile {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('A manifest entry must be an object {path, digest, size}.');
   const e = raw as Partial<ManifestFile>;
+  if (e.ref === undefined) return checkedEntry(e.path as string, e.digest as string, e.size as number);
   const path = validateManifestPath(e.path as string);
   if (!Number.isSafeInteger(e.size) || (e.size as number) < 0) throw invalid(`Manifest entry "${path}" has an invalid size.`);
   const out: ManifestFile = { path, digest: e.digest as string, size: e.size as number };
-  if (e.ref === undefined) {
-    if (!isDigest(e.digest)) throw invalid(`Manifest entry "${path}" needs a SHA-256 digest (64 lowercase hex characters).`);
-  } else {
-    if (typeof e.ref !== 'string' || !/^(file|https?|s3):\/\//.test(e.ref)) throw invalid(`Manifest entry "${path}" has an unsupported reference URI.`);
-    if (typeof e.digest !== 'string' || e.digest.length === 0 || e.digest.length > 200) throw invalid(`Manifest entry "${path}" needs a checksum.`);
-    out.ref = e.ref;
-    if (typeof e.etag === 'string') out.etag = e.etag;
-    if (typeof e.versionId === 'string') out.versionId = e.versionId;
-  }
+  if (typeof e.ref !== 'string' || !/^(file|https?|s3):\/\//.test(e.ref)) throw invalid(`Manifest entry "${path}" has an unsupported reference URI.`);
+  if (typeof e.digest !== 'string' || e.digest.length === 0 || e.digest.length > 200) throw invalid(`Manifest entry "${path}" needs a checksum.`);
+  out.ref = e.ref;
+  if (typeof e.etag === 'string') out.etag = e.etag;
+  if (typeof e.versionId === 'string') out.versionId = e.versionId;
   return out;
 }
 
@@ -212,6 +217,64 @@ function readAhead<T>(gen: AsyncGenerator<T>): { next(): Promise<T | undefined>;
 /** The items of a stream of batches, one at a time. */
 export async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
   for await (const batch of batches) yield* batch;
+}
+
+/**
+ * Up to `limit` entries of a manifest file from byte `offset`, each checked as checkManifestFile
+ * does: `next` is the offset just past the last one, `atEnd` whether the file ends there. One or
+ * two positional reads and one pass over the bytes (the common line, `path\tdigest\tsize`, is
+ * parsed without a string per line): a page of a million-file manifest costs an await or two, not
+ * an await per file.
+ */
+export async function readManifestEntries(file: string, offset: number, limit: number): Promise<{ files: ManifestFile[]; next: number; atEnd: boolean }> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const files: ManifestFile[] = [];
+    let next = offset;
+    let rest: Buffer | undefined;
+    // Manifest lines are about 100 bytes; a longer line takes another read.
+    let want = Math.min(1 << 20, Math.max(64 << 10, limit * 128));
+    while (files.length < limit && next + (rest?.length ?? 0) < size) {
+      const pos = next + (rest?.length ?? 0);
+      const chunk = Buffer.allocUnsafe(Math.min(want, size - pos));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) break;
+      const buf = rest?.length ? Buffer.concat([rest, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl >= 0 && files.length < limit; nl = buf.indexOf(10, start)) {
+        if (nl > start) files.push(entryOfLine(buf, start, nl));
+        next += nl + 1 - start;
+        start = nl + 1;
+      }
+      rest = buf.subarray(start);
+      want *= 2;
+    }
+    // The last line may have no newline.
+    if (files.length < limit && rest?.length && next + rest.length >= size) {
+      files.push(entryOfLine(rest, 0, rest.length));
+      next += rest.length;
+    }
+    return { files, next, atEnd: next >= size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The checked entry of the manifest line in bytes `start` to `end` of `buf`. */
+function entryOfLine(buf: Buffer, start: number, end: number): ManifestFile {
+  const t1 = buf.indexOf(9, start);
+  const t2 = t1 < 0 || t1 >= end ? -1 : buf.indexOf(9, t1 + 1);
+  let size = 0;
+  let digits = t2 >= 0 && t2 < end && end - t2 - 1 <= 15 ? end - t2 - 1 : 0;
+  for (let i = t2 + 1; digits > 0 && i < end; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) digits = 0; // not only digits (a reference's JSON follows, or damage): the general path
+    else size = size * 10 + (c - 48);
+  }
+  if (digits === 0) return checkManifestFile(parseManifestLine(buf.toString('utf8', start, end)));
+  // A digest is ASCII; any other byte reads as a non-hex character and is refused.
+  return checkedEntry(buf.toString('utf8', start, t1), buf.toString('latin1', t1 + 1, t2), size);
 }
 
 /** Groups a stream of items into arrays of up to `size`. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { invalid, TroveError } from '../core/errors';
 import { buildLineage, type LineageSource } from '../core/lineage';
 import { checkCommitHeader, validateManifest, withoutPrototype } from '../core/manifest';
-import { batches, checkManifestFile, fileLines, parseManifestLine, spooledBatches, spoolManifest } from '../core/manifestStream';
+import { batches, checkManifestFile, fileLines, parseManifestLine, readManifestEntries, spooledBatches, spoolManifest } from '../core/manifestStream';
 import { parseVersionAlias, validateAlias, validateName, validateProject, validateType, type ArtifactRef } from '../core/names';
 import type { Registry } from '../core/registry';
 import { checkRunId, newRunRecord, runNotFound } from '../core/runs';
@@ -374,6 +374,10 @@ export class LocalRegistry implements Registry {
     // The cursor is the position after the last file sent: a byte offset in the manifest file, or an index in an inline manifest.
     const offset = cursor === null ? 0 : /^\d{1,15}$/.test(cursor) ? Number(cursor) : NaN;
     if (!Number.isSafeInteger(offset)) throw invalid(`"${String(cursor).slice(0, 80)}" is not a cursor of this manifest; start again without one.`);
+    if (!rec.manifest) {
+      const { files, next, atEnd } = await readManifestEntries(join(this.artifactDir(key.project, key.name), 'versions', rec.manifestFile!), offset, limit);
+      return { items: files, nextCursor: files.length === limit && !atEnd ? String(next) : null };
+    }
     const items: ManifestFile[] = [];
     let next = offset;
     for await (const { end, ...f } of this.manifestFiles(key.project, key.name, rec, offset)) {
@@ -381,7 +385,7 @@ export class LocalRegistry implements Registry {
       next = end;
       if (items.length === limit) break;
     }
-    const more = items.length === limit && next < (rec.manifest ? rec.files : (await stat(join(this.artifactDir(key.project, key.name), 'versions', rec.manifestFile!))).size);
+    const more = items.length === limit && next < rec.files;
     return { items, nextCursor: more ? String(next) : null };
   }
 
