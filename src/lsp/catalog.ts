@@ -138,8 +138,10 @@ export class ArtifactCatalog {
         else await this.registry.getVersion({ project, name, alias: `v${version}` }, { manifest: false });
         return undefined;
       } catch (e) {
-        // Anything else (never existed, a damaged record) reads as not deleted: the listing
-        // already answered, so the reference is reported as unknown, as before.
+        // A damaged record (the store leaves such an artifact out of its listing) is said as the
+        // store says it, not as an unknown name: resolve reports it as unreadable.
+        if (isTroveError(e) && e.code === 'io') throw e;
+        // Anything else (it never existed) reads as not deleted: the reference is unknown.
         return isDeletedError(e) ? describeError(e) : undefined;
       }
     });

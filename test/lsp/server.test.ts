@@ -380,3 +380,29 @@ describe('go to definition with version documents (the VS Code client)', () => {
     }
   });
 });
+
+describe('a damaged store record', () => {
+  test('a reference to an artifact whose state.json is damaged says so, not "unknown artifact"', async () => {
+    const own = tempRoot('trove-lsp-damaged-');
+    const damagedStore = `${own.root}/store`;
+    const writer = new LocalRegistry(damagedStore);
+    await logFiles(writer, own.root, { project: 'demo', name: 'healthy', type: 'dataset', files: { 'a.txt': 'a' } });
+    await logFiles(writer, own.root, { project: 'demo', name: 'broken', type: 'dataset', files: { 'b.txt': 'b' } });
+    await writer.close();
+    (await import('node:fs')).writeFileSync(`${damagedStore}/projects/demo/broken/state.json`, '{"versions": [');
+    const client = new TestClient({ settings: { storePath: damagedStore, project: 'demo' } });
+    await client.start();
+    try {
+      const uri = pathToFileURL(`${own.root}/train.py`).href;
+      await client.open(uri, 'python', 'a = run.use_artifact("healthy:latest")\nb = run.use_artifact("broken:latest")\n');
+      const diagnostics = await client.diagnosticsFor(uri, 1);
+      assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
+      assert.equal(diagnostics[0].range.start.line, 1);
+      assert.match(diagnostics[0].message, /state\.json is damaged/);
+      assert.doesNotMatch(diagnostics[0].message, /unknown|no artifact/i);
+    } finally {
+      await client.stop();
+      own.cleanup();
+    }
+  });
+});
