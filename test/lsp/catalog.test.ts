@@ -112,9 +112,12 @@ describe('ArtifactCatalog', () => {
     const broken = join(root, 'broken-store');
     mkdirSync(join(broken, 'projects', 'demo', 'x'), { recursive: true });
     writeFileSync(join(broken, 'projects', 'demo', 'x', 'state.json'), '{ not json');
-    // One damaged artifact is left out of the lists (the store says so), the rest stays readable.
+    // One damaged artifact is left out of the lists (the store says so), the rest stays readable;
+    // a reference to it says that its record is damaged, not that the name is unknown.
     const partly = await new ArtifactCatalog(new LocalRegistry(broken)).resolve({ text: 'x', role: 'use' }, 'demo');
-    assert.equal(partly.kind, 'unknown-artifact');
+    assert.equal(partly.kind, 'unavailable');
+    assert.match(partly.kind === 'unavailable' ? partly.message : '', /x.state\.json is damaged/);
+    assert.equal((await new ArtifactCatalog(new LocalRegistry(broken)).resolve({ text: 'other', role: 'use' }, 'demo')).kind, 'unknown-artifact');
     // A store that cannot be read at all (its format.json is damaged) is "unavailable".
     writeFileSync(join(broken, 'format.json'), '{ not json');
     const catalog = new ArtifactCatalog(new LocalRegistry(broken));
