@@ -60,12 +60,14 @@ export async function writeTerminalCli(binDir: string, o: TerminalCliOptions): P
 }
 
 /** What a terminal's environment gets from the settings: never a token. */
-export function terminalVariables(settings: { server?: string; store?: string; project?: string }): Record<'TROVE_STORE' | 'TROVE_PROJECT' | 'TROVE_SERVER', string | undefined> {
+export function terminalVariables(settings: { server?: string; store?: string; project?: string; protectedAliases?: string[] | null }): Record<'TROVE_STORE' | 'TROVE_PROJECT' | 'TROVE_SERVER' | 'TROVE_PROTECTED_ALIASES', string | undefined> {
   return {
     // A server wins over a store in the CLI, so an embedded backend also clears a TROVE_SERVER
     // that the user's shell may set: the terminal then writes where the tree reads.
     TROVE_SERVER: settings.server ?? '',
     TROVE_STORE: settings.server ? undefined : settings.store,
     TROVE_PROJECT: settings.project,
+    // `trove rm` in a terminal refuses what Delete Version refuses (unset: the CLI's own default).
+    TROVE_PROTECTED_ALIASES: Array.isArray(settings.protectedAliases) ? settings.protectedAliases.join(',') : undefined,
   };
 }

@@ -35,15 +35,12 @@ export class TerminalEnvironment implements vscode.Disposable {
   private applySettings(): void {
     const c = readConfig();
     const server = isServerUrl(c.backend) ? c.backend : undefined;
-    const vars = terminalVariables({ server, store: defaultStorePath(c.storePath), project: c.project });
+    const protectedAliases = vscode.workspace.getConfiguration('trove').get<string[] | null>('protectedAliases');
+    const vars = terminalVariables({ server, store: defaultStorePath(c.storePath), project: c.project, protectedAliases });
     for (const [name, value] of Object.entries(vars)) {
       if (value === undefined) this.collection.delete(name);
       else this.collection.replace(name, value);
     }
-    // `trove rm` in a terminal refuses what Delete Version refuses.
-    const guarded = vscode.workspace.getConfiguration('trove').get<string[] | null>('protectedAliases');
-    if (Array.isArray(guarded)) this.collection.replace('TROVE_PROTECTED_ALIASES', guarded.join(','));
-    else this.collection.delete('TROVE_PROTECTED_ALIASES');
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { terminalCliScript, terminalVariables, writeTerminalCli } from '../../src/extension/terminalCli';
 import { ensureBuilt, tempDir } from '../helpers';
+import { DEFAULT_PROTECTED_ALIASES, protectedAliasesFromEnv } from '../../src/core/versionRules';
 
 const ROOT = join(__dirname, '..', '..');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -51,8 +52,16 @@ describe('terminal launcher', () => {
   });
 
   test('terminals get the store, project and server of the settings, never a token', () => {
-    assert.deepEqual(terminalVariables({ store: '/data/store', project: 'mnist' }), { TROVE_SERVER: '', TROVE_STORE: '/data/store', TROVE_PROJECT: 'mnist' });
-    assert.deepEqual(terminalVariables({ server: 'http://127.0.0.1:8470', store: '/data/store' }), { TROVE_SERVER: 'http://127.0.0.1:8470', TROVE_STORE: undefined, TROVE_PROJECT: undefined });
+    assert.deepEqual(terminalVariables({ store: '/data/store', project: 'mnist' }), { TROVE_SERVER: '', TROVE_STORE: '/data/store', TROVE_PROJECT: 'mnist', TROVE_PROTECTED_ALIASES: undefined });
+    assert.deepEqual(terminalVariables({ server: 'http://127.0.0.1:8470', store: '/data/store' }), { TROVE_SERVER: 'http://127.0.0.1:8470', TROVE_STORE: undefined, TROVE_PROJECT: undefined, TROVE_PROTECTED_ALIASES: undefined });
+    // trove.protectedAliases reaches `trove rm` in a terminal; an empty list protects nothing, unset leaves the CLI's default.
+    assert.equal(terminalVariables({ protectedAliases: ['production', 'gold'] }).TROVE_PROTECTED_ALIASES, 'production,gold');
+    assert.equal(terminalVariables({ protectedAliases: [] }).TROVE_PROTECTED_ALIASES, '');
+    assert.equal(terminalVariables({ protectedAliases: null }).TROVE_PROTECTED_ALIASES, undefined);
+    // ... and the CLI reads them back as the same lists.
+    for (const list of [['production', 'gold'], [], null]) {
+      assert.deepEqual(protectedAliasesFromEnv({ TROVE_PROTECTED_ALIASES: terminalVariables({ protectedAliases: list }).TROVE_PROTECTED_ALIASES }), list ?? [...DEFAULT_PROTECTED_ALIASES]);
+    }
     assert.ok(!Object.keys(terminalVariables({ server: 'http://x' })).some((k) => /TOKEN/.test(k)));
   });
 });
