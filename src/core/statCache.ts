@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, unlinkSync,
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { byUtf8, isDigest } from './manifest';
-import { linesOf } from './manifestStream';
 
 /**
  * Remembers the digest of files already hashed, checked against size, mtime and inode, like
@@ -34,8 +33,17 @@ interface Line {
   end: number;
 }
 
+type Hit = { digest: string; end: number };
+
 export class StatCache {
-  private lines?: AsyncGenerator<{ line: string; end: number }>;
+  /** The old cache file's chunks (1 MiB each), read only as lookups walk past them. */
+  private chunks?: AsyncIterator<Buffer>;
+  private buf: Buffer = Buffer.alloc(0);
+  /** Where the next line starts in `buf`, and the file offset of `buf[0]`. */
+  private pos = 0;
+  private bufStart = 0;
+  private eof = false;
+  /** The old cache's line under the walk; undefined: not read yet (the one before was taken); null: the end. */
   private current?: Line | null;
   private writtenAtMs = 0;
   private headerEnd = 0;
@@ -44,8 +52,6 @@ export class StatCache {
   private out?: WriteStream;
   private pending = '';
   private readonly startedAtMs = Date.now();
-  /** Where the line last looked up ends in the old file. */
-  private lastEnd = 0;
 
   private constructor(private readonly file: string, private readonly readOnly: boolean) {}
 
@@ -55,53 +61,86 @@ export class StatCache {
    */
   static async open(file: string, options: { readOnly?: boolean } = {}): Promise<StatCache> {
     const cache = new StatCache(file, !!options.readOnly);
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
     try {
-      const lines = linesOf(createReadStream(file, { highWaterMark: 1 << 20 }));
-      const first = await lines.next();
-      const header = first.done ? undefined : (JSON.parse(first.value.line) as { format?: number; writtenAtMs?: number });
-      if (header?.format === 3 && typeof header.writtenAtMs === 'number') {
-        cache.lines = lines;
+      cache.chunks = stream[Symbol.asyncIterator]();
+      await cache.advance();
+      const first = cache.current;
+      const header = first ? (JSON.parse(first.text) as { format?: number; writtenAtMs?: number }) : undefined;
+      if (first && header?.format === 3 && typeof header.writtenAtMs === 'number') {
         cache.writtenAtMs = header.writtenAtMs;
-        cache.headerEnd = cache.matchedEnd = first.value!.end;
-      } else {
-        await lines.return(undefined);
+        cache.headerEnd = cache.matchedEnd = first.end;
+        cache.current = undefined;
+        return cache;
       }
     } catch {
       // No cache yet, or an unreadable one: every file is hashed, which is always correct.
     }
-    return cache;
+    stream.destroy();
+    return new StatCache(file, !!options.readOnly);
   }
 
-  private async advance(): Promise<void> {
-    const next = this.lines ? await this.lines.next() : undefined;
-    if (!next || next.done) {
+  /**
+   * Reads the next line of the old cache into `current`: without a promise while the chunk in
+   * hand holds it (lines are about 300 bytes, a chunk is 1 MiB), so a walk over ten thousand
+   * unchanged files costs a few awaits, not several per file.
+   */
+  private advance(): void | Promise<void> {
+    const nl = this.buf.indexOf(10, this.pos);
+    if (nl >= 0) return this.take(nl, nl + 1);
+    if (this.eof || !this.chunks) {
+      if (this.pos < this.buf.length) return this.take(this.buf.length, this.buf.length); // a last line without a newline
       this.current = null;
       return;
     }
-    const tab = next.value.line.indexOf('\t');
-    this.current = { path: next.value.line.slice(0, tab), text: next.value.line, end: next.value.end };
+    return this.chunks.next().then((r) => {
+      if (r.done) this.eof = true;
+      else {
+        const rest = this.buf.subarray(this.pos);
+        this.bufStart += this.pos;
+        this.buf = rest.length ? Buffer.concat([rest, r.value]) : r.value;
+        this.pos = 0;
+      }
+      return this.advance();
+    });
+  }
+
+  private take(lineEnd: number, next: number): void {
+    const text = this.buf.toString('utf8', this.pos, lineEnd);
+    this.current = { path: text.slice(0, text.indexOf('\t')), text, end: this.bufStart + next };
+    this.pos = next;
   }
 
   /**
    * The digest remembered for `path` when its file is unchanged. Calls must come in path order
    * (UTF-8 bytes), each path once, and each must be followed by `remember` for the same file.
+   * Answers without a promise unless the old cache must be read further.
    */
-  async lookup(path: string, absPath: string, key: StatKey): Promise<{ digest: string; end: number } | undefined> {
-    if (this.current === undefined) await this.advance();
-    while (this.current && byUtf8(this.current.path, path) < 0) {
-      this.diverge(); // a file gone since the last log
-      await this.advance();
+  lookup(path: string, absPath: string, key: StatKey): Hit | undefined | Promise<Hit | undefined> {
+    while (this.current === undefined || (this.current && byUtf8(this.current.path, path) < 0)) {
+      if (this.current) this.diverge(); // a file gone since the last log
+      const reading = this.advance();
+      if (reading) return reading.then(() => this.lookup(path, absPath, key));
     }
     if (!this.current || this.current.path !== path) return undefined;
-    const f = this.current.text.split('\t');
-    this.lastEnd = this.current.end;
-    await this.advance();
-    if (Number(f[1]) !== key.size || Number(f[2]) !== key.mtimeMs || Number(f[3]) !== key.ino || JSON.parse(f[5]) !== absPath) return undefined;
+    const { text, end } = this.current;
+    this.current = undefined; // taken; the next line is read by the next lookup (or save)
+    // `<path> TAB <size> TAB <mtimeMs> TAB <ino> TAB <digest> TAB <absolute path as JSON>`
+    const t1 = text.indexOf('\t', path.length);
+    const t2 = text.indexOf('\t', t1 + 1);
+    const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);
+    const t4 = t3 < 0 ? -1 : text.indexOf('\t', t3 + 1);
+    const t5 = t4 < 0 ? -1 : text.indexOf('\t', t4 + 1);
+    if (t5 < 0) return undefined; // a damaged line: the file is hashed again
+    const t6 = text.indexOf('\t', t5 + 1);
+    if (Number(text.slice(t1 + 1, t2)) !== key.size || Number(text.slice(t2 + 1, t3)) !== key.mtimeMs || Number(text.slice(t3 + 1, t4)) !== key.ino) return undefined;
+    if (text.slice(t5 + 1, t6 < 0 ? undefined : t6) !== JSON.stringify(absPath)) return undefined;
     if (key.mtimeMs + RACY_MARGIN_MS >= this.writtenAtMs) return undefined;
-    if (!isDigest(f[4])) return undefined; // a damaged line: the file is hashed again
+    const digest = text.slice(t4 + 1, t5);
+    if (!isDigest(digest)) return undefined; // a damaged line: the file is hashed again
     // A copy of the digest, not a slice of the line: a slice would keep the whole line (with its
     // absolute path, about 300 bytes) alive for as long as the digest lives in a window of the log.
-    return { digest: Buffer.from(f[4], 'hex').toString('hex'), end: this.lastEnd };
+    return { digest: Buffer.from(digest, 'hex').toString('hex'), end };
   }
 
   /**
@@ -163,9 +202,9 @@ export class StatCache {
 
   /** Writes the cache when anything differed (temp file + rename); an unchanged cache is left alone. */
   async save(): Promise<void> {
-    if (this.current === undefined && this.lines) await this.advance();
+    if (this.current === undefined && this.chunks) await this.advance();
     if (this.current) this.diverge(); // files gone since the last log
-    await this.lines?.return(undefined);
+    await this.chunks?.return?.();
     if (!this.out) return;
     this.flushPending();
     await this.copying;
@@ -185,7 +224,7 @@ export class StatCache {
 
   /** Drops a half-written new cache (the old one stays). */
   async discard(): Promise<void> {
-    await this.lines?.return(undefined);
+    await this.chunks?.return?.();
     if (!this.out) return;
     this.out.destroy();
     try {
