@@ -9,7 +9,7 @@ import { byUtf8, pairRenames, sortUtf8, validateManifestPath } from './manifest'
 import { formatRef, validateAlias, validateName, validateProject, validateType } from './names';
 import type { Registry } from './registry';
 import { MANIFEST_BATCH, ManifestTally, zipBatchesByPath } from './manifestStream';
-import { mergeSorted, scanSorted, type ScannedFile, type SkippedEntry } from './scan';
+import { mergeSortedBatches, scanSorted, scanSortedBatches, type ScannedFile, type SkippedEntry } from './scan';
 import { StatCache } from './statCache';
 import type { CommitResult, ManifestFile, TransferOptions, VersionDetail, VersionDiff } from './types';
 
@@ -104,21 +104,24 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
   const skipped: SkippedEntry[] = [];
   // An embedded store inside a logged folder is left out: logging it would store the store.
   const exclude = registry.storeFolder ? [registry.storeFolder] : [];
-  const items = (): AsyncGenerator<LogItem> => {
+  // The items in path order, in batches (an await per batch of files, not per file).
+  const items = (): AsyncGenerator<LogItem[]> => {
     skipped.length = 0; // each pass scans again
-    const wrap = async function* (files: AsyncIterable<ScannedFile>, path?: string): AsyncGenerator<LogItem> {
-      for await (const file of files) {
-        if (path !== undefined) file.path = validateManifestPath(path);
-        yield { kind: 'file', path: file.path, file };
+    const wrap = async function* (files: AsyncIterable<ScannedFile[]>, path?: string): AsyncGenerator<LogItem[]> {
+      for await (const batch of files) {
+        yield batch.map((file): LogItem => {
+          if (path !== undefined) file.path = validateManifestPath(path);
+          return { kind: 'file', path: file.path, file };
+        });
       }
     };
-    const refs = async function* (): AsyncGenerator<LogItem> {
-      for (const entry of references) yield { kind: 'ref', path: entry.path, entry };
+    const refs = async function* (): AsyncGenerator<LogItem[]> {
+      if (references.length) yield references.map((entry): LogItem => ({ kind: 'ref', path: entry.path, entry }));
     };
-    return mergeSorted<LogItem>([
-      ...req.content.dirs.map((d) => wrap(scanSorted(d.absPath, { prefix: d.prefix, signal: options.signal, skipped, exclude }))),
+    return mergeSortedBatches<LogItem>([
+      ...req.content.dirs.map((d) => wrap(scanSortedBatches(d.absPath, { prefix: d.prefix, signal: options.signal, skipped, exclude }))),
       // Single files, each under its own path; sorted among themselves first.
-      ...[...req.content.files].sort((a, b) => byUtf8(a.path, b.path)).map((f) => wrap(scanSorted(f.absPath, { signal: options.signal, exclude }), f.path)),
+      ...[...req.content.files].sort((a, b) => byUtf8(a.path, b.path)).map((f) => wrap(scanSortedBatches(f.absPath, { signal: options.signal, exclude }), f.path)),
       refs(),
     ]);
   };
@@ -177,24 +180,28 @@ export async function logArtifact(registry: Registry, req: LogRequest, options: 
         windowBytes = 0;
         return out;
       };
-      for await (const item of items()) {
-        if (item.path === previous) throw invalid(`Two entries of the artifact would have the path "${item.path}"; give one of them another name.`);
-        previous = item.path;
-        seen++;
-        if (item.kind === 'file') {
-          const hit = await cache.lookup(item.path, item.file.absPath, item.file.key);
-          item.file.digest = hit?.digest;
-          window.push({ item, hit });
-          if (!hit || storeAll) {
-            toStore.push(item.file);
-            windowBytes += item.file.size;
+      for await (const batch of items()) {
+        for (const item of batch) {
+          if (item.path === previous) throw invalid(`Two entries of the artifact would have the path "${item.path}"; give one of them another name.`);
+          previous = item.path;
+          seen++;
+          if (item.kind === 'file') {
+            // Most lookups answer without a promise (the cache's chunk in hand holds the line).
+            let hit = cache.lookup(item.path, item.file.absPath, item.file.key);
+            if (hit instanceof Promise) hit = await hit;
+            item.file.digest = hit?.digest;
+            window.push({ item, hit });
+            if (!hit || storeAll) {
+              toStore.push(item.file);
+              windowBytes += item.file.size;
+            }
+          } else {
+            window.push({ item });
           }
-        } else {
-          window.push({ item });
-        }
-        if (toStore.length >= STORE_WINDOW_FILES || windowBytes >= STORE_WINDOW_BYTES || window.length >= MANIFEST_BATCH) {
-          yield await flush();
-          options.progress?.report({ phase: 'storing', totalFiles: seen });
+          if (toStore.length >= STORE_WINDOW_FILES || windowBytes >= STORE_WINDOW_BYTES || window.length >= MANIFEST_BATCH) {
+            yield await flush();
+            options.progress?.report({ phase: 'storing', totalFiles: seen });
+          }
         }
       }
       if (seen === 0) {

@@ -85,6 +85,17 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
  * its end naming every such entry.
  */
 export async function* scanSorted(root: string, options: ScanOptions = {}): AsyncGenerator<ScannedFile> {
+  for await (const batch of scanSortedBatches(root, options)) yield* batch;
+}
+
+/** Files scanned per batch (and between two looks at the abort signal and the event loop). */
+const SCAN_BATCH = 1000;
+
+/**
+ * scanSorted a batch of up to SCAN_BATCH files at a time: an await per batch, not per file
+ * (what a re-log of many unchanged files spends most of its time on otherwise).
+ */
+export async function* scanSortedBatches(root: string, options: ScanOptions = {}): AsyncGenerator<ScannedFile[]> {
   const top = statRoot(root);
   const prefix = options.prefix ? options.prefix.replace(/\/+$/, '') + '/' : '';
   const skip = (rel: string, reason: string) => options.skipped?.push({ path: prefix + rel, reason });
@@ -93,7 +104,7 @@ export async function* scanSorted(root: string, options: ScanOptions = {}): Asyn
     return { path: validateManifestPath(prefix + rel), absPath: abs, size: key.size, key };
   };
   if (top.isFile()) {
-    yield fileOf(root, root.split(sep).pop()!, top);
+    yield [fileOf(root, root.split(sep).pop()!, top)];
     return;
   }
   if (!top.isDirectory()) throw invalid(`${root} is neither a file nor a folder (${kindOf(top)}).`);
@@ -131,7 +142,7 @@ export async function* scanSorted(root: string, options: ScanOptions = {}): Asyn
   };
   // Paths are built by concatenation: path.join/relative per file cost more than the lstat.
   const stack: Frame[] = [open(root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, '')];
-  let count = 0;
+  let batch: ScannedFile[] = [];
   while (stack.length) {
     const frame = stack[stack.length - 1];
     if (frame.next >= frame.entries.length) {
@@ -173,29 +184,62 @@ export async function* scanSorted(root: string, options: ScanOptions = {}): Asyn
       skip(rel, reason ?? 'removed while the folder was read');
       continue;
     }
-    yield fileOf(abs, rel, st);
-    if (++count % 1000 === 0) {
+    batch.push(fileOf(abs, rel, st));
+    if (batch.length >= SCAN_BATCH) {
+      yield batch;
+      batch = [];
       throwIfAborted(options.signal);
       await new Promise((r) => setImmediate(r));
     }
   }
+  if (batch.length) yield batch;
   if (badNames.length) {
     badNames.sort();
     throw invalid(`${badNames.length} name(s) under ${root} are not valid UTF-8, so they cannot be stored under their names: ${badNames.slice(0, 10).join(', ')}${badNames.length > 10 ? ', …' : ''}; rename them (for example with convmv) and log again.`);
   }
 }
 
-/** Merges streams that are each in path order into one in path order. */
-export async function* mergeSorted<T extends { path: string }>(sources: AsyncIterator<T>[]): AsyncGenerator<T> {
-  const heads = await Promise.all(sources.map((s) => s.next()));
+/**
+ * Merges streams of batches, each in path order, into one stream of batches in path order: an
+ * await per batch taken from a source, not per item. A source's next batch is asked for once its
+ * batch in hand is used up.
+ */
+export async function* mergeSortedBatches<T extends { path: string }>(sources: AsyncIterator<T[]>[]): AsyncGenerator<T[]> {
+  const heads: (T[] | undefined)[] = [];
+  const at: number[] = [];
+  for (const r of await Promise.all(sources.map((s) => s.next()))) {
+    heads.push(r.done ? undefined : r.value);
+    at.push(0);
+  }
   for (;;) {
-    let best = -1;
     for (let i = 0; i < heads.length; i++) {
-      if (heads[i].done) continue;
-      if (best < 0 || byUtf8(heads[i].value.path, heads[best].value.path) < 0) best = i;
+      while (heads[i] && at[i] >= heads[i]!.length) {
+        const r = await sources[i].next();
+        heads[i] = r.done ? undefined : r.value;
+        at[i] = 0;
+      }
     }
-    if (best < 0) return;
-    yield heads[best].value;
-    heads[best] = await sources[best].next();
+    const live = heads.reduce((n, h) => n + (h ? 1 : 0), 0);
+    if (live === 0) return;
+    if (live === 1) {
+      const i = heads.findIndex((h) => h);
+      const rest = at[i] === 0 ? heads[i]! : heads[i]!.slice(at[i]);
+      at[i] = heads[i]!.length;
+      yield rest;
+      continue;
+    }
+    // Items while every source has one in hand: the smallest path first, the earlier source on a tie.
+    const out: T[] = [];
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (!h) continue;
+        if (best < 0 || byUtf8(h[at[i]].path, heads[best]![at[best]].path) < 0) best = i;
+      }
+      out.push(heads[best]![at[best]++]);
+      if (at[best] >= heads[best]!.length) break;
+    }
+    yield out;
   }
 }
