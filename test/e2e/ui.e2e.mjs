@@ -917,9 +917,15 @@ async function cursorInTrainPy(text, fraction) {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor();
   await page.keyboard.press('Enter');
   const token = page.locator('.editor-container .view-line span[class^="mtk"]', { hasText: text }).first();
-  await token.waitFor();
-  const box = await token.boundingBox();
-  await page.mouse.click(box.x + box.width * fraction, box.y + box.height / 2);
+  // The editor renders the line again when the language server's diagnostics or lenses arrive, so
+  // the span found may be gone a moment later (a CI run read no box): find it again until it has one.
+  for (let attempt = 0; ; attempt++) {
+    await token.waitFor();
+    const box = await token.boundingBox();
+    if (box) return page.mouse.click(box.x + box.width * fraction, box.y + box.height / 2);
+    if (attempt === 10) throw new Error(`the token "${text}" of train.py is not on screen`);
+    await page.waitForTimeout(200);
+  }
 }
 
 /** Asks for the hover at the cursor until one holding `text` shows; its text. */
