@@ -48,3 +48,10 @@ export function ensureBuilt(): string {
   }
   return CLI;
 }
+
+/** Starts `server` on 127.0.0.1 at a free port; its base URL. */
+export async function listenLoopback(server: import('node:http').Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address();
+  return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+}

@@ -16,7 +16,7 @@ import { downloadVersion, logArtifact } from '../../src/core/operations';
 import type { VersionDetail } from '../../src/core/types';
 import { LocalRegistry } from '../../src/store/localRegistry';
 import { PackSet } from '../../src/store/packs';
-import { tempDir, writeTree } from '../helpers';
+import { listenLoopback, tempDir, writeTree } from '../helpers';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -166,9 +166,7 @@ describe('the HTTP client against a server that lies', () => {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'not_found', message: 'nothing here' } }));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const a = server.address();
-    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    url = await listenLoopback(server);
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
@@ -257,9 +255,7 @@ describe('the HTTP client remembers a bounded number of pack members', () => {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'not_found', message: 'nothing here' } }));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const a = server.address();
-    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    url = await listenLoopback(server);
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
