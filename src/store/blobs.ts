@@ -8,7 +8,9 @@ import { integrity, invalid, throwIfAborted, TroveError } from '../core/errors';
 import { digestMismatch, forEachLimit, hashFile, SMALL_FILE, sha256 } from '../core/hash';
 import { isDigest } from '../core/manifest';
 import type { LocalFile, Manifest, StoredFile, TransferOptions } from '../core/types';
+import { CheckedBlobs } from './checkedBlobs';
 import { copyAndHash } from './directCopy';
+import { storeCacheDir } from './layout';
 import { type PackedFileJob, writePackedFiles } from './packedFiles';
 import { PackSet } from './packs';
 
@@ -33,6 +35,8 @@ export class LocalBlobs {
   private readonly packs: PackSet;
   private readonly blobsDir: string;
   private readonly tmpDir: string;
+  /** The states in which loose blobs were last hashed: those are not hashed again when handed out. */
+  private readonly checked: CheckedBlobs;
 
   /**
    * `location`: the store, for messages. `layOut`: makes the store exist (its format file and
@@ -42,6 +46,7 @@ export class LocalBlobs {
     this.blobsDir = join(root, 'blobs');
     this.tmpDir = join(root, 'tmp');
     this.packs = new PackSet(join(root, 'packs'), this.tmpDir);
+    this.checked = new CheckedBlobs(join(storeCacheDir(root), 'checked'));
   }
 
   /** Creates the folders blobs live in (the 256 fan-out folders, packs/, tmp/); safe to repeat. */
@@ -209,7 +214,11 @@ export class LocalBlobs {
       const index = this.packs.packs().find((p) => p.id === id);
       if (index && !Object.keys(index.blobs).some((d) => used.has(d))) this.packs.remove(id);
     }
-    for (const digest of created.loose) if (!used.has(digest)) await unlink(this.blobPath(digest)).catch(() => undefined);
+    for (const digest of created.loose) {
+      if (used.has(digest)) continue;
+      await unlink(this.blobPath(digest)).catch(() => undefined);
+      await this.checked.forget(digest);
+    }
     this.present.clear();
   }
 
@@ -269,6 +278,7 @@ export class LocalBlobs {
         this.ingesting.delete(digest);
       }
       this.present.add(`${digest}:${size}`);
+      await this.recordChecked(digest);
       return { digest, stored: true };
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -340,9 +350,11 @@ export class LocalBlobs {
   }
 
   /**
-   * A loose blob to a new file: a reflink where the filesystem can, otherwise one pass that
-   * copies, bypasses the page cache and checks the digest on the way, so that a blob damaged
-   * in the store is never handed out as good.
+   * A loose blob to a new file: a reflink where the filesystem can, otherwise a copy. A blob is
+   * hashed before it is handed out unless it is still in the state in which its bytes were last
+   * found to match its digest (checkedBlobs.ts); then the kernel copies it (copy_file_range).
+   * Otherwise one pass copies, bypasses the page cache and checks the digest on the way, so that
+   * a blob damaged in the store is never handed out as good.
    */
   private async copyOut(digest: string, src: string, destPath: string, signal?: AbortSignal): Promise<void> {
     let cloned = false;
@@ -363,28 +375,39 @@ export class LocalBlobs {
         throw e;
       }
     }
+    const state = await this.checked.stateOf(src);
+    if (await this.checked.isChecked(digest, state)) return copyUnlessAborted(src, destPath, signal);
     const copied = await copyAndHash(src, destPath, { signal });
     if (copied.digest !== digest) {
       await unlink(destPath).catch(() => undefined);
+      await this.checked.forget(digest);
       throw damagedBlob(digest, this.location);
     }
+    await this.recordChecked(digest, state);
   }
-
-  /** Loose blobs this instance has hashed, with the stat they had then (`ino:size:mtime:ctime`). */
-  private readonly checkedLoose = new Map<string, string>();
 
   /**
    * Hashes a loose blob before it is handed out by reflink or hard link (which copy no byte, so
-   * nothing is checked on the way). Once per blob and process: a blob whose inode, size and
-   * times are unchanged since it was hashed is not read again, so repeated downloads keep the
-   * speed of a reflink.
+   * nothing is checked on the way), unless it is still in the state in which it was last hashed.
    */
   private async checkLoose(digest: string, src: string, signal?: AbortSignal): Promise<void> {
-    const st = await stat(src);
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    if (this.checkedLoose.get(digest) === key) return;
-    if ((await hashFile(src, signal)).digest !== digest) throw damagedBlob(digest, this.location);
-    this.checkedLoose.set(digest, key);
+    const state = await this.checked.stateOf(src);
+    if (await this.checked.isChecked(digest, state)) return;
+    if ((await hashFile(src, signal)).digest !== digest) {
+      await this.checked.forget(digest);
+      throw damagedBlob(digest, this.location);
+    }
+    await this.recordChecked(digest, state);
+  }
+
+  /**
+   * Records that a loose blob's bytes matched its digest: in `before`, the state it had before
+   * they were read, if it still has it (else nothing is recorded); without `before`, in its state
+   * now (a blob this instance has just written and hashed).
+   */
+  private async recordChecked(digest: string, before?: string): Promise<void> {
+    const now = await this.checked.stateOf(this.blobPath(digest));
+    if (before === undefined || now === before) await this.checked.record(digest, now);
   }
 
   /**
@@ -432,13 +455,11 @@ export class LocalBlobs {
         return false;
       }
     }
-    try {
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-      return hash.digest('hex') === digest;
-    } catch {
-      return false;
-    }
+    const state = await this.checked.stateOf(this.blobPath(digest));
+    const good = state !== undefined && (await hashFile(this.blobPath(digest)).then((h) => h.digest === digest, () => false));
+    if (good) await this.recordChecked(digest, state);
+    else await this.checked.forget(digest);
+    return good;
   }
 
   /**
@@ -466,6 +487,7 @@ export class LocalBlobs {
       if (digest !== blob.digest || size !== blob.size) throw digestMismatch(blob, digest, size);
       await rename(tmp, dest);
       this.present.add(`${digest}:${size}`);
+      await this.recordChecked(digest);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
@@ -499,6 +521,7 @@ export class LocalBlobs {
       await mkdir(join(dest, '..'), { recursive: true });
       await rename(tmp, dest);
       this.present.add(`${got.sha256}:${size}`);
+      await this.recordChecked(got.sha256);
       return { ...got, stored: true };
     } finally {
       await unlink(tmp).catch(() => undefined);
@@ -524,7 +547,9 @@ export class LocalBlobs {
         if (st.mtimeMs > cutoff) continue;
         blobs++;
         bytes += st.size;
-        if (!dryRun) await unlink(path);
+        if (dryRun) continue;
+        await unlink(path);
+        await this.checked.forget(digest);
       }
     }
     // Packs: drop those no version uses, rewrite those partly used (with only the used blobs).
@@ -553,6 +578,7 @@ export class LocalBlobs {
     if (!dryRun) {
       // Blobs this instance saw complete may be gone now: look again (a server keeps one instance across gcs).
       this.present.clear();
+      await this.checked.prune((digest) => isDigest(digest) && existsSync(this.blobPath(digest)), cutoff);
       for (const orphan of this.packs.orphans()) if (orphan.mtimeMs < cutoff) this.packs.remove(orphan.id);
       // Leftovers of killed processes: at once when their writer is gone, else once old.
       await this.removeDeadTemporaries();
@@ -568,6 +594,30 @@ export class LocalBlobs {
 
   close(): void {
     this.packs.close();
+  }
+}
+
+/**
+ * Copies `src` to a new file `dest` in the kernel (copy_file_range), which cannot be stopped
+ * half-way: a cancellation answers at once, and the copy is removed as soon as it ends.
+ */
+async function copyUnlessAborted(src: string, dest: string, signal?: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
+  // On failure libuv removes a destination it created; one that existed is left alone (EEXIST).
+  const copy = copyFile(src, dest, constants.COPYFILE_EXCL);
+  if (!signal) return copy;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new TroveError('cancelled', 'Cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([copy, aborted]);
+  } catch (e) {
+    copy.then(() => unlink(dest), () => undefined).catch(() => undefined);
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 

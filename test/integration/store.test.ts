@@ -130,6 +130,46 @@ describe('embedded store', () => {
     assert.equal(existsSync(join(t.dir, 'from-damaged')), false, 'nothing half-written');
   });
 
+  test('a loose blob is handed out unread only while it is as it was when last hashed; damaged in place, it is refused', async () => {
+    const store = join(t.dir, 'checked');
+    const reg = new LocalRegistry(store);
+    const data = randomBytes(3 << 20);
+    const folder = writeTree(join(t.dir, 'checked-data'), { 'w.bin': data });
+    await logArtifact(reg, { project: 'p', name: 'c', type: 'model', content: { dirs: [{ absPath: folder }], files: [], references: [] }, cacheDir: join(store, 'cache') });
+    const v = await reg.getVersion(parseRef('p/c'));
+    const digest = v.manifest['w.bin'].digest;
+    const blob = reg.blobPath(digest);
+    const record = join(store, 'cache', 'checked', digest);
+    const state = () => {
+      const st = statSync(blob, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    };
+    assert.equal(readFileSync(record, 'utf8'), state(), 'the log records the state in which it wrote and hashed the blob');
+    await downloadVersion(reg, v, { root: join(t.dir, 'checked-1') });
+    assert.ok(readFileSync(join(t.dir, 'checked-1', 'w.bin')).equals(data));
+    // One byte changed in place, the size and the mtime kept: only the ctime tells.
+    const st = statSync(blob);
+    const damaged = Buffer.from(data);
+    damaged[1 << 20] ^= 1;
+    writeFileSync(blob, damaged);
+    utimesSync(blob, st.atime, st.mtime);
+    for (const fresh of [reg, new LocalRegistry(store)]) {
+      await assert.rejects(downloadVersion(fresh, v, { root: join(t.dir, 'checked-2') }), /Blob [0-9a-f]{12} in .* is damaged/);
+      assert.equal(existsSync(join(t.dir, 'checked-2')), false, 'nothing handed out');
+    }
+    assert.equal(existsSync(record), false, 'a blob found damaged loses its record');
+    // Repaired, it is hashed on its next way out, and recorded again.
+    writeFileSync(blob, data);
+    await downloadVersion(new LocalRegistry(store), v, { root: join(t.dir, 'checked-3') });
+    assert.ok(readFileSync(join(t.dir, 'checked-3', 'w.bin')).equals(data));
+    assert.equal(readFileSync(record, 'utf8'), state());
+    // gc removes a record with its blob.
+    await reg.deleteVersion(parseRef('p/c:v0'));
+    const gone = await reg.gc(false, { minAgeSeconds: 0 });
+    assert.equal(gone.blobs, 1);
+    assert.equal(existsSync(record), false, 'no record outlives its blob');
+  });
+
   test('small files go to one pack per log; a pack is only visible once its index exists', async () => {
     const store = join(t.dir, 'packs');
     const reg = new LocalRegistry(store);
