@@ -32,11 +32,12 @@
  *   only the --million / --files sets; --trove-only: DVC is neither installed nor run, and the
  *   table says so in place of its figures (Trove's rows at a million without the hours DVC takes).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { startServe } from '../server/harness';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -388,32 +389,17 @@ async function throughServe(label: string, data: string, backend: Backend): Prom
     serverEnv = { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY, AWS_REGION: env.AWS_REGION };
   }
   console.log(`  trove via serve (${BACKEND_NAME[backend]}): log, re-log, download, verify, re-log 1% changed, diff ${label}`);
-  const log = join(WORK, `serve-${backend}.log`);
-  const fd = openSync(log, 'w');
-  const proc = spawn(process.execPath, [CLI, 'serve', ...serverArgs, '--listen', '127.0.0.1:0'], { stdio: ['ignore', fd, 'inherit'], env: { ...process.env, ...serverEnv } });
-  closeSync(fd);
+  const server = await startServe(serverArgs, serverEnv);
   const clientCache = join(WORK, `serve-client-cache-${backend}`);
   try {
-    let url: string | undefined;
-    for (let i = 0; i < 600 && !url && proc.exitCode === null; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      url = /"url":"([^"]+)"/.exec(readFileSync(log, 'utf8'))?.[1];
-    }
-    if (!url) throw new Error(`trove serve (${backend}) did not start: ${readFileSync(log, 'utf8').slice(0, 500)}`);
     // The client's stat cache in the bench's folder (a server client keeps it in ~/.cache/trove otherwise).
-    const cli = (stdoutFile: string | undefined, ...a: string[]) => run(process.execPath, [CLI, '--server', url!, '--project', 'bench', ...a], WORK, { TROVE_CACHE_DIR: clientCache }, [], stdoutFile);
+    const cli = (stdoutFile: string | undefined, ...a: string[]) => run(process.execPath, [CLI, '--server', server.url, '--project', 'bench', ...a], WORK, { TROVE_CACHE_DIR: clientCache }, [], stdoutFile);
     const result = troveSequence(label, data, `serve-${backend}`, cli, warm);
-    const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))?.[1] ?? 0);
     console.log(`  trove serve (${BACKEND_NAME[backend]}) ${label}: peak RSS ${(hwmKb / 1024).toFixed(0)} MiB`);
     return { backend, run: result, hwmKb };
   } finally {
-    const exited = new Promise((r) => proc.once('exit', r));
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await server.stop();
     rmSync(serverStore, { recursive: true, force: true });
     rmSync(clientCache, { recursive: true, force: true });
   }

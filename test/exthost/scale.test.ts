@@ -90,6 +90,26 @@ function serverPeak(child: ChildProcess): string {
   }
 }
 
+/**
+ * Runs `fn` against `trove serve --store <store>` on 127.0.0.1 (the CLI of the extension under
+ * test), started for it and stopped after it.
+ */
+async function withServe(store: string, fn: (url: string, server: ChildProcess) => Promise<void>): Promise<void> {
+  const ext = vscode.extensions.getExtension('trove.trove')!;
+  const port = await freePort();
+  const env = { ...process.env, TROVE_RUN_ID: '', TROVE_SERVER: '', TROVE_TOKEN: '' };
+  const server = spawn(process.execPath, [join(ext.extensionPath, 'dist', 'cli.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--store', store], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
+      server.on('exit', (code) => reject(new Error(`trove serve exited with ${code}`)));
+    });
+    await fn(`http://127.0.0.1:${port}`, server);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
 /** The extension host may use this much more memory while it shows a big version (issue 13, item 2). */
 const MEMORY_BUDGET_MIB = 500;
 
@@ -123,22 +143,12 @@ export function registerScaleSuites(): void {
 
     test('through trove serve: each level appears within 1 s and pages by 200', async function () {
       this.timeout(120000);
-      const ext = vscode.extensions.getExtension('trove.trove')!;
-      const port = await freePort();
-      const env = { ...process.env, TROVE_RUN_ID: '', TROVE_SERVER: '', TROVE_TOKEN: '' };
-      const server: ChildProcess = spawn(process.execPath, [join(ext.extensionPath, 'dist', 'cli.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--store', many], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
-          server.on('exit', (code) => reject(new Error(`trove serve exited with ${code}`)));
-        });
-        const selected = await timed(() => vscode.commands.executeCommand(Commands.selectBackend, { backend: `http://127.0.0.1:${port}` }));
+      await withServe(many, async (url) => {
+        const selected = await timed(() => vscode.commands.executeCommand(Commands.selectBackend, { backend: url }));
         assert.equal(api.backendState(), 'ok', api.lastError());
         const line = await walkTree(api, 'trove serve', many, 'model');
         console.log(`    10,000 artifacts through trove serve: backend opened and checked in ${selected.ms.toFixed(0)} ms; ${line}`);
-      } finally {
-        server.kill('SIGTERM');
-      }
+      });
     });
   });
 
@@ -226,20 +236,10 @@ export function registerScaleSuites(): void {
 
     test('the same through trove serve, within 500 MB more', async function () {
       this.timeout(600000);
-      const ext = vscode.extensions.getExtension('trove.trove')!;
-      const port = await freePort();
-      const env = { ...process.env, TROVE_RUN_ID: '', TROVE_SERVER: '', TROVE_TOKEN: '' };
-      const server = spawn(process.execPath, [join(ext.extensionPath, 'dist', 'cli.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--store', big], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          server.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
-          server.on('exit', (code) => reject(new Error(`trove serve exited with ${code}`)));
-        });
-        await vscode.commands.executeCommand(Commands.selectBackend, { backend: `http://127.0.0.1:${port}` });
+      await withServe(big, async (url, server) => {
+        await vscode.commands.executeCommand(Commands.selectBackend, { backend: url });
         await showAndCompare('through trove serve', 1, server);
-      } finally {
-        server.kill('SIGTERM');
-      }
+      });
     });
   });
 }
