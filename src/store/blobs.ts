@@ -252,12 +252,15 @@ export class LocalBlobs {
     const absPath = file.absPath;
     const tmp = this.tmpPath();
     try {
-      const before = await stat(absPath);
+      const before = await stat(absPath, { bigint: true });
       let hashed: { digest: string; size: number };
+      // Whether the bytes stored were themselves hashed (not only the source they were cloned from).
+      let storedBytesHashed = true;
       if (await copyFile(absPath, tmp, constants.COPYFILE_FICLONE_FORCE).then(() => true, () => false)) {
         const fromSource = await hashFile(absPath, signal, onBytes);
-        const after = await stat(absPath);
-        const steady = before.size === after.size && before.mtimeMs === after.mtimeMs && before.ino === after.ino && fromSource.size === after.size;
+        const after = await stat(absPath, { bigint: true });
+        const steady = before.size === after.size && before.mtimeNs === after.mtimeNs && before.ctimeNs === after.ctimeNs && before.ino === after.ino && BigInt(fromSource.size) === after.size;
+        storedBytesHashed = !steady;
         hashed = steady ? fromSource : await hashFile(tmp, signal);
       } else {
         hashed = await copyAndHash(absPath, tmp, { signal, onBytes });
@@ -278,7 +281,8 @@ export class LocalBlobs {
         this.ingesting.delete(digest);
       }
       this.present.add(`${digest}:${size}`);
-      await this.recordChecked(digest);
+      // A clone of a source that was hashed is not recorded: the first copy out hashes it.
+      if (storedBytesHashed) await this.recordChecked(digest);
       return { digest, stored: true };
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
@@ -376,7 +380,16 @@ export class LocalBlobs {
       }
     }
     const state = await this.checked.stateOf(src);
-    if (await this.checked.isChecked(digest, state)) return copyUnlessAborted(src, destPath, signal);
+    if (await this.checked.isChecked(digest, state)) {
+      await copyUnlessAborted(src, destPath, signal);
+      // Unchanged during the copy: the copy is of the bytes recorded. Changed (a write into a
+      // hard-linked download of it, say): the copy itself is checked.
+      if ((await this.checked.stateOf(src)) === state) return;
+      if ((await hashFile(destPath, signal).catch(() => undefined))?.digest === digest) return;
+      await unlink(destPath).catch(() => undefined);
+      await this.checked.forget(digest);
+      throw damagedBlob(digest, this.location);
+    }
     const copied = await copyAndHash(src, destPath, { signal });
     if (copied.digest !== digest) {
       await unlink(destPath).catch(() => undefined);
@@ -447,6 +460,7 @@ export class LocalBlobs {
 
   /** Checks a stored blob's bytes against its digest; false when damaged or missing. */
   async verify(digest: string): Promise<boolean> {
+    if (!isDigest(digest)) return false;
     const packed = this.packs.lookup(digest, undefined, true);
     if (packed) {
       try {
@@ -604,6 +618,8 @@ export class LocalBlobs {
 async function copyUnlessAborted(src: string, dest: string, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   // On failure libuv removes a destination it created; one that existed is left alone (EEXIST).
+  // After a cancellation the caller's clean-up may run before the copy has created `dest`; the
+  // late unlink below removes it then.
   const copy = copyFile(src, dest, constants.COPYFILE_EXCL);
   if (!signal) return copy;
   let onAbort: (() => void) | undefined;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDigest } from '../core/manifest';
 
 /**
  * What the store remembers of the loose blobs whose bytes it has hashed (FORMAT.md,
@@ -15,7 +16,8 @@ import { join } from 'node:path';
  * the same tick (a few milliseconds) as the recorded stat would go unseen.
  *
  * The record is a cache: losing it costs one hash per blob, and failing to write it (a read-only
- * store) changes nothing else.
+ * store) changes nothing else. A hard link to a blob changes its ctime (the link count), so a
+ * blob handed out by hard link is hashed again the next time.
  */
 export class CheckedBlobs {
   constructor(private readonly dir: string) {}
@@ -33,14 +35,14 @@ export class CheckedBlobs {
 
   /** True when `digest`'s blob was hashed in exactly `state`. */
   async isChecked(digest: string, state: string | undefined): Promise<boolean> {
-    if (!state) return false;
+    if (!state || !isDigest(digest)) return false;
     const recorded = await readFile(join(this.dir, digest), 'utf8').catch(() => undefined);
     return recorded === state;
   }
 
   /** Records that `digest`'s blob matched its digest in `state` (written whole, by rename). */
   async record(digest: string, state: string | undefined): Promise<void> {
-    if (!state) return;
+    if (!state || !isDigest(digest)) return;
     const tmp = join(this.dir, `.${digest}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await mkdir(this.dir, { recursive: true });
@@ -52,6 +54,7 @@ export class CheckedBlobs {
   }
 
   async forget(digest: string): Promise<void> {
+    if (!isDigest(digest)) return;
     await unlink(join(this.dir, digest)).catch(() => undefined);
   }
 

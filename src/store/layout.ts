@@ -11,7 +11,7 @@ export function storeExists(root: string): boolean {
   return existsSync(join(root, 'format.json'));
 }
 
-/** `cache/`: per-machine caches of clients using this store (stat caches); never needed for reading. */
+/** `cache/`: per-machine caches of clients using this store (stat caches, the record of checked blobs); never needed for reading. */
 export function storeCacheDir(root: string): string {
   return join(root, 'cache');
 }

@@ -1,9 +1,9 @@
 /** Embedded-store behaviour beyond the shared contract: processes at once, crashes, stat cache, links, references. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -147,18 +147,24 @@ describe('embedded store', () => {
     assert.equal(readFileSync(record, 'utf8'), state(), 'the log records the state in which it wrote and hashed the blob');
     await downloadVersion(reg, v, { root: join(t.dir, 'checked-1') });
     assert.ok(readFileSync(join(t.dir, 'checked-1', 'w.bin')).equals(data));
-    // One byte changed in place, the size and the mtime kept: only the ctime tells.
-    const st = statSync(blob);
+    // One byte changed in place, the size, inode and mtime (to the nanosecond) kept: only the ctime tells.
+    const before = statSync(blob, { bigint: true });
     const damaged = Buffer.from(data);
     damaged[1 << 20] ^= 1;
     writeFileSync(blob, damaged);
-    utimesSync(blob, st.atime, st.mtime);
-    for (const fresh of [reg, new LocalRegistry(store)]) {
-      await assert.rejects(downloadVersion(fresh, v, { root: join(t.dir, 'checked-2') }), /Blob [0-9a-f]{12} in .* is damaged/);
-      assert.equal(existsSync(join(t.dir, 'checked-2')), false, 'nothing handed out');
-    }
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, blob]);
+    const after = statSync(blob, { bigint: true });
+    assert.deepEqual([after.ino, after.size, after.mtimeNs], [before.ino, before.size, before.mtimeNs], 'only the ctime differs');
+    await assert.rejects(downloadVersion(new LocalRegistry(store), v, { root: join(t.dir, 'checked-2') }), /Blob [0-9a-f]{12} in .* is damaged/);
+    assert.equal(existsSync(join(t.dir, 'checked-2')), false, 'nothing handed out');
     assert.equal(existsSync(record), false, 'a blob found damaged loses its record');
+    // A record is trusted: one that names the blob's state now (forged here, over the damage)
+    // makes the download copy the blob without reading it. This is what makes downloads fast.
+    writeFileSync(record, state());
+    await downloadVersion(new LocalRegistry(store), v, { root: join(t.dir, 'checked-forged') });
+    assert.ok(readFileSync(join(t.dir, 'checked-forged', 'w.bin')).equals(damaged), 'copied as recorded, unread');
     // Repaired, it is hashed on its next way out, and recorded again.
+    rmSync(record);
     writeFileSync(blob, data);
     await downloadVersion(new LocalRegistry(store), v, { root: join(t.dir, 'checked-3') });
     assert.ok(readFileSync(join(t.dir, 'checked-3', 'w.bin')).equals(data));
