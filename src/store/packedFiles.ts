@@ -101,35 +101,56 @@ function asTroveError(e: unknown): unknown {
 
 /**
  * The writing itself. It runs on this thread and, from its source text, in the worker: so it
- * may use nothing but its parameters and JavaScript's globals.
+ * may use nothing but its parameters and JavaScript's globals. Jobs whose bytes lie close
+ * together in one pack (a version's files are stored in path order, so most of them do) are
+ * read with one read of up to 1 MiB instead of one each.
  */
 function writeFromPacks(jobs: PackedFileJob[], files: typeof fs, hashes: typeof crypto): void {
+  const SPAN = 1 << 20;
+  const GAP = 64 << 10;
+  const digestOf = typeof hashes.hash === 'function'
+    ? (data: Buffer) => hashes.hash('sha256', data)
+    : (data: Buffer) => hashes.createHash('sha256').update(data).digest('hex');
   const packs = new Map<string, number>();
-  let buffer = Buffer.allocUnsafe(64 << 10);
+  let buffer = Buffer.allocUnsafe(SPAN);
   try {
-    for (const job of jobs) {
-      let fd = packs.get(job.pack);
+    for (let i = 0; i < jobs.length;) {
+      const first = jobs[i];
+      let fd = packs.get(first.pack);
       if (fd === undefined) {
-        fd = files.openSync(job.pack, 'r');
-        packs.set(job.pack, fd);
+        fd = files.openSync(first.pack, 'r');
+        packs.set(first.pack, fd);
       }
-      if (buffer.length < job.size) buffer = Buffer.allocUnsafe(job.size);
+      // The run of jobs read together: same pack, each after the last, within SPAN of the first.
+      let end = first.offset + first.size;
+      let next = i + 1;
+      while (next < jobs.length) {
+        const job = jobs[next];
+        if (job.pack !== first.pack || job.offset < end || job.offset - end > GAP || job.offset + job.size - first.offset > SPAN) break;
+        end = job.offset + job.size;
+        next++;
+      }
+      const length = end - first.offset;
+      if (buffer.length < length) buffer = Buffer.allocUnsafe(length);
       let read = 0;
-      while (read < job.size) {
-        const n = files.readSync(fd, buffer, read, job.size - read, job.offset + read);
-        if (n === 0) throw Object.assign(new Error(`The pack ${job.pack} is shorter than its index says; run \`trove verify\`.`), { code: 'TROVE_INTEGRITY' });
+      while (read < length) {
+        const n = files.readSync(fd, buffer, read, length - read, first.offset + read);
+        if (n === 0) throw Object.assign(new Error(`The pack ${first.pack} is shorter than its index says; run \`trove verify\`.`), { code: 'TROVE_INTEGRITY' });
         read += n;
       }
-      const data = buffer.subarray(0, job.size);
-      if (hashes.createHash('sha256').update(data).digest('hex') !== job.digest) {
-        throw Object.assign(new Error(`Blob ${job.digest.slice(0, 12)} is damaged in its pack (its content no longer matches its digest); run \`trove verify\`.`), { code: 'TROVE_INTEGRITY' });
-      }
-      const out = files.openSync(job.dest, 'wx');
-      try {
-        let written = 0;
-        while (written < job.size) written += files.writeSync(out, data, written, job.size - written);
-      } finally {
-        files.closeSync(out);
+      for (; i < next; i++) {
+        const job = jobs[i];
+        const data = buffer.subarray(job.offset - first.offset, job.offset - first.offset + job.size);
+        if (digestOf(data) !== job.digest) {
+          throw Object.assign(new Error(`Blob ${job.digest.slice(0, 12)} is damaged in its pack (its content no longer matches its digest); run \`trove verify\`.`), { code: 'TROVE_INTEGRITY' });
+        }
+        const out = files.openSync(job.dest, 'wx');
+        try {
+          let written = 0;
+          while (written < job.size) written += files.writeSync(out, data, written, job.size - written);
+        } finally {
+          files.closeSync(out);
+        }
       }
     }
   } finally {

@@ -948,6 +948,10 @@ async function checkHoverOnceAndEditorSettings() {
   await check('the hover over a squiggle shows its message once; trove.hover.enabled and trove.codeLens.enabled turn the hover and the lenses off and on', async () => {
     // train.py holds "mnist-cnn:no-such-alias" since the hover check: the alias part is underlined.
     await cursorInTrainPy('no-such-alias', 0.8);
+    // The squiggle drawn means its diagnostic has reached the client, whose hover middleware drops
+    // a Trove hover that only repeats it. Hovering before that (train.py just reopened, its
+    // diagnostics still on their way) would test a race, not the rule.
+    await page.locator('.monaco-editor .view-overlays [class*="squiggly-"]').first().waitFor({ timeout: 30000 });
     const text = await hoverAtCursor('no-such-alias');
     const said = text.match(/has no alias "no-such-alias"/g) ?? [];
     log('  squiggle hover:', squash(text).slice(0, 200));

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseRef } from '../../src/core/names';
 import { downloadVersion, logArtifact } from '../../src/core/operations';
 import { LocalRegistry } from '../../src/store/localRegistry';
+import { writePackedFiles } from '../../src/store/packedFiles';
 import { PackSet } from '../../src/store/packs';
 import { ensureBuilt, tempDir, writeTree } from '../helpers';
 
@@ -221,6 +222,37 @@ describe('embedded store', () => {
       }
       packs.close();
     }
+  });
+
+  test('files written out of packs in order, backwards, at random, with gaps, twice over and past 1 MiB runs are all exact', async () => {
+    const dir = join(t.dir, 'pack-writes');
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    // 1 to 60,000 bytes, and one of exactly 1 MiB: runs of adjacent blobs are read together up to 1 MiB.
+    // "twice" has 1,200 files, so a worker thread writes some of them.
+    const blobs = Array.from({ length: 600 }, (_, i) => randomBytes(i === 300 ? 1 << 20 : 1 + ((i * 7919) % 60_000)));
+    const digests = blobs.map((b) => createHash('sha256').update(b).digest('hex'));
+    const writer = new PackSet(join(dir, 'packs'), join(dir, 'tmp')).writer();
+    blobs.forEach((b, i) => writer.add(digests[i], b));
+    writer.finish();
+    const packs = new PackSet(join(dir, 'packs'), join(dir, 'tmp'));
+    const orders = {
+      forward: blobs.map((_, i) => i),
+      backward: blobs.map((_, i) => blobs.length - 1 - i),
+      shuffled: blobs.map((_, i) => (i * 337) % blobs.length),
+      gaps: blobs.map((_, i) => i).filter((i) => i % 3 !== 1),
+      twice: blobs.flatMap((_, i) => [i, i]),
+    };
+    for (const [name, order] of Object.entries(orders)) {
+      const out = join(dir, name);
+      mkdirSync(out);
+      const jobs = order.map((i, k) => {
+        const where = packs.lookup(digests[i], blobs[i].length, true)!;
+        return { dest: join(out, `${k}`), pack: packs.packPath(where.pack), offset: where.offset, size: where.size, digest: digests[i] };
+      });
+      await writePackedFiles(jobs);
+      order.forEach((i, k) => assert.ok(readFileSync(join(out, `${k}`)).equals(blobs[i]), `${name}: file ${k} (blob ${i})`));
+    }
+    packs.close();
   });
 
   test('a download of many small files (two writing threads) is exact, refuses a damaged blob and can be cancelled', async () => {
