@@ -1,14 +1,16 @@
 /**
  * Manifests are streamed and paged, never held whole: a folder of 200,000 files (200 folders of
  * 1,000, distinct content each) is logged and downloaded through a real `trove serve` whose heap,
- * like the client's, is capped (--max-old-space-size: 32 MB for the server, 24 for the client) below
+ * like the client's, is capped (--max-old-space-size: 32 MB for the server, 28 for the client) below
  * what the manifest as one JSON string would take (about 38 MB), let alone the string and its
  * parsed objects together. Before the manifest
  * was streamed, the same log failed at once ("Maximum call stack size exceeded"), and a whole
  * manifest body cannot fit in these heaps. Of its 32 MB, an idle `trove serve` already uses about
- * 13 MB (its bundle's source and compiled code), and an idle CLI about 6 MB of its 24: what a log,
+ * 13 MB (its bundle's source and compiled code), and an idle CLI about 6 MB of its 28: what a log,
  * a diff or a download adds must stay within the rest (measured after full collections: the
- * server at most ~22 MB live, the client ~17 MB). A memo of every packed blob a commit named, or stat-cache lines kept alive by their
+ * server at most ~22 MB live, the client ~17 MB; one loaded CI run saw the client's re-log at
+ * 20 MB live after a mark-compact and past 24 MB before the next, which is why the client's cap
+ * is 28 MB and not 24). A memo of every packed blob a commit named, or stat-cache lines kept alive by their
  * digests, was enough to make the server or the client die here (the connection reset).
  */
 import assert from 'node:assert/strict';
@@ -23,7 +25,7 @@ const PER_FOLDER = 1000;
 const FILES = FOLDERS * PER_FOLDER;
 /** Heaps of the server and the client, in MB (V8's old space; the young space adds a few MB). */
 const SERVER_HEAP_MB = 32;
-const CLIENT_HEAP_MB = 24;
+const CLIENT_HEAP_MB = 28;
 /** What an idle `trove serve` holds on its heap (measured: 13 MB; an idle CLI about 6 MB). */
 const IDLE_MB = 13;
 const LONG = 40 * 60_000;
