@@ -386,16 +386,10 @@ export class LocalBlobs {
       // hard-linked download of it, say): the copy itself is checked.
       if ((await this.checked.stateOf(src)) === state) return;
       if ((await hashFile(destPath, signal).catch(() => undefined))?.digest === digest) return;
-      await unlink(destPath).catch(() => undefined);
-      await this.checked.forget(digest);
-      throw damagedBlob(digest, this.location);
+      throw await this.refuseDamaged(digest, destPath);
     }
     const copied = await copyAndHash(src, destPath, { signal });
-    if (copied.digest !== digest) {
-      await unlink(destPath).catch(() => undefined);
-      await this.checked.forget(digest);
-      throw damagedBlob(digest, this.location);
-    }
+    if (copied.digest !== digest) throw await this.refuseDamaged(digest, destPath);
     await this.recordChecked(digest, state);
   }
 
@@ -406,11 +400,15 @@ export class LocalBlobs {
   private async checkLoose(digest: string, src: string, signal?: AbortSignal): Promise<void> {
     const state = await this.checked.stateOf(src);
     if (await this.checked.isChecked(digest, state)) return;
-    if ((await hashFile(src, signal)).digest !== digest) {
-      await this.checked.forget(digest);
-      throw damagedBlob(digest, this.location);
-    }
+    if ((await hashFile(src, signal)).digest !== digest) throw await this.refuseDamaged(digest);
     await this.recordChecked(digest, state);
+  }
+
+  /** A loose blob found damaged: what was copied of it (`copy`) and its record go; returns the error to throw. */
+  private async refuseDamaged(digest: string, copy?: string): Promise<TroveError> {
+    if (copy) await unlink(copy).catch(() => undefined);
+    await this.checked.forget(digest);
+    return damagedBlob(digest, this.location);
   }
 
   /**
